@@ -1,0 +1,8 @@
+// The list of subcommand groups.
+#include "cli/commands.h"
+
+namespace llamba::cli {
+
+void register_all(CLI::App& app) { register_info(app); }
+
+}  // namespace llamba::cli
