@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "io/gguf.h"
 
 namespace llamba::models {
 
@@ -19,6 +20,10 @@ class SequenceState {
   virtual void copy_from(const SequenceState& other) = 0;     // restore; `other` must come from the same model
   virtual void reset() = 0;                                   // back to an empty sequence
   virtual int64_t bytes() const = 0;                          // memory held
+  // Adds the state's tensors as "state.*" entries (and `state.n_past`) to a GGUF being written.
+  virtual void save(io::GgufWriter& w) const = 0;
+  // Reads what save() wrote; throws llamba::Error naming the file and tensor on a mismatch.
+  virtual void load(const io::GgufFile& f) = 0;
   int64_t n_past = 0;                                         // tokens consumed so far
 };
 
@@ -35,6 +40,8 @@ class RecurrentState final : public SequenceState {
   void copy_from(const SequenceState& other) override;
   void reset() override;
   int64_t bytes() const override;
+  void save(io::GgufWriter& w) const override;
+  void load(const io::GgufFile& f) override;
 };
 
 // Per layer: keys and values (capacity, Hkv, hd) fp32; rows [0, n_past) are valid. Grows by doubling.
@@ -50,6 +57,8 @@ class KvCache final : public SequenceState {
   void copy_from(const SequenceState& other) override;
   void reset() override { n_past = 0; }
   int64_t bytes() const override;
+  void save(io::GgufWriter& w) const override;
+  void load(const io::GgufFile& f) override;
 
  private:
   int64_t n_layers_, n_kv_heads_, head_dim_, capacity_ = 0;
