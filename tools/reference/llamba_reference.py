@@ -234,7 +234,7 @@ class DiscreteMamba2(nn.Module):
         X = (x / delta.unsqueeze(-1)) * delta.unsqueeze(-1)  # official x / softplus(a); the kernel multiplies by dt
         logdecay = -delta  # A * dt with A = -1
         if self.exact_padding and x.shape[1] > seqlen:
-            keep = (torch.arange(x.shape[1]) < seqlen).to(x.dtype)  # (l,)
+            keep = (torch.arange(x.shape[1], device=x.device) < seqlen).to(x.dtype)  # (l,)
             X = X * keep[None, :, None, None]
             logdecay = logdecay * keep[None, :, None]
         rep = self.n_v_heads // self.n_qk_heads  # head h reads group h // rep (kernel: nheads_ngroups_ratio)
@@ -318,9 +318,9 @@ class DiscreteMamba2(nn.Module):
         y = rearrange(y + self.D[:, None] * x, "b h p -> b (h p)")
         return self.out_proj(y * F.silu(z + self.z_bias))
 
-    def allocate_state(self, batch, dtype=torch.float32):
-        return {"conv": torch.zeros(batch, self.d_conv - 1, self.conv_dim, dtype=dtype),
-                "ssm": torch.zeros(batch, self.n_v_heads, self.headdim, self.d_state, dtype=dtype)}
+    def allocate_state(self, batch, dtype=torch.float32, device=None):
+        return {"conv": torch.zeros(batch, self.d_conv - 1, self.conv_dim, dtype=dtype, device=device),
+                "ssm": torch.zeros(batch, self.n_v_heads, self.headdim, self.d_state, dtype=dtype, device=device)}
 
     # -- materialized form (phi-mamba discrete_mamba2_ref.py::materialize_mixer) ---------------------------------------
 
@@ -338,7 +338,7 @@ class DiscreteMamba2(nn.Module):
         Ch = rearrange(C, "b l (g n) -> b l g n", g=self.n_qk_heads).repeat_interleave(rep, dim=2)
         powers = torch.exp(ssd.segsum(rearrange(-F.softplus(a), "b l h -> b h l")))  # (b, H, T, T)
         M = torch.einsum("blhn,bshn,bhls->bhls", Ch, Bh, powers)
-        idx = torch.arange(T)
+        idx = torch.arange(T, device=u.device)
         M[:, :, idx, idx] += self.D.view(1, -1, 1)
         return M, x, z
 
@@ -413,8 +413,8 @@ class LlambaLMHeadModel(nn.Module):
             h = layer.step(h, state[i])
         return self.head(self.backbone.final_layernorm(h))
 
-    def allocate_state(self, batch, dtype=torch.float32):
-        return [layer.mixer.allocate_state(batch, dtype) for layer in self.backbone.layers]
+    def allocate_state(self, batch, dtype=torch.float32, device=None):
+        return [layer.mixer.allocate_state(batch, dtype, device) for layer in self.backbone.layers]
 
     @classmethod
     def from_pretrained(cls, directory):
