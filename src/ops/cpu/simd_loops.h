@@ -1,0 +1,100 @@
+// Small inline loops written so that GCC auto-vectorizes them under strict IEEE (-ffp-contract=off, no
+// -ffast-math): axpy, lane-blocked dot products, a register-tiled GEMM, and exp for non-positive arguments.
+// Templates over float/double; no intrinsics, no threads. Used by the cpu ops that need them.
+#pragma once
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+namespace llamba::ops::cpu {
+
+// y[i] += a * x[i]
+template <class T>
+inline void axpy(int64_t n, T a, const T* __restrict x, T* __restrict y) {
+  for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+}
+
+// Σ x[i]·y[i] with kLanes independent partial sums (a fixed, deterministic order that vectorizes; a plain
+// sequential reduction does not vectorize without -fassociative-math).
+template <class T>
+inline T dot(int64_t n, const T* __restrict x, const T* __restrict y) {
+  constexpr int kLanes = 16;
+  T acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int j = 0; j < kLanes; ++j) acc[j] += x[i + j] * y[i + j];
+  T tail = 0;
+  for (; i < n; ++i) tail += x[i] * y[i];
+  for (int w = kLanes / 2; w >= 1; w /= 2)
+    for (int j = 0; j < w; ++j) acc[j] += acc[j + w];
+  return acc[0] + tail;
+}
+
+// exp(min(x, 0)), exactly 0 below the smallest normal result (and for −inf); NaN stays NaN.
+// float: Cephes-style range reduction + degree-6 polynomial, |rel err| <= 2 ulp, branch-free so loops over
+// it vectorize. double: std::exp (the fp64 instantiation is a test path, not a fast path).
+inline float exp_nonpos(float x) {
+  constexpr float kLog2e = 1.44269504088896341f, kC1 = 0.693359375f, kC2 = -2.12194440e-4f;
+  constexpr float kMin = -87.3365447505f;  // ln(FLT_MIN)
+  constexpr float kRound = 12582912.0f;    // 1.5·2^23: adding it rounds to an integer
+  const float xl = x > kMin ? x : kMin;  // NaN maps to kMin here (it is returned as NaN below)
+  const float xc = xl < 0.0f ? xl : 0.0f;
+  const float fn = (xc * kLog2e + kRound) - kRound;
+  const float r = (xc - fn * kC1) - fn * kC2;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * (r * r) + r + 1.0f;
+  const float scale = std::bit_cast<float>((static_cast<int32_t>(fn) + 127) << 23);
+  const float e = p * scale;
+  return x < kMin ? 0.0f : (x != x ? x : e);
+}
+inline double exp_nonpos(double x) { return std::exp(std::min(x, 0.0)); }
+
+template <class T>
+inline void exp_nonpos_inplace(int64_t n, T* __restrict x) {
+  for (int64_t i = 0; i < n; ++i) x[i] = exp_nonpos(x[i]);
+}
+
+// C (M × Nc, ldc) += A (M × K, lda) · B (K × Nc, ldb); row-major, register tiles of 4 rows × kW columns.
+template <class T>
+inline void gemm_acc(int64_t M, int64_t Nc, int64_t K, const T* __restrict A, int64_t lda, const T* __restrict B,
+                     int64_t ldb, T* __restrict C, int64_t ldc) {
+  constexpr int kR = 4, kW = 32 / (int)sizeof(T) * 2;  // 16 floats / 8 doubles
+  int64_t i = 0;
+  for (; i + kR <= M; i += kR) {
+    int64_t j = 0;
+    for (; j + kW <= Nc; j += kW) {
+      T acc[kR][kW];
+      for (int r = 0; r < kR; ++r)
+        for (int c = 0; c < kW; ++c) acc[r][c] = C[(i + r) * ldc + j + c];
+      for (int64_t k = 0; k < K; ++k) {
+        const T* b = B + k * ldb + j;
+        for (int r = 0; r < kR; ++r) {
+          const T a = A[(i + r) * lda + k];
+          for (int c = 0; c < kW; ++c) acc[r][c] += a * b[c];
+        }
+      }
+      for (int r = 0; r < kR; ++r)
+        for (int c = 0; c < kW; ++c) C[(i + r) * ldc + j + c] = acc[r][c];
+    }
+    if (j < Nc)
+      for (int r = 0; r < kR; ++r)
+        for (int64_t k = 0; k < K; ++k) axpy(Nc - j, A[(i + r) * lda + k], B + k * ldb + j, C + (i + r) * ldc + j);
+  }
+  for (; i < M; ++i)
+    for (int64_t k = 0; k < K; ++k) axpy(Nc, A[i * lda + k], B + k * ldb, C + i * ldc);
+}
+
+// x − 2π·round(x / 2π), in [−π, π].
+inline double wrap_2pi(double x) {
+  constexpr double kTwoPi = 6.283185307179586476925286766559;
+  return x - kTwoPi * std::nearbyint(x / kTwoPi);
+}
+
+}  // namespace llamba::ops::cpu
