@@ -117,7 +117,7 @@ void off_diagonal(const Head<T, kVec, kCplx>& hd, int64_t c0, int64_t r0, int64_
 }
 
 // Y (r1 − r0, P) += Σ_{s ∈ [r0, t]} A_ts v_s with the mask in log space, elementwise:
-// A_ts = Σ_n q_tn k_sn exp(Σ_{j=s+1..t} log|a_jn|) cos(Θ_tn − Θ_sn), the segment sums run from s = t down.
+// A_ts = Σ_n q_tn k_sn exp(Σ_{j=s+1..t} log|a_jn|) cos(Θ_tn − Θ_sn), accumulated from s = t down.
 template <class T, bool kVec, bool kCplx>
 void diagonal(const Head<T, kVec, kCplx>& hd, int64_t r0, int64_t r1, T* Y) {
   const int64_t rows = r1 - r0, N = hd.N;
@@ -141,21 +141,24 @@ void diagonal(const Head<T, kVec, kCplx>& hd, int64_t r0, int64_t r1, T* Y) {
       std::fill(a + t + 1, a + rows, T(0));
     }
   } else {  // one gate per key channel: the decay stays inside the sum over n
-    std::vector<T> QR(rows * hd.K2), KR(rows * hd.K2), seg(N), e(N);
+    // Inside the block the pairwise decays are running products of the per-step |a| <= 1 (never divided;
+    // <= `rows` roundings, like a running sum of the logs), so each step costs N multiplies instead of N exps.
+    std::vector<T> QR(rows * hd.K2), KR(rows * hd.K2), dec(rows * N), e(N);
     for (int64_t t = 0; t < rows; ++t) {
       hd.rotate(r0 + t, hd.q(r0 + t), &QR[t * hd.K2]);
       hd.rotate(r0 + t, hd.k(r0 + t), &KR[t * hd.K2]);
+      const T* g = hd.pr.g_row(hd.b, r0 + t, hd.h);
+      for (int64_t n = 0; n < N; ++n) dec[t * N + n] = g[n];
     }
+    exp_nonpos_inplace(rows * N, dec.data());
     for (int64_t t = 0; t < rows; ++t) {
-      std::fill(seg.begin(), seg.end(), T(0));
-      for (int64_t s = t; s >= 0; --s) {
-        std::copy(seg.begin(), seg.end(), e.begin());
-        exp_nonpos_inplace(N, e.data());
+      std::fill(e.begin(), e.end(), T(1));
+      for (int64_t s = t; s >= 0; --s) {  // e = Π_{j=s+1..t} |a_j|
         T w = dot3(N, e.data(), &QR[t * hd.K2], &KR[s * hd.K2]);
         if constexpr (kCplx) w += dot3(N, e.data(), &QR[t * hd.K2 + N], &KR[s * hd.K2 + N]);
         A[t * rows + s] = w;
-        const T* g = hd.pr.g_row(hd.b, r0 + s, hd.h);
-        for (int64_t n = 0; n < N; ++n) seg[n] += std::min(g[n], T(0));
+        const T* d = &dec[s * N];
+        for (int64_t n = 0; n < N; ++n) e[n] *= d[n];
       }
     }
   }
@@ -244,8 +247,9 @@ struct Call {
           const T* x = pr.th_row(b, t, h);
           for (int64_t n = 0; n < ng; ++n) {
             th[n] = wrap_2pi(th[n] + (double)x[n]);
-            rot_c[(bh * T_ + t) * ng + n] = (T)std::cos(th[n]);
-            rot_s[(bh * T_ + t) * ng + n] = (T)std::sin(th[n]);
+            const T w = (T)th[n];  // in [−π, π]: cos/sin in the compute precision lose nothing more
+            rot_c[(bh * T_ + t) * ng + n] = std::cos(w);
+            rot_s[(bh * T_ + t) * ng + n] = std::sin(w);
           }
         }
         std::copy(th.begin(), th.end(), &theta_end[bh * ng]);
