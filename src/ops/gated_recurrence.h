@@ -25,14 +25,20 @@ namespace llamba::ops {
 //               re-runs from its carry. Work 2·T·P·N, depth 2·T/p + p (p = pool size), memory O(p·P·N).
 //   kQuadratic  surrogate attention O(T²·(N + P)): Y = Re((Q Kᵀ ⊙ M) V) with the decay mask M built in log
 //               space from segment sums, plus the initial-state term; never divides cumulative products.
+//               cpu: threaded over (b, h, row blocks of 64 rows, 16 for vector gates); memory O(rows·T).
 //   kChunked    SSD/GLA chunks of `chunk` steps: intra-chunk attention, chunk states, inter-chunk passing.
 //               O(T·chunk·(N + P) + T·P·N). Starts from any initial state; `chunk` need not divide T.
+//               cpu: three passes threaded over (b, h, chunk) / (b, h) / (b, h, chunk); the state entering
+//               every chunk is kept (B·H·⌈T/chunk⌉·P·N values, ×2 for complex gates: large for chunk = 1),
+//               which is what the backward (gated_recurrence_backward, later) will reuse.
 //
 // Numerical contract (gateloop.md §4.5), identical in every mode and backend:
 //   - log_decay must be <= 0 (|a| <= 1); larger values are clamped to 0. −inf (a = 0) is a clean reset:
 //     the state before it is dropped exactly, never producing NaN.
 //   - Decay exponents are sums of non-positive terms (segment sums, chunk-local running sums); they are never
-//     formed as differences of cumulative sums, so nothing overflows and −inf − (−inf) never happens.
+//     formed as differences of cumulative sums, so nothing overflows and −inf − (−inf) never happens (inside
+//     a cpu row block of <= 16 steps, vector-gate decays are running products of |a_j| <= 1, never divided).
+//     Long sums (phases, decays referred across many steps) are accumulated in fp64.
 //   - The cpu chunked/quadratic modes handle complex gates by the rotation reduction to a real kernel with
 //     2N keys (gateloop.md §5): absolute phases are accumulated in fp64 and wrapped mod 2π before cos/sin.
 //     The ref chunked mode keeps the state complex and uses chunk-local phases.
@@ -41,6 +47,8 @@ namespace llamba::ops {
 // backend needs the innermost dimension of every view contiguous (stride 1); the ref backend takes any strides.
 // T = 0 is allowed: nothing is written to y and state_out = state_in (or zeros).
 // state_in and state_out may alias (the same view): every (b, h) reads its initial state before writing.
+// Thread safety: the functions keep no global state; concurrent calls need distinct outputs and distinct pools
+// (a ThreadPool runs one loop at a time).
 
 enum class RecurrenceMode { kRecurrent, kScan, kQuadratic, kChunked };
 enum class GateKind { kScalar, kVector };  // one gate per head, or one per key channel

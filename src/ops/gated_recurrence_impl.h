@@ -106,6 +106,14 @@ inline core::TensorView gr_insert_time(const core::TensorView& v) {
 }
 
 inline GatedRecurrenceArgs gr_step_as_forward(const GatedRecurrenceStepArgs& s) {
+  LLAMBA_ENSURE(s.q.rank() == 3 && s.k.rank() == 3 && s.v.rank() == 3 && s.y.rank() == 3,
+                "[gated_recurrence] step expects q, k (B, G, N) and v, y (B, H, P), got {}, {}, {}, {}",
+                gr_shape_str(s.q), gr_shape_str(s.k), gr_shape_str(s.v), gr_shape_str(s.y));
+  LLAMBA_ENSURE(s.log_decay.rank() == 2 || s.log_decay.rank() == 3,
+                "[gated_recurrence] step expects log_decay (B, H) or (B, H, N), got {}", gr_shape_str(s.log_decay));
+  LLAMBA_ENSURE(!gr_present(s.phase) || s.phase.rank() == s.log_decay.rank(),
+                "[gated_recurrence] step expects phase of the shape of log_decay, got {}", gr_shape_str(s.phase));
+  LLAMBA_ENSURE(gr_present(s.state), "[gated_recurrence] step needs a state (B, H, P, N)");
   LLAMBA_ENSURE(!gr_present(s.phase) || gr_present(s.state_im),
                 "[gated_recurrence] step with complex gates needs state_im");
   GatedRecurrenceArgs a;

@@ -145,6 +145,21 @@ TEST(GatedRecurrence, ZeroLengthPassesStateThrough) {
   }
 }
 
+// N = 0 (no keys) gives y = 0; P = 0 gives empty outputs. Nothing is read out of range.
+TEST(GatedRecurrence, EmptyStateDimensions) {
+  core::ThreadPool pool(2);
+  for (int64_t N : {0, 3}) {
+    Config c;
+    c.T = 9, c.N = N, c.P = N == 0 ? 2 : 0, c.vector_gate = true, c.complex = true;
+    const Data d = make_data(c);
+    for (Backend be : {Backend::kRef, Backend::kCpu})
+      for (RecurrenceMode m : kAllModes) {
+        const Out o = run(d, {be, DType::kF32, m, 4, 1.0, &pool});
+        for (double y : o.y) EXPECT_EQ(y, 0.0);
+      }
+  }
+}
+
 TEST(GatedRecurrence, ScaleMultipliesOutputOnly) {
   core::ThreadPool pool(2);
   Config c;

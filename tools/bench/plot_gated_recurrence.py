@@ -3,10 +3,12 @@
 
 Usage:
   build/bin/bench_gated_recurrence --benchmark_out=gr.json --benchmark_out_format=json
-  python3 tools/bench/plot_gated_recurrence.py gr.json docs/img/bench_gated_recurrence.png > table.md
+  python3 tools/bench/plot_gated_recurrence.py docs/img/bench_gated_recurrence.png gr.json [more.json ...] > table.md
 
 One panel per configuration, time per token (ns) versus T on log-log axes: an O(T) mode is flat, an
-O(T log T) mode rises like log T, an O(T^2) mode has slope 1. Prints a markdown table to stdout.
+O(T log T) mode rises like log T, an O(T^2) mode has slope 1. Each point is the best run of that benchmark
+over all repetitions in all the given files (the machine is shared: the minimum is the least disturbed run).
+Prints a markdown table to stdout.
 Requirements: tools/bench/requirements.txt (matplotlib).
 """
 import json
@@ -28,18 +30,24 @@ PANELS = [
 ]
 
 
-def load(path):
-    with open(path) as f:
-        data = json.load(f)
+def load(paths):
     rows = defaultdict(dict)  # (cfg, backend, mode) -> {T: (seconds, flops_per_s)}
-    for b in data["benchmarks"]:
+    benchmarks, context = [], {}
+    for path in paths:
+        with open(path) as f:
+            data = json.load(f)
+        benchmarks += data["benchmarks"]
+        context = data.get("context", context)
+    for b in benchmarks:
         if b.get("run_type") == "aggregate":
             continue
         parts = b["name"].split("/")
         cfg, backend, mode, t = parts[1], parts[2], parts[3], int(parts[4].split(":")[1])
         sec = b["real_time"] * TIME_SCALE[b["time_unit"]]
-        rows[(cfg, backend, mode)][t] = (sec, b.get("FLOP/s", float("nan")))
-    return data.get("context", {}), rows
+        old = rows[(cfg, backend, mode)].get(t)
+        if old is None or sec < old[0]:  # best of the repetitions: the least disturbed by other load
+            rows[(cfg, backend, mode)][t] = (sec, b.get("FLOP/s", float("nan")))
+    return context, rows
 
 
 def plot(rows, out_png):
@@ -84,10 +92,10 @@ def table(rows):
 
 
 def main():
-    if len(sys.argv) != 3:
+    if len(sys.argv) < 3:
         sys.exit(__doc__)
-    context, rows = load(sys.argv[1])
-    plot(rows, sys.argv[2])
+    context, rows = load(sys.argv[2:])
+    plot(rows, sys.argv[1])
     print(table(rows))
     print(f"<!-- host: {context.get('host_name', '?')}, {context.get('num_cpus', '?')} cpus, "
           f"{context.get('mhz_per_cpu', '?')} MHz, date {context.get('date', '?')} -->")

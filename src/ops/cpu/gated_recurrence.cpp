@@ -191,6 +191,15 @@ void pass_state_through(core::ThreadPool& pool, const GrProblem<T>& pr) {
 void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs& args, RecurrenceMode mode) {
   const detail::GrDims d = detail::gr_validate(args, /*unit_inner=*/true);
   if (d.B == 0 || d.H == 0) return;
+  if (d.N == 0 || d.P == 0) {  // no state: y = 0
+    cpu::gr_dispatch(d, [&]<class T, bool, bool>() {
+      const GrProblem<T> pr(args, d);
+      for (int64_t b = 0; b < d.B; ++b)
+        for (int64_t t = 0; t < d.T; ++t)
+          for (int64_t h = 0; h < d.H; ++h) std::fill(pr.y_row(b, t, h), pr.y_row(b, t, h) + d.P, T(0));
+    });
+    return;
+  }
   if (d.T > 0 && (mode == RecurrenceMode::kChunked || mode == RecurrenceMode::kQuadratic)) {
     cpu::gated_recurrence_chunked(pool, args, d, mode);
     return;
