@@ -145,7 +145,7 @@ void run_quadratic(Head& x) {
   for (int64_t t = 0; t < x.T; ++t) {
     std::fill(seg_re.begin(), seg_re.end(), 0.0);
     std::fill(seg_im.begin(), seg_im.end(), 0.0);
-    double* y = &x.y[t * P];
+    double* y = x.y.data() + t * P;
     for (int64_t s = t; s >= 0; --s) {
       double w = 0;
       for (int64_t n = 0; n < N; ++n)
