@@ -70,7 +70,7 @@ struct GatedRecurrenceArgs {
   core::TensorView state_out;     // optional (B, H, P, N)  Re of the final state
   core::TensorView state_out_im;  // optional (B, H, P, N)  Im of the final state; complex gates only
   double scale = 1.0;
-  int64_t chunk = 64;  // kChunked only; any value >= 1
+  int64_t chunk = 64;  // kChunked only (ignored otherwise); any value >= 1
 };
 
 // One decode step: the recurrence for a single token, state updated in place.

@@ -33,9 +33,9 @@ inline void gr_expect(const core::TensorView& v, const char* name, const core::S
   LLAMBA_ENSURE(v.data != nullptr || v.numel() == 0, "[gated_recurrence] {} has no data", name);
 }
 
-// Validates `a` and returns its sizes. `unit_inner` (cpu backend) also requires stride 1 on the innermost
-// dimension of every view.
-inline GrDims gr_validate(const GatedRecurrenceArgs& a, bool unit_inner) {
+// Validates `a` for `mode` and returns its sizes. `unit_inner` (cpu backend) also requires stride 1 on the
+// innermost dimension of every view. `chunk` is only read (and checked) by kChunked.
+inline GrDims gr_validate(const GatedRecurrenceArgs& a, RecurrenceMode mode, bool unit_inner) {
   GrDims d;
   LLAMBA_ENSURE(a.q.rank() == 4, "[gated_recurrence] expected q of shape (B, T, G, N), got {}",
                 gr_shape_str(a.q));
@@ -74,7 +74,8 @@ inline GrDims gr_validate(const GatedRecurrenceArgs& a, bool unit_inner) {
   LLAMBA_ENSURE(d.complex || (!d.has_state_in_im && !d.has_state_out_im),
                 "[gated_recurrence] state_in_im / state_out_im need complex gates (a phase tensor)");
   LLAMBA_ENSURE(!d.has_state_in_im || d.has_state_in, "[gated_recurrence] state_in_im without state_in");
-  LLAMBA_ENSURE(a.chunk >= 1, "[gated_recurrence] chunk must be >= 1, got {}", a.chunk);
+  LLAMBA_ENSURE(mode != RecurrenceMode::kChunked || a.chunk >= 1, "[gated_recurrence] chunk must be >= 1, got {}",
+                a.chunk);
   const core::TensorView* all[] = {&a.q,        &a.k,           &a.v,         &a.y,
                                    &a.log_decay, &a.phase,      &a.state_in,  &a.state_in_im,
                                    &a.state_out, &a.state_out_im};

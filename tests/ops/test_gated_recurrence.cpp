@@ -335,8 +335,10 @@ TEST(GatedRecurrence, RejectsBadArguments) {
   bad.y = q;
   EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kRecurrent), Error);
   bad = a;
-  bad.chunk = 0;
+  bad.chunk = 0;  // only kChunked reads it
   EXPECT_THROW(ops::ref::gated_recurrence_forward(bad, RecurrenceMode::kChunked), Error);
+  EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kChunked), Error);
+  EXPECT_NO_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kQuadratic));
   Tensor g64 = Tensor::zeros(DType::kF64, {1, 4, 2});
   bad = a;
   bad.log_decay = g64;

@@ -84,7 +84,7 @@ void recur_steps(const GrProblem<T>& pr, int64_t b, int64_t h, int64_t t0, int64
         const T a = ar[0];
         for (int64_t n = 0; n < N; ++n) sr[n] = a * sr[n] + vp * k[n];
       }
-      if (emit) y[p] = scale * cpu::dot(N, sr, q);
+      if (emit) y[p] = scale * cpu::loop_dot(N, sr, q);
     }
   }
 }
@@ -189,7 +189,7 @@ void pass_state_through(core::ThreadPool& pool, const GrProblem<T>& pr) {
 }  // namespace
 
 void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs& args, RecurrenceMode mode) {
-  const detail::GrDims d = detail::gr_validate(args, /*unit_inner=*/true);
+  const detail::GrDims d = detail::gr_validate(args, mode, /*unit_inner=*/true);
   if (d.B == 0 || d.H == 0) return;
   if (d.N == 0 || d.P == 0) {  // no state: y = 0
     cpu::gr_dispatch(d, [&]<class T, bool, bool>() {

@@ -22,7 +22,7 @@ constexpr int64_t kColTile = 128;  // columns per off-diagonal tile
 // Rows per block: the elementwise (diagonal) part costs rows·N exps per row for vector gates, rows for scalar.
 constexpr int64_t row_block(bool vec) { return vec ? 16 : 64; }
 
-// Σ a[i]·b[i]·c[i] in a fixed lane-blocked order (vectorizes like `dot`).
+// Σ a[i]·b[i]·c[i] in a fixed lane-blocked order (vectorizes like `loop_dot`).
 template <class T>
 T dot3(int64_t n, const T* __restrict a, const T* __restrict b, const T* __restrict c) {
   constexpr int kLanes = 16;

@@ -14,14 +14,14 @@ namespace llamba::ops::cpu {
 
 // y[i] += a * x[i]
 template <class T>
-inline void axpy(int64_t n, T a, const T* __restrict x, T* __restrict y) {
+inline void loop_axpy(int64_t n, T a, const T* __restrict x, T* __restrict y) {
   for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
 }
 
 // Σ x[i]·y[i] with kLanes independent partial sums (a fixed, deterministic order that vectorizes; a plain
 // sequential reduction does not vectorize without -fassociative-math).
 template <class T>
-inline T dot(int64_t n, const T* __restrict x, const T* __restrict y) {
+inline T loop_dot(int64_t n, const T* __restrict x, const T* __restrict y) {
   constexpr int kLanes = 16;
   T acc[kLanes] = {};
   int64_t i = 0;
@@ -102,10 +102,11 @@ inline void gemm_acc(int64_t M, int64_t Nc, int64_t K, const T* __restrict A, in
     }
     if (j < Nc)
       for (int r = 0; r < kR; ++r)
-        for (int64_t k = 0; k < K; ++k) axpy(Nc - j, A[(i + r) * lda + k], B + k * ldb + j, C + (i + r) * ldc + j);
+        for (int64_t k = 0; k < K; ++k)
+          loop_axpy(Nc - j, A[(i + r) * lda + k], B + k * ldb + j, C + (i + r) * ldc + j);
   }
   for (; i < M; ++i)
-    for (int64_t k = 0; k < K; ++k) axpy(Nc, A[i * lda + k], B + k * ldb, C + i * ldc);
+    for (int64_t k = 0; k < K; ++k) loop_axpy(Nc, A[i * lda + k], B + k * ldb, C + i * ldc);
 }
 
 // x − 2π·round(x / 2π), in [−π, π]. 2π is split into a double and its rounding error (Cody–Waite), so wrapping

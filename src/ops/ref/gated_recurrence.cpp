@@ -223,7 +223,7 @@ void run_chunked(Head& x, int64_t chunk) {
 }  // namespace
 
 void gated_recurrence_forward(const GatedRecurrenceArgs& args, RecurrenceMode mode) {
-  const detail::GrDims d = detail::gr_validate(args, /*unit_inner=*/false);
+  const detail::GrDims d = detail::gr_validate(args, mode, /*unit_inner=*/false);
   for (int64_t b = 0; b < d.B; ++b) {
     for (int64_t h = 0; h < d.H; ++h) {
       Head x = gather(args, d, b, h);
