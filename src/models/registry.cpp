@@ -1,6 +1,7 @@
 // Architecture registry: `general.architecture` string -> model factory. A new model = one folder + one line here.
 #include <array>
 
+#include "models/gateloop/gateloop.h"
 #include "models/llama/llama.h"
 #include "models/llamba/llamba.h"
 #include "models/model.h"
@@ -23,7 +24,7 @@ constexpr std::array<Entry, 4> kRegistry = {{
     {Arch::kLlama, "llama", &make<llama::LlamaModel>},
     {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>},
     {Arch::kMamba2, "mamba2", nullptr},
-    {Arch::kGateLoop, "gateloop", nullptr},
+    {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>},
 }};
 static_assert(kRegistry.size() == kArchCount, "one registry entry per Arch");
 }  // namespace
