@@ -5,6 +5,8 @@
 // decode -> prefill = one shot; snapshot/restore and save/load = uninterrupted; batch of 2 = two singles.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "io/gguf.h"
 #include "models/gateloop/gateloop.h"
 #include "runtime/session.h"
@@ -187,6 +189,37 @@ TEST_P(GateLoopModes, StateSizeAndTensorList) {
     ++n;
   });
   EXPECT_EQ(n, (int64_t)file_->tensors().size()) << "every tensor of the file is listed exactly once";
+}
+
+TEST(GateLoopInit, FollowsTheDocumentedLaws) {
+  // lucidrains/PyTorch defaults for the data-controlled variants; spread constants for the fixed one (init.cpp).
+  for (const Transition t : {Transition::kPolar, Transition::kFixed}) {
+    Config c = test::tiny_gateloop_config(t, true, GateKind::kScalar, 4);
+    io::GgufWriter w;
+    models::gateloop::write_random_init(c, 5, w);
+    const io::GgufFile f = io::GgufFile::parse(w.write_to_memory(), "init");
+    GateLoopModel m(f);  // loads: every key and tensor present
+    const auto max_abs = [&](const char* name) {
+      const core::TensorView v = f.tensor(name);
+      double mx = 0;
+      for (int64_t i = 0; i < v.numel(); ++i) mx = std::max(mx, (double)std::fabs(v.f32()[i]));
+      return mx;
+    };
+    EXPECT_LE(max_abs("blk.0.gl_q.weight"), 1 / std::sqrt(32.0));  // U(±1/√in)
+    EXPECT_GT(max_abs("blk.0.gl_q.weight"), 0.9 / std::sqrt(32.0));
+    EXPECT_LE(max_abs("blk.1.ffn_down.weight"), 1 / std::sqrt(64.0));
+    EXPECT_EQ(max_abs("blk.0.attn_norm.weight"), 1.0);
+    EXPECT_GT(max_abs("token_embd.weight"), 3.0);  // N(0, 1) over 3072 values
+    if (t == Transition::kFixed) {
+      EXPECT_EQ(f.find_tensor("blk.0.gl_a.weight"), nullptr);
+      const float* b = f.tensor("blk.0.gl_a.bias").f32();  // [logit γ (4) | phase (4)]
+      EXPECT_NEAR(1 / (1 + std::exp(-b[0])), 0.5, 1e-6);
+      EXPECT_NEAR(1 / (1 + std::exp(-b[3])), 1 - std::exp2(-8.0), 1e-6);
+      for (int j = 4; j < 8; ++j) EXPECT_LE(std::fabs(b[j]), M_PI);
+    } else {
+      EXPECT_LE(max_abs("blk.0.gl_a.bias"), 1 / std::sqrt(32.0));
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Variants, GateLoopModes, ::testing::Range(0, (int)cases().size()),
