@@ -2,7 +2,8 @@
 // `Transformer`s, fp32 CPU). Each checkpoint goes through `llamba convert`, then every tap is compared in forward
 // order and the first diverging layer and tensor is reported: hidden, attn_norm, the transition (log|a|, arg a),
 // the recurrence output, the gated output, mixer_out, ffn_norm, ffn_out per layer, then final_hidden, logits, the
-// per-layer complex states after the prompt, 5 decode steps through the step op, and the states after them.
+// per-layer complex states after the prompt, 5 decode steps through the step op, and the states after them;
+// then a 16-token greedy generation through runtime::Session against the package's argmax continuation.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -15,6 +16,8 @@
 #include "io/safetensors.h"
 #include "models/convert.h"
 #include "models/gateloop/gateloop.h"
+#include "runtime/sampler.h"
+#include "runtime/session.h"
 #include "test_util.h"
 
 namespace llamba {
@@ -142,6 +145,30 @@ TEST_P(GateLoopReference, EveryTapMatchesInOrder) {
   check_states("decode_state");
   std::printf("%s: logits %.2g, worst tap %s %.2g, states %.2g, decode logits %.2g\n", name.c_str(), logits_err,
               worst_key.c_str(), worst, worst_state, worst_decode);
+}
+
+// Generation as `llamba run` does it (Session prefill, then sample + decode), greedy, against the package's
+// argmax continuation (re-running prefixes); the fixture's smallest top-2 margin is >= 2.4e-3, far above our
+// logit error (~1e-6), so equality is the right check.
+TEST_P(GateLoopReference, GreedyGenerationMatches) {
+  const std::string name = GetParam();
+  const auto gguf = io::GgufFile::open(convert(name));
+  models::gateloop::GateLoopModel model(gguf);
+  const auto ref = io::SafetensorsFile::open(test::fixture_path("gateloop/" + name + "/reference.safetensors"));
+  const auto ids64 = ref.to_i64("input_ids");
+  const auto want = ref.to_i64("greedy_ids");
+  const int64_t T = ref.tensor("input_ids").size(1);
+  core::ThreadPool pool(2);
+  runtime::Session s(model, pool);
+  s.prefill(std::vector<int32_t>(ids64.begin(), ids64.begin() + T));
+  runtime::Sampler sampler(runtime::SamplerParams{.temperature = 0.0f});
+  std::vector<int64_t> got;
+  for (size_t i = 0; i < want.size(); ++i) {
+    const int32_t next = sampler.sample(s.logits(), s.tokens());
+    got.push_back(next);
+    s.decode(next);
+  }
+  EXPECT_EQ(got, std::vector<int64_t>(want.begin(), want.end())) << name;
 }
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, GateLoopReference,

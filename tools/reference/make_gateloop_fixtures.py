@@ -25,6 +25,8 @@ For each entry of FIXTURES writes tests/fixtures/gateloop/<name>/:
                                SimpleGateLoopLayer has one), so step s re-runs the whole prefix + s + 1 tokens
                                and keeps the last position
     decode_state.{l}.ssm / .ssm_im: state after prompt + S tokens
+    greedy_ids (G,) i64        argmax continuation of prompt row 0 (prefix re-run per token); the smallest
+                               top-1/top-2 logit margin on the way is in the metadata (no near-ties)
 Usage: /opt/refenv/bin/python tools/reference/make_gateloop_fixtures.py [out_dir]   (pins: requirements.txt)
 Re-running gives byte-identical files (fixed seeds, one thread, canonical safetensors header order).
 """
@@ -49,6 +51,7 @@ FIXTURE_FORMAT = "1"
 GENERATOR = "tools/reference/make_gateloop_fixtures.py"
 BATCH = 2
 DECODE_STEPS = 5
+GREEDY_TOKENS = 16
 MAX_FILE_BYTES = 1_000_000
 
 # Transformer(...) keyword arguments per fixture; T = prompt length (not a multiple of any default chunk).
@@ -205,8 +208,18 @@ def build(fx, out_root):
         for s in range(DECODE_STEPS):
             dec_logits.append(model(ids[:, :T + s + 1])[:, -1])
     full = run(model, ids, kw)
+    # Greedy golden for row 0: argmax, re-running the prefix for every token.
+    seq, greedy, margin = prompt[:1], [], float("inf")
+    with torch.no_grad():
+        for _ in range(GREEDY_TOKENS):
+            top2 = model(seq)[0, -1].topk(2)
+            margin = min(margin, (top2.values[0] - top2.values[1]).item())
+            greedy.append(top2.indices[0].item())
+            seq = torch.cat([seq, top2.indices[:1].view(1, 1)], dim=1)
+    assert margin > 1e-4, (name, margin)
     tensors = {"input_ids": prompt.contiguous(), "decode_ids": dec.contiguous(),
-               "decode_logits": torch.stack(dec_logits, dim=1).contiguous()}
+               "decode_logits": torch.stack(dec_logits, dim=1).contiguous(),
+               "greedy_ids": torch.tensor(greedy, dtype=torch.int64)}
     tensors.update({k: v.contiguous() for k, v in taps.items()})
     for l in range(len(model.layers)):
         for part in ("ssm", "ssm_im"):
@@ -220,6 +233,7 @@ def build(fx, out_root):
          "fp32_vs_fp64_logits": maxdiff(taps["logits"], logits64),
          "logits_absmax": taps["logits"].abs().max().item(),
          "prefix_vs_prompt_logits": maxdiff(full["logits"][:, :T], taps["logits"]),
+         "greedy_margin": margin,
          "decode_rerun_vs_long_run": maxdiff(tensors["decode_logits"], full["logits"][:, T:]),
          "state_absmax": max(taps[f"state.{l}.ssm"].abs().max().item() for l in range(len(model.layers))),
          "decay_range": (min(taps[f"gl_log_decay.{l}"].exp().min().item() for l in range(len(model.layers))),
@@ -245,6 +259,7 @@ def build(fx, out_root):
         "decode_reference": "prefix re-run per step (Transformer has no cache in 0.2.5)",
         "state_layout": "(b, H, P, N) = upstream scanned kv[:, -1] (b*h, d=N key, e=P value) transposed",
         "fp32_vs_fp64_logits_maxabs": f"{r['fp32_vs_fp64_logits']:.3e}",
+        "greedy_min_top2_margin": f"{margin:.3e}",
     }
     save_canonical(tensors, os.path.join(d, "reference.safetensors"), meta)
     r["sizes"] = {f: os.path.getsize(os.path.join(d, f)) for f in ("config.json", "model.safetensors",
@@ -259,12 +274,12 @@ def main():
     torch.use_deterministic_algorithms(True)
     out_root = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/gateloop"
     print(f"{'name':15} {'T':>3} {'|logits|':>8} {'fp32~fp64':>9} {'prefix':>7} {'dec~long':>8} "
-          f"{'|state|':>7} {'|a| range':>13}  sizes")
+          f"{'|state|':>7} {'|a| range':>13} {'greedy margin':>13}  sizes")
     for fx in FIXTURES:
         r = build(fx, out_root)
         print(f"{r['name']:15} {r['T']:>3} {r['logits_absmax']:>8.2f} {r['fp32_vs_fp64_logits']:>9.1e} "
               f"{r['prefix_vs_prompt_logits']:>7.1e} {r['decode_rerun_vs_long_run']:>8.1e} "
-              f"{r['state_absmax']:>7.2f} {r['decay_range'][0]:.3f}..{r['decay_range'][1]:.3f}  {r['sizes']}")
+              f"{r['state_absmax']:>7.2f} {r['decay_range'][0]:.3f}..{r['decay_range'][1]:.3f} {r['greedy_margin']:>13.1e}  {r['sizes']}")
 
 
 if __name__ == "__main__":
