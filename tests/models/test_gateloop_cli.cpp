@@ -46,7 +46,8 @@ TEST(GateLoopCli, ConvertThenInfo) {
   EXPECT_NE(info.out.find("architecture:  gateloop"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("gateloop.transition"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("constant in context"), std::string::npos) << info.out;
-  const CliResult q8 = run_cli("convert '" + test::fixture_path("gateloop/heads4") + "' --outtype q8_0 -o '" + out + "'");
+  const CliResult q8 =
+      run_cli("convert '" + test::fixture_path("gateloop/heads4") + "' --outtype q8_0 -o '" + out + "'");
   ASSERT_EQ(q8.code, 0) << q8.out;
   EXPECT_EQ(run_cli("info '" + out + "'").code, 0);
 }

@@ -40,7 +40,8 @@ void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w) {
   w.add_tensor("token_embd.weight", Tensor::from_f32({V, D}, emb));
   for (int64_t l = 0; l < c.n_layers; ++l) {
     w.add_tensor(blk(l, "attn_norm.weight"), filled({D}, 1.0f));
-    for (const char* n : {"gl_q.weight", "gl_k.weight", "gl_v.weight"}) w.add_tensor(blk(l, n), uniform(rng, {di, D}, bD));
+    for (const char* n : {"gl_q.weight", "gl_k.weight", "gl_v.weight"})
+      w.add_tensor(blk(l, n), uniform(rng, {di, D}, bD));
     if (c.transition == Transition::kFixed) {
       std::vector<float> b(A);
       for (int64_t j = 0; j < Hg; ++j) {
