@@ -24,4 +24,14 @@ inline void check_rows(const char* op, const core::TensorView& a, const core::Te
                b.shape.str());
 }
 
+// rmsnorm backward: dy, x (M, D); dx (M, D) and dw (D) optional.
+inline void check_rmsnorm_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,
+                                   const core::TensorView& dy, const core::TensorView& x,
+                                   const core::TensorView& w) {
+  check_rows(op, dy, x);
+  if (dx.data) check_rows(op, dx, x);
+  LLAMBA_CHECK(w.rank() == 1 && w.size(0) == x.size(1) && (!dw.data || (dw.shape == w.shape && dw.is_contiguous())),
+               "[{}] w {} dw {} for width {}", op, w.shape.str(), dw.shape.str(), x.size(1));
+}
+
 }  // namespace llamba::ops
