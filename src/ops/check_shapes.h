@@ -34,4 +34,25 @@ inline void check_rmsnorm_backward(const char* op, const core::TensorView& dx, c
                "[{}] w {} dw {} for width {}", op, w.shape.str(), dw.shape.str(), x.size(1));
 }
 
+// swiglu: out, gate, up (M, F) with contiguous rows; gate_bias (F) optional.
+inline void check_swiglu(const char* op, const core::TensorView& out, const core::TensorView& gate,
+                         const core::TensorView& up, const core::TensorView& gate_bias) {
+  check_rows(op, out, gate);
+  check_rows(op, out, up);
+  LLAMBA_CHECK(!gate_bias.data || (gate_bias.numel() == out.size(1) && gate_bias.is_contiguous()),
+               "[{}] gate_bias {} for width {}", op, gate_bias.shape.str(), out.size(1));
+}
+
+// swiglu backward: dout, gate, up (M, F); dgate, dup (M, F) and dgate_bias (F) optional.
+inline void check_swiglu_backward(const char* op, const core::TensorView& dgate, const core::TensorView& dup,
+                                  const core::TensorView& dgate_bias, const core::TensorView& dout,
+                                  const core::TensorView& gate, const core::TensorView& up,
+                                  const core::TensorView& gate_bias) {
+  check_swiglu(op, dout, gate, up, gate_bias);
+  if (dgate.data) check_rows(op, dgate, dout);
+  if (dup.data) check_rows(op, dup, dout);
+  LLAMBA_CHECK(!dgate_bias.data || (dgate_bias.numel() == dout.size(1) && dgate_bias.is_contiguous()),
+               "[{}] dgate_bias {} for width {}", op, dgate_bias.shape.str(), dout.size(1));
+}
+
 }  // namespace llamba::ops
