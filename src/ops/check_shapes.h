@@ -24,6 +24,32 @@ inline void check_rows(const char* op, const core::TensorView& a, const core::Te
                b.shape.str());
 }
 
+// linear backward: dy (M, N); dx (M, K) needs w (N, K); dw (N, K) needs x (M, K); dbias (N). Each gradient is
+// optional, and the input only it reads may then be empty. Inner dims contiguous; dw, dbias contiguous.
+inline void check_linear_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,
+                                  const core::TensorView& dbias, const core::TensorView& dy,
+                                  const core::TensorView& x, const core::TensorView& w) {
+  LLAMBA_CHECK(dy.rank() == 2 && dy.strides[1] == 1, "[{}] dy {} must be (M, N) with contiguous rows", op,
+               dy.shape.str());
+  const int64_t M = dy.size(0), N = dy.size(1);
+  if (dx.data) {
+    LLAMBA_CHECK(w.rank() == 2 && w.size(0) == N && w.is_contiguous() && (w.data || w.numel() == 0), "[{}] dx needs w (N={}, K), got {}",
+                 op, N, w.shape.str());
+    LLAMBA_CHECK(dx.rank() == 2 && dx.size(0) == M && dx.size(1) == w.size(1) && dx.strides[1] == 1,
+                 "[{}] dx {} for dy {} and w {}", op, dx.shape.str(), dy.shape.str(), w.shape.str());
+  }
+  if (dw.data) {
+    LLAMBA_CHECK(x.rank() == 2 && x.size(0) == M && x.strides[1] == 1 && (x.data || x.numel() == 0), "[{}] dw needs x (M={}, K), got {}",
+                 op, M, x.shape.str());
+    LLAMBA_CHECK(dw.rank() == 2 && dw.size(0) == N && dw.size(1) == x.size(1) && dw.is_contiguous(),
+                 "[{}] dw {} for dy {} and x {}", op, dw.shape.str(), dy.shape.str(), x.shape.str());
+  }
+  LLAMBA_CHECK(!dbias.data || (dbias.numel() == N && dbias.is_contiguous()), "[{}] dbias {} for {} outputs", op,
+               dbias.shape.str(), N);
+  if (dx.data && dw.data)
+    LLAMBA_CHECK(x.size(1) == w.size(1), "[{}] x {} and w {} disagree on K", op, x.shape.str(), w.shape.str());
+}
+
 // rmsnorm backward: dy, x (M, D); dx (M, D) and dw (D) optional.
 inline void check_rmsnorm_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,
                                    const core::TensorView& dy, const core::TensorView& x,
