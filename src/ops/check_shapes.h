@@ -24,6 +24,14 @@ inline void check_rows(const char* op, const core::TensorView& a, const core::Te
                b.shape.str());
 }
 
+// embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
+inline void check_embedding_backward(const char* op, const core::TensorView& dtable, const core::TensorView& dout,
+                                     int64_t T) {
+  LLAMBA_CHECK(dtable.rank() == 2 && dout.rank() == 2 && dout.size(0) == T && dout.size(1) == dtable.size(1) &&
+                   dtable.strides[1] == 1 && dout.strides[1] == 1,
+               "[{}] dtable {} dout {} for {} ids", op, dtable.shape.str(), dout.shape.str(), T);
+}
+
 // linear backward: dy (M, N); dx (M, K) needs w (N, K); dw (N, K) needs x (M, K); dbias (N). Each gradient is
 // optional, and the input only it reads may then be empty. Inner dims contiguous; dw, dbias contiguous.
 inline void check_linear_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,
