@@ -24,6 +24,41 @@ inline void check_rows(const char* op, const core::TensorView& a, const core::Te
                b.shape.str());
 }
 
+// conv1d_causal: x, y (T, C) with contiguous rows, w (C, K) contiguous, bias (C) optional, state (K−1, C)
+// contiguous (optional where `state_optional`: the backward's state_in, zeros when empty).
+inline void check_conv1d_causal(const char* op, const core::TensorView& y, const core::TensorView& x,
+                                const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
+                                bool state_optional = false) {
+  LLAMBA_CHECK(x.rank() == 2 && y.shape == x.shape && w.rank() == 2 && w.size(0) == x.size(1) && x.strides[1] == 1 &&
+                   y.strides[1] == 1 && w.is_contiguous() && w.size(1) >= 1,
+               "[{}] x {} y {} w {}", op, x.shape.str(), y.shape.str(), w.shape.str());
+  const int64_t C = x.size(1), K = w.size(1);
+  LLAMBA_CHECK(!bias.data || (bias.numel() == C && bias.is_contiguous()), "[{}] bias {} for {} channels", op,
+               bias.shape.str(), C);
+  if (state_optional && !state.data) return;
+  LLAMBA_CHECK(state.rank() == 2 && state.size(0) == K - 1 && state.size(1) == C && state.is_contiguous(),
+               "[{}] state {} for K {} C {}", op, state.shape.str(), K, C);
+}
+
+// conv1d_causal backward: dy, x (T, C), w (C, K), bias (C) and state_in (K−1, C) optional as inputs; gradients
+// dx (T, C), dw (C, K), dbias (C), dstate_in (K−1, C) and the incoming dstate_out (K−1, C) all optional.
+inline void check_conv1d_causal_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,
+                                         const core::TensorView& dbias, const core::TensorView& dstate_in,
+                                         const core::TensorView& dy, const core::TensorView& x,
+                                         const core::TensorView& w, const core::TensorView& bias,
+                                         const core::TensorView& state_in, const core::TensorView& dstate_out) {
+  check_conv1d_causal(op, dy, x, w, bias, state_in, true);
+  const int64_t C = x.size(1), K = w.size(1);
+  if (dx.data) check_rows(op, dx, x);
+  LLAMBA_CHECK(!dw.data || (dw.shape == w.shape && dw.is_contiguous()), "[{}] dw {} for w {}", op, dw.shape.str(),
+               w.shape.str());
+  LLAMBA_CHECK(!dbias.data || (dbias.numel() == C && dbias.is_contiguous()), "[{}] dbias {} for {} channels", op,
+               dbias.shape.str(), C);
+  for (const core::TensorView* v : {&dstate_in, &dstate_out})
+    LLAMBA_CHECK(!v->data || (v->rank() == 2 && v->size(0) == K - 1 && v->size(1) == C && v->is_contiguous()),
+                 "[{}] state gradient {} for K {} C {}", op, v->shape.str(), K, C);
+}
+
 // embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
 inline void check_embedding_backward(const char* op, const core::TensorView& dtable, const core::TensorView& dout,
                                      int64_t T) {
