@@ -1,6 +1,8 @@
 // Shape checks shared by an op's ref and cpu entry points, so both validate identically (once, at entry).
 #pragma once
 
+#include <span>
+
 #include "core/tensor.h"
 
 namespace llamba::ops {
@@ -57,6 +59,17 @@ inline void check_conv1d_causal_backward(const char* op, const core::TensorView&
   for (const core::TensorView* v : {&dstate_in, &dstate_out})
     LLAMBA_CHECK(!v->data || (v->rank() == 2 && v->size(0) == K - 1 && v->size(1) == C && v->is_contiguous()),
                  "[{}] state gradient {} for K {} C {}", op, v->shape.str(), K, C);
+}
+
+// cross_entropy: logits (M, V) with contiguous rows, one target per row in [0, V) or negative (ignored);
+// dlogits optional, the shape of logits.
+inline void check_cross_entropy(const char* op, const core::TensorView& dlogits, const core::TensorView& logits,
+                                std::span<const int32_t> targets) {
+  LLAMBA_CHECK(logits.rank() == 2 && logits.strides[1] == 1 && logits.size(0) == (int64_t)targets.size(),
+               "[{}] logits {} for {} targets", op, logits.shape.str(), targets.size());
+  if (dlogits.data) check_rows(op, dlogits, logits);
+  for (int32_t t : targets)
+    LLAMBA_ENSURE(t < logits.size(1), "[{}] target {} is outside the vocabulary [0, {})", op, t, logits.size(1));
 }
 
 // embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
