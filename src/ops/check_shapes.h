@@ -72,6 +72,14 @@ inline void check_cross_entropy(const char* op, const core::TensorView& dlogits,
     LLAMBA_ENSURE(t < logits.size(1), "[{}] target {} is outside the vocabulary [0, {})", op, t, logits.size(1));
 }
 
+// kl_div: student, teacher (M, V) with contiguous rows; dstudent optional, the same shape; tau > 0.
+inline void check_kl_div(const char* op, const core::TensorView& dstudent, const core::TensorView& student,
+                         const core::TensorView& teacher, double tau) {
+  check_rows(op, student, teacher);
+  if (dstudent.data) check_rows(op, dstudent, student);
+  LLAMBA_CHECK(tau > 0, "[{}] temperature {} must be > 0", op, tau);
+}
+
 // embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
 inline void check_embedding_backward(const char* op, const core::TensorView& dtable, const core::TensorView& dout,
                                      int64_t T) {
