@@ -1,6 +1,7 @@
 // Shape checks shared by an op's ref and cpu entry points, so both validate identically (once, at entry).
 #pragma once
 
+#include <algorithm>
 #include <span>
 
 #include "core/tensor.h"
@@ -78,6 +79,28 @@ inline void check_kl_div(const char* op, const core::TensorView& dstudent, const
   check_rows(op, student, teacher);
   if (dstudent.data) check_rows(op, dstudent, student);
   LLAMBA_CHECK(tau > 0, "[{}] temperature {} must be > 0", op, tau);
+}
+
+// mse: a, b (M, D) with contiguous rows; da, db optional, the same shape.
+inline void check_mse(const char* op, const core::TensorView& da, const core::TensorView& db,
+                      const core::TensorView& a, const core::TensorView& b) {
+  check_rows(op, a, b);
+  if (da.data) check_rows(op, da, a);
+  if (db.data) check_rows(op, db, a);
+}
+
+// frobenius: m, a (B, H, T, T) or (H, T, T), contiguous, equal shapes; dm optional, the same. Returns the
+// (B·H, T·T) shape the loss is computed on.
+inline core::Shape check_frobenius(const char* op, const core::TensorView& dm, const core::TensorView& m,
+                                   const core::TensorView& a) {
+  LLAMBA_CHECK((m.rank() == 3 || m.rank() == 4) && a.shape == m.shape && m.size(-1) == m.size(-2) &&
+                   m.is_contiguous() && a.is_contiguous(),
+               "[{}] expected contiguous m, a (B, H, T, T) or (H, T, T); got {} and {}", op, m.shape.str(),
+               a.shape.str());
+  LLAMBA_CHECK(!dm.data || (dm.shape == m.shape && dm.is_contiguous()), "[{}] dm {} for m {}", op, dm.shape.str(),
+               m.shape.str());
+  const int64_t T = m.size(-1);
+  return {m.numel() / std::max<int64_t>(T * T, 1), T * T};
 }
 
 // embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
