@@ -103,6 +103,18 @@ inline core::Shape check_frobenius(const char* op, const core::TensorView& dm, c
   return {m.numel() / std::max<int64_t>(T * T, 1), T * T};
 }
 
+// rope: x (T, H, hd) with a contiguous head dim, one position per row, 2·len(inv_freq) <= hd; `other`
+// (optional) the same shape (the backward's dx next to dy).
+inline void check_rope(const char* op, const core::TensorView& x, const core::TensorView& other,
+                       std::span<const int64_t> positions, std::span<const float> inv_freq) {
+  LLAMBA_CHECK(x.rank() == 3 && x.size(0) == (int64_t)positions.size() && x.strides[2] == 1,
+               "[{}] x {} for {} positions", op, x.shape.str(), positions.size());
+  LLAMBA_CHECK(2 * (int64_t)inv_freq.size() <= x.size(2), "[{}] {} frequencies for head dim {}", op, inv_freq.size(),
+               x.size(2));
+  LLAMBA_CHECK(!other.data || (other.shape == x.shape && other.strides[2] == 1), "[{}] gradient {} for {}", op,
+               other.shape.str(), x.shape.str());
+}
+
 // embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
 inline void check_embedding_backward(const char* op, const core::TensorView& dtable, const core::TensorView& dout,
                                      int64_t T) {
