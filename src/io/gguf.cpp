@@ -409,7 +409,7 @@ void GgufWriter::set_alignment(uint32_t a) {
   set("general.alignment", GgufValue::u32(a));
 }
 
-void GgufWriter::write(const std::string& path) const {
+void GgufWriter::emit(const std::function<void(const void*, size_t)>& out) const {
   std::string head;
   put<uint32_t>(head, kMagic);
   put<uint32_t>(head, 3);
@@ -430,27 +430,38 @@ void GgufWriter::write(const std::string& path) const {
     offset += ((uint64_t)view.nbytes() + alignment_ - 1) / alignment_ * alignment_;
   }
   head.resize((head.size() + alignment_ - 1) / alignment_ * alignment_, '\0');
-
-  AtomicFile out(path);
-  out.write(head.data(), head.size());
+  out(head.data(), head.size());
   static const char zeros[256] = {};
   for (const auto& [name, view, fill] : tensors_) {
     const uint64_t n = (uint64_t)view.nbytes();
     if (fill) {
       std::vector<uint8_t> tmp(n);
       fill(tmp.data());
-      out.write(tmp.data(), n);
+      out(tmp.data(), n);
     } else {
-      out.write(view.data, n);
+      out(view.data, n);
     }
     uint64_t pad = (n + alignment_ - 1) / alignment_ * alignment_ - n;
     while (pad > 0) {
       const uint64_t k = pad < sizeof(zeros) ? pad : sizeof(zeros);
-      out.write(zeros, k);
+      out(zeros, k);
       pad -= k;
     }
   }
+}
+
+void GgufWriter::write(const std::string& path) const {
+  AtomicFile out(path);
+  emit([&](const void* p, size_t n) { out.write(p, n); });
   out.commit();
+}
+
+std::shared_ptr<core::Buffer> GgufWriter::write_to_memory() const {
+  std::string bytes;
+  emit([&](const void* p, size_t n) { bytes.append(static_cast<const char*>(p), n); });
+  auto buf = core::Buffer::allocate(bytes.size());
+  std::memcpy(buf->data(), bytes.data(), bytes.size());
+  return buf;
 }
 
 }  // namespace llamba::io

@@ -151,9 +151,13 @@ class GgufWriter {
                   std::function<void(void* dst)> fill);
   void set_alignment(uint32_t a);
   void write(const std::string& path) const;
+  // The same bytes in an owned (writable) buffer: GgufFile::parse of it gives views that may be modified in
+  // place, which is how training holds its parameters.
+  std::shared_ptr<core::Buffer> write_to_memory() const;
   size_t tensor_count() const { return tensors_.size(); }
 
  private:
+  void emit(const std::function<void(const void*, size_t)>& out) const;
   struct Entry {
     std::string name;
     core::TensorView view;              // data == nullptr for produced tensors

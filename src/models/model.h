@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/tensor.h"
 #include "core/thread_pool.h"
@@ -42,6 +43,15 @@ struct ForwardOptions {
 
 using TensorVisitor = std::function<void(const std::string& name, const core::TensorView& t)>;
 
+// Parameter gradients by tensor name (f32, the parameter's shape); backward passes accumulate into them.
+using GradientMap = std::unordered_map<std::string, core::Tensor>;
+
+// What a training forward saved for its backward; each trainable model defines its own.
+class ForwardCache {
+ public:
+  virtual ~ForwardCache() = default;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -57,6 +67,14 @@ class Model {
   // Every weight tensor with its GGUF name, in file order.
   virtual void for_each_tensor(const TensorVisitor& visit) const = 0;
   int64_t n_params() const;
+
+  // Training (student architectures): a forward over fresh sequences (B, T) that keeps what backward needs,
+  // writing logits (B, T, V); then backward accumulates every parameter's gradient into `grads` from
+  // dlogits (B, T, V). The defaults throw: this architecture cannot be trained.
+  virtual std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
+                                                      int64_t batch, float* logits) const;
+  virtual void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
+                        GradientMap& grads) const;
 };
 
 // Builds the model named by `general.architecture`; throws llamba::Error naming the file, key or tensor on bad

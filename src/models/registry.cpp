@@ -48,6 +48,15 @@ std::unique_ptr<Model> load_model(const io::GgufFile& file) {
   return kRegistry[(size_t)*a].make(file);
 }
 
+std::unique_ptr<ForwardCache> Model::forward_train(core::ThreadPool&, std::span<const int32_t>, int64_t,
+                                                  float*) const {
+  LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
+}
+
+void Model::backward(core::ThreadPool&, ForwardCache&, const float*, GradientMap&) const {
+  LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
+}
+
 int64_t Model::n_params() const {
   int64_t n = 0;
   for_each_tensor([&](const std::string&, const core::TensorView& t) { n += t.numel(); });
