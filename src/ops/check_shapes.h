@@ -1,6 +1,9 @@
 // Shape checks shared by an op's ref and cpu entry points, so both validate identically (once, at entry).
 #pragma once
 
+#include <algorithm>
+#include <span>
+
 #include "core/tensor.h"
 
 namespace llamba::ops {
@@ -57,6 +60,59 @@ inline void check_conv1d_causal_backward(const char* op, const core::TensorView&
   for (const core::TensorView* v : {&dstate_in, &dstate_out})
     LLAMBA_CHECK(!v->data || (v->rank() == 2 && v->size(0) == K - 1 && v->size(1) == C && v->is_contiguous()),
                  "[{}] state gradient {} for K {} C {}", op, v->shape.str(), K, C);
+}
+
+// cross_entropy: logits (M, V) with contiguous rows, one target per row in [0, V) or negative (ignored);
+// dlogits optional, the shape of logits.
+inline void check_cross_entropy(const char* op, const core::TensorView& dlogits, const core::TensorView& logits,
+                                std::span<const int32_t> targets) {
+  LLAMBA_CHECK(logits.rank() == 2 && logits.strides[1] == 1 && logits.size(0) == (int64_t)targets.size(),
+               "[{}] logits {} for {} targets", op, logits.shape.str(), targets.size());
+  if (dlogits.data) check_rows(op, dlogits, logits);
+  for (int32_t t : targets)
+    LLAMBA_ENSURE(t < logits.size(1), "[{}] target {} is outside the vocabulary [0, {})", op, t, logits.size(1));
+}
+
+// kl_div: student, teacher (M, V) with contiguous rows; dstudent optional, the same shape; tau > 0.
+inline void check_kl_div(const char* op, const core::TensorView& dstudent, const core::TensorView& student,
+                         const core::TensorView& teacher, double tau) {
+  check_rows(op, student, teacher);
+  if (dstudent.data) check_rows(op, dstudent, student);
+  LLAMBA_CHECK(tau > 0, "[{}] temperature {} must be > 0", op, tau);
+}
+
+// mse: a, b (M, D) with contiguous rows; da, db optional, the same shape.
+inline void check_mse(const char* op, const core::TensorView& da, const core::TensorView& db,
+                      const core::TensorView& a, const core::TensorView& b) {
+  check_rows(op, a, b);
+  if (da.data) check_rows(op, da, a);
+  if (db.data) check_rows(op, db, a);
+}
+
+// frobenius: m, a (B, H, T, T) or (H, T, T), contiguous, equal shapes; dm optional, the same. Returns the
+// (B·H, T·T) shape the loss is computed on.
+inline core::Shape check_frobenius(const char* op, const core::TensorView& dm, const core::TensorView& m,
+                                   const core::TensorView& a) {
+  LLAMBA_CHECK((m.rank() == 3 || m.rank() == 4) && a.shape == m.shape && m.size(-1) == m.size(-2) &&
+                   m.is_contiguous() && a.is_contiguous(),
+               "[{}] expected contiguous m, a (B, H, T, T) or (H, T, T); got {} and {}", op, m.shape.str(),
+               a.shape.str());
+  LLAMBA_CHECK(!dm.data || (dm.shape == m.shape && dm.is_contiguous()), "[{}] dm {} for m {}", op, dm.shape.str(),
+               m.shape.str());
+  const int64_t T = m.size(-1);
+  return {m.numel() / std::max<int64_t>(T * T, 1), T * T};
+}
+
+// rope: x (T, H, hd) with a contiguous head dim, one position per row, 2·len(inv_freq) <= hd; `other`
+// (optional) the same shape (the backward's dx next to dy).
+inline void check_rope(const char* op, const core::TensorView& x, const core::TensorView& other,
+                       std::span<const int64_t> positions, std::span<const float> inv_freq) {
+  LLAMBA_CHECK(x.rank() == 3 && x.size(0) == (int64_t)positions.size() && x.strides[2] == 1,
+               "[{}] x {} for {} positions", op, x.shape.str(), positions.size());
+  LLAMBA_CHECK(2 * (int64_t)inv_freq.size() <= x.size(2), "[{}] {} frequencies for head dim {}", op, inv_freq.size(),
+               x.size(2));
+  LLAMBA_CHECK(!other.data || (other.shape == x.shape && other.strides[2] == 1), "[{}] gradient {} for {}", op,
+               other.shape.str(), x.shape.str());
 }
 
 // embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
