@@ -6,6 +6,8 @@ namespace llamba::cli {
 void register_all(CLI::App& app) {
   register_info(app);
   register_convert(app);
+  register_train(app);
+  register_make_task(app);
 }
 
 // Until the tokenizer library lands, converted files carry no tokenizer.

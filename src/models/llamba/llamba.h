@@ -3,6 +3,8 @@
 // materialized matrix). GGUF keys are documented in docs/gguf-keys.md.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <vector>
 
 #include "models/blocks/lm_head.h"
@@ -45,6 +47,9 @@ struct Weights {
   static Weights from_gguf(const io::GgufFile& f, const Config& c);
   void for_each(const TensorVisitor& visit) const;
 };
+
+// A randomly initialized model for training (init.cpp documents the scheme); writes keys and tensors.
+void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
 
 // How the mixer computes the sequence: all forms give the same result (tested).
 enum class MixerForm { kChunked, kRecurrent, kQuadratic };
