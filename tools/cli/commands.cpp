@@ -3,6 +3,9 @@
 
 namespace llamba::cli {
 
-void register_all(CLI::App& app) { register_info(app); }
+void register_all(CLI::App& app) {
+  register_info(app);
+  register_tokenize(app);
+}
 
 }  // namespace llamba::cli

@@ -7,5 +7,6 @@ namespace llamba::cli {
 
 void register_all(CLI::App& app);
 void register_info(CLI::App& app);
+void register_tokenize(CLI::App& app);
 
 }  // namespace llamba::cli
