@@ -2,6 +2,8 @@
 // embeds the tokenizer and Tokenizer::from_gguf() rebuilds it. tiktoken sources get derived merges.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "core/check.h"
 #include "io/gguf.h"
 #include "tokenizer/tokenizer.h"
@@ -9,22 +11,27 @@
 namespace llamba::tokenizer {
 
 std::vector<std::pair<int32_t, int32_t>> Tokenizer::merges_for_export() const {
+  std::vector<std::pair<int32_t, int32_t>> out;
   if (m_.merge_source == MergeSource::kList) {
-    std::vector<std::pair<int32_t, int32_t>> out;
     for (const auto& [l, r] : m_.merges)
       if (l >= 0 && r >= 0) out.emplace_back(l, r);
     return out;
   }
-  // tiktoken: in rank order, the two parts that BPE leaves when only lower ranks may merge.
-  std::vector<std::pair<int32_t, int32_t>> out;
-  std::vector<int32_t> parts;
+  // tiktoken: every split of every token into two tokens, by the token's rank, then by the parts' ranks
+  // (transformers' TikTokenConverter; it gives Llama-3's tokenizer.json merges exactly). One merge per
+  // token, the split BPE reaches with lower ranks (llama.cpp's converter for Qwen), cannot work here: 678
+  // Llama-3 tokens are not reachable by BPE over their own bytes.
+  std::vector<std::pair<int32_t, int32_t>> local;
   for (int32_t id = 0; id < vocab_size(); ++id) {
     const std::string_view t = m_.vocab.bytes(id);
     if (t.size() < 2 || m_.vocab.find(t) != id) continue;
-    parts.clear();
-    bpe_.merge(t, parts, false, /*max_rank=*/id);
-    LLAMBA_ENSURE(parts.size() == 2, "{}: token {} does not split into two lower-ranked tokens", m_.path, id);
-    out.emplace_back(parts[0], parts[1]);
+    local.clear();
+    for (size_t k = 1; k < t.size(); ++k) {
+      const int32_t l = m_.vocab.find(t.substr(0, k)), r = m_.vocab.find(t.substr(k));
+      if (l >= 0 && r >= 0) local.emplace_back(l, r);
+    }
+    std::sort(local.begin(), local.end());
+    out.insert(out.end(), local.begin(), local.end());
   }
   return out;
 }

@@ -63,9 +63,8 @@ class Tokenizer {
   // Emits tokenizer.ggml.* and tokenizer.chat_template so that from_gguf() rebuilds this tokenizer. A
   // tiktoken source gets merges derived from its ranks (merges_for_export()).
   void write_gguf_metadata(io::GgufWriter& w) const;
-  // The ranked merge list: the source's own, or for tiktoken one merge per multi-byte token, in rank order:
-  // the two parts that BPE with only lower-ranked merges leaves (llama.cpp convert_hf_to_gguf.py does
-  // the same for tiktoken models).
+  // The ranked merge list: the source's own, or for tiktoken every split of each token into two tokens,
+  // ordered by the token's rank and then the parts' ranks (as transformers converts tiktoken files).
   std::vector<std::pair<int32_t, int32_t>> merges_for_export() const;
 
   const TokenizerModel& model() const { return m_; }

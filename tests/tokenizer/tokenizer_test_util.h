@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -25,6 +27,11 @@ namespace llamba::test {
 
 inline std::string repo_path(const std::string& rel) { return source_dir() + "/" + rel; }
 
+// A file name in the test temp directory that no concurrently running test process shares.
+inline std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + fmt::format("llamba_{}_{}", (long)getpid(), name);
+}
+
 inline std::string read_binary(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error("cannot open " + path);
@@ -38,7 +45,7 @@ inline std::string read_binary(const std::string& path) {
 
 // Decompresses an .xz file with the xz command-line tool (xz-utils).
 inline std::string read_xz(const std::string& path) {
-  const std::string cmd = "xz -dc '" + path + "'";
+  const std::string cmd = fmt::format("xz -dc '{}'", path);
   std::FILE* p = popen(cmd.c_str(), "r");
   if (!p) throw std::runtime_error("cannot run " + cmd);
   std::string s;
@@ -83,7 +90,7 @@ inline std::unique_ptr<tokenizer::Tokenizer> gguf_with(const io::GgufFile& f,
   io::GgufWriter w;
   for (const auto& [k, v] : f.metadata())
     if (k != "general.alignment") w.set(k, changes.count(k) ? changes.at(k) : v);
-  const std::string path = ::testing::TempDir() + tmp_name;
+  const std::string path = temp_path(tmp_name);
   w.write(path);
   return tokenizer::Tokenizer::load(path);
 }
@@ -123,7 +130,7 @@ inline const std::string& corpus(const std::string& name) {
   static std::map<std::string, std::string> cache;
   std::lock_guard<std::mutex> lock(mu);
   auto it = cache.find(name);
-  if (it == cache.end()) it = cache.emplace(name, read_xz(repo_path("data/corpus/" + name + ".txt.xz"))).first;
+  if (it == cache.end()) it = cache.emplace(name, read_xz(repo_path(fmt::format("data/corpus/{}.txt.xz", name)))).first;
   return it->second;
 }
 
@@ -135,7 +142,7 @@ inline const std::vector<std::string>& corpus_names() {
 constexpr int kFixtureFormat = 1;
 
 inline io::SafetensorsFile open_fixture(const std::string& family) {
-  auto f = io::SafetensorsFile::open(fixture_path("tokenizer/" + family + ".safetensors"));
+  auto f = io::SafetensorsFile::open(fixture_path(fmt::format("tokenizer/{}.safetensors", family)));
   const auto it = f.metadata().find("fixture_format");
   const int v = it == f.metadata().end() ? -1 : std::stoi(it->second);
   if (v != kFixtureFormat)
@@ -224,7 +231,10 @@ inline const nlohmann::json& hard_set() {
 
 inline std::string ids_str(const std::vector<int32_t>& v, size_t max = 40) {
   std::string s;
-  for (size_t i = 0; i < v.size() && i < max; ++i) s += (i ? " " : "") + std::to_string(v[i]);
+  for (size_t i = 0; i < v.size() && i < max; ++i) {
+    if (i) s += ' ';
+    s += std::to_string(v[i]);
+  }
   if (v.size() > max) s += " …";
   return s;
 }
