@@ -1,5 +1,7 @@
 // decode(encode(x)) == x byte for byte on the corpora, the hard set and random bytes (invalid UTF-8 included),
 // with and without special-token parsing; the streaming decoder never emits broken UTF-8.
+#include <thread>
+
 #include "core/rng.h"
 #include "tokenizer/tokenizer_test_util.h"
 
@@ -126,6 +128,22 @@ TEST(StreamDecoder, ConcatenationEqualsSanitizedDecode) {
       out += d.flush();
       EXPECT_EQ(out, sanitize_utf8(t.decode(ids), false, nullptr));
     }
+  }
+}
+
+TEST(Encode, ConcurrentCallsGiveSerialResults) {
+  // One tokenizer shared by several threads (per-thread match scratch and piece cache).
+  for (const Tok k : {Tok::kLlama3Tiktoken, Tok::kGpt2Json}) {
+    const Tokenizer& t = get_tokenizer(k);
+    const std::string& text = corpus("tinyshakespeare");
+    const size_t n = 8, part = text.size() / n;
+    std::vector<std::vector<int32_t>> serial(n), parallel(n);
+    for (size_t i = 0; i < n; ++i) serial[i] = t.encode(std::string_view(text).substr(i * part, part), false, true);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < n; ++i)
+      threads.emplace_back([&, i] { parallel[i] = t.encode(std::string_view(text).substr(i * part, part), false, true); });
+    for (auto& th : threads) th.join();
+    for (size_t i = 0; i < n; ++i) EXPECT_EQ(parallel[i], serial[i]) << tok_name(k) << " part " << i;
   }
 }
 
