@@ -23,6 +23,11 @@ std::vector<std::string> pre_patterns_for(std::string_view name) {
   // we keep the upstream tiktoken / HF spelling, which the fixtures check.
   if (name == "llama-bpe" || name == "llama3") return {kLlama3Pattern};
   if (name == "gpt-2" || name == "gpt2") return {kGpt2Pattern};
+  // "smollm": SmolLM2's own tokenizer.json is Sequence[Digits(individual_digits), ByteLevel], and llama.cpp
+  // agrees. transformers' GGUF loader (5.17, integrations/ggml.py GGUFLlamaConverter) differs: it gives
+  // every gpt2-model llama-architecture file a plain ByteLevel pre-tokenizer, so "a  1234" splits "a"," ",
+  // " 1234" there. We keep the model's real chain; a GGUF with pre "gpt-2" reproduces transformers (both are
+  // fixture-checked, tests/tokenizer/test_tokenizer_smollm2.cpp).
   if (name == "smollm" || name == "starcoder" || name == "refact") return {kDigitsPattern, kGpt2Pattern};
   return {};
 }

@@ -46,5 +46,16 @@ TEST(SmolLM2, Metadata) {
   EXPECT_EQ(t.token_bytes(ids[0]), " ");
 }
 
+TEST(SmolLM2, FullModelFileHasTheSameTokenizer) {
+  // The 98 MB model is optional (scripts/setup.sh); its tokenizer must equal the vocabulary-only copy.
+  const std::string path = default_model_path();
+  if (path.empty()) GTEST_SKIP() << "SmolLM2 model not installed";
+  const auto t = tokenizer::Tokenizer::load(path);
+  const auto& ref = get_tokenizer(Tok::kSmolLM2);
+  ASSERT_EQ(t->vocab_size(), ref.vocab_size());
+  for (int32_t id = 0; id < t->vocab_size(); ++id) ASSERT_EQ(t->token_bytes(id), ref.token_bytes(id)) << id;
+  check_hard_set(*t, "smollm2", "smollm2 model file");
+}
+
 }  // namespace
 }  // namespace llamba::test
