@@ -124,7 +124,8 @@ class PairMap {
     }
   }
 
-  // Keeps the first merge given for a pair (HF and llama.cpp ignore later duplicates the same way).
+  // Keeps the first merge given for a pair, as llama.cpp does (HF keeps the last; real files list each
+  // pair once).
   bool insert(int32_t left, int32_t right, Merge m) {
     if ((size_ + 1) * 2 > slots_.size()) grow();
     const uint64_t key = pack(left, right);

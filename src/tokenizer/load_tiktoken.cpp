@@ -68,7 +68,7 @@ TokenizerModel load_tiktoken(std::string_view data, const std::string& path) {
   m.format = "tiktoken";
   std::string bytes;
   int32_t max_rank = -1;
-  int64_t line_no = 0;
+  int64_t line_no = 0, n_tokens = 0;
   size_t pos = 0;
   while (pos < data.size()) {
     size_t eol = data.find('\n', pos);
@@ -92,13 +92,14 @@ TokenizerModel load_tiktoken(std::string_view data, const std::string& path) {
     LLAMBA_ENSURE(m.vocab.find(bytes) < 0, "{}:{}: duplicate token (rank {})", path, line_no, rank);
     m.vocab.set((int32_t)rank, bytes, TokenType::kNormal, true);
     max_rank = std::max<int32_t>(max_rank, (int32_t)rank);
+    ++n_tokens;
   }
   LLAMBA_ENSURE(max_rank >= 0, "{}: empty tiktoken file", path);
   // Only Meta's Llama-3 vocabulary is a tiktoken file we know the pattern and special tokens of.
-  LLAMBA_ENSURE(max_rank + 1 == kLlama3Ranks && m.vocab.size() == kLlama3Ranks,
-                "{}: tiktoken file with {} ranks; only the Llama-3 tokenizer.model ({} ranks) is supported\n"
-                "---> HINT: use the model's tokenizer.json or a GGUF file instead",
-                path, max_rank + 1, kLlama3Ranks);
+  LLAMBA_ENSURE(max_rank + 1 == kLlama3Ranks && n_tokens == kLlama3Ranks,
+                "{}: tiktoken file with {} tokens (ranks up to {}); only the Llama-3 tokenizer.model (ranks 0..{}) "
+                "is supported\n---> HINT: use the model's tokenizer.json or a GGUF file instead",
+                path, n_tokens, max_rank, kLlama3Ranks - 1);
   const auto names = llama3_special_names();
   for (int32_t i = 0; i < kLlama3Specials; ++i) m.vocab.set(kLlama3Ranks + i, names[i], TokenType::kControl, false);
   m.merge_source = MergeSource::kTokenRanks;
