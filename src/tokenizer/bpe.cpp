@@ -63,8 +63,10 @@ void Bpe::encode(std::string_view piece, std::vector<int32_t>& out) const {
 
 void Bpe::merge(std::string_view piece, std::vector<int32_t>& out, bool use_heap, int32_t max_rank) const {
   const auto* p = reinterpret_cast<const uint8_t*>(piece.data());
-  if (use_heap || piece.size() > (size_t)kShortMax) merge_heap(p, piece.size(), out, max_rank);
-  else merge_short(p, (int)piece.size(), out, max_rank);
+  if (use_heap || piece.size() > (size_t)kShortMax)
+    merge_heap(p, piece.size(), out, max_rank);
+  else
+    merge_short(p, (int)piece.size(), out, max_rank);
 }
 
 void Bpe::merge_short(const uint8_t* p, int n, std::vector<int32_t>& out, int32_t max_rank) const {

@@ -50,8 +50,10 @@ class Bpe {
   // Appends final symbols; -1 marks a byte without a token.
   void emit(const int32_t* ids, size_t n, std::vector<int32_t>& out) const {
     for (size_t i = 0; i < n; ++i) {
-      if (ids[i] >= 0) out.push_back(ids[i]);
-      else if (unk_id_ >= 0 && !(fuse_unk_ && i > 0 && ids[i - 1] < 0)) out.push_back(unk_id_);
+      if (ids[i] >= 0)
+        out.push_back(ids[i]);
+      else if (unk_id_ >= 0 && !(fuse_unk_ && i > 0 && ids[i - 1] < 0))
+        out.push_back(unk_id_);
     }
   }
 

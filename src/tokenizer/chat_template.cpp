@@ -7,9 +7,12 @@ namespace llamba::tokenizer {
 
 const char* chat_format_name(ChatFormat f) {
   switch (f) {
-    case ChatFormat::kLlama3: return "llama3";
-    case ChatFormat::kChatMl: return "chatml";
-    default: return "none";
+    case ChatFormat::kLlama3:
+      return "llama3";
+    case ChatFormat::kChatMl:
+      return "chatml";
+    default:
+      return "none";
   }
 }
 
@@ -27,9 +30,12 @@ std::string chatml_default_system(std::string_view jinja) {
   const size_t at = jinja.find(head);
   if (at == std::string_view::npos) return "";
   size_t b = at + head.size();
-  if (jinja.substr(b, 1) == "\n") b += 1;
-  else if (jinja.substr(b, 2) == "\\n") b += 2;  // an escaped newline inside a Jinja string literal
-  else return "";
+  if (jinja.substr(b, 1) == "\n")
+    b += 1;
+  else if (jinja.substr(b, 2) == "\\n")
+    b += 2;  // an escaped newline inside a Jinja string literal
+  else
+    return "";
   const size_t e = jinja.find("<|im_end|>", b);
   if (e == std::string_view::npos) return "";
   const std::string_view text = jinja.substr(b, e - b);

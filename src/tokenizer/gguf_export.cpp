@@ -65,8 +65,8 @@ void Tokenizer::write_gguf_metadata(io::GgufWriter& w) const {
   w.set("tokenizer.ggml.token_type", io::GgufValue::i32_array(types));
   w.set("tokenizer.ggml.merges", io::GgufValue::string_array(std::move(merges)));
   const std::pair<const char*, int32_t> ids[] = {
-      {"tokenizer.ggml.bos_token_id", m_.bos}, {"tokenizer.ggml.eos_token_id", m_.eos},
-      {"tokenizer.ggml.eot_token_id", m_.eot}, {"tokenizer.ggml.eom_token_id", m_.eom},
+      {"tokenizer.ggml.bos_token_id", m_.bos},     {"tokenizer.ggml.eos_token_id", m_.eos},
+      {"tokenizer.ggml.eot_token_id", m_.eot},     {"tokenizer.ggml.eom_token_id", m_.eom},
       {"tokenizer.ggml.padding_token_id", m_.pad}, {"tokenizer.ggml.unknown_token_id", m_.unk}};
   for (const auto& [key, id] : ids)
     if (id >= 0) w.set(key, io::GgufValue::u32((uint32_t)id));

@@ -2,7 +2,6 @@
 // "Isolated"), ByteLevel and Digits steps (alone or in a Sequence), added_tokens and the post_processor
 // that adds BOS. Anything else is rejected with the field named, rather than tokenized differently.
 #include <nlohmann/json.hpp>
-
 #include <unordered_map>
 
 #include "core/check.h"
@@ -37,7 +36,8 @@ void parse_pre(const Ctx& c, const json& pre, const std::string& field, std::vec
   const std::string type = str_or(pre, "type", "");
   if (type == "Sequence") {
     const auto& list = pre.value("pretokenizers", json::array());
-    for (size_t i = 0; i < list.size(); ++i) parse_pre(c, list[i], field + ".pretokenizers[" + std::to_string(i) + "]", out, byte_level);
+    for (size_t i = 0; i < list.size(); ++i)
+      parse_pre(c, list[i], field + ".pretokenizers[" + std::to_string(i) + "]", out, byte_level);
   } else if (type == "Split") {
     if (str_or(pre, "behavior", "") != "Isolated") c.fail(field + ".behavior", "only \"Isolated\" is supported");
     if (bool_or(pre, "invert", false)) c.fail(field + ".invert", "inverted splits are not supported");
@@ -74,15 +74,18 @@ void parse_post(const Ctx& c, const json& post, const std::string& field, Tokeni
   const std::string type = str_or(post, "type", "");
   if (type == "Sequence") {
     const auto& list = post.value("processors", json::array());
-    for (size_t i = 0; i < list.size(); ++i) parse_post(c, list[i], field + ".processors[" + std::to_string(i) + "]", m, added);
+    for (size_t i = 0; i < list.size(); ++i)
+      parse_post(c, list[i], field + ".processors[" + std::to_string(i) + "]", m, added);
   } else if (type == "TemplateProcessing") {
     const auto& single = post.value("single", json::array());
     if (!single.empty() && single[0].contains("SpecialToken")) {
       const std::string name = str_or(single[0]["SpecialToken"], "id", "");
       const auto& st = post.value("special_tokens", json::object());
       int32_t id = -1;
-      if (st.contains(name) && st[name].contains("ids") && !st[name]["ids"].empty()) id = st[name]["ids"][0].get<int32_t>();
-      else if (added.count(name)) id = added.at(name);
+      if (st.contains(name) && st[name].contains("ids") && !st[name]["ids"].empty())
+        id = st[name]["ids"][0].get<int32_t>();
+      else if (added.count(name))
+        id = added.at(name);
       if (id < 0) c.fail(field + ".single", "unknown special token '" + name + "'");
       m.bos = id;
       m.add_bos = true;
@@ -111,9 +114,11 @@ TokenizerModel load_hf_json(std::string_view text, const std::string& path, std:
   } catch (const std::exception& e) {
     LLAMBA_THROW("{}: not valid JSON: {}", path, e.what());
   }
-  if (!j.is_object() || !j.contains("model") || !j["model"].is_object()) c.fail("model", "missing (not a tokenizer.json?)");
+  if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
+    c.fail("model", "missing (not a tokenizer.json?)");
   const json& model = j["model"];
-  if (str_or(model, "type", "BPE") != "BPE") c.fail("model.type", "is '" + str_or(model, "type", "") + "'; only BPE is supported");
+  if (str_or(model, "type", "BPE") != "BPE")
+    c.fail("model.type", "is '" + str_or(model, "type", "") + "'; only BPE is supported");
   if (!model.contains("vocab") || !model["vocab"].is_object()) c.fail("model.vocab", "missing");
   if (!model.contains("merges") || !model["merges"].is_array()) c.fail("model.merges", "missing");
   for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"})

@@ -52,10 +52,18 @@ bool b64_decode(std::string_view s, std::string& out) {
 }
 
 std::vector<std::string> llama3_special_names() {
-  std::vector<std::string> n = {"<|begin_of_text|>", "<|end_of_text|>", "<|reserved_special_token_0|>",
-                                "<|reserved_special_token_1|>", "<|finetune_right_pad_id|>", "<|step_id|>",
-                                "<|start_header_id|>", "<|end_header_id|>", "<|eom_id|>", "<|eot_id|>",
-                                "<|python_tag|>", "<|image|>"};
+  std::vector<std::string> n = {"<|begin_of_text|>",
+                                "<|end_of_text|>",
+                                "<|reserved_special_token_0|>",
+                                "<|reserved_special_token_1|>",
+                                "<|finetune_right_pad_id|>",
+                                "<|step_id|>",
+                                "<|start_header_id|>",
+                                "<|end_header_id|>",
+                                "<|eom_id|>",
+                                "<|eot_id|>",
+                                "<|python_tag|>",
+                                "<|image|>"};
   for (int i = 2; (int)n.size() < kLlama3Specials; ++i) n.push_back(fmt::format("<|reserved_special_token_{}|>", i));
   return n;
 }

@@ -34,11 +34,11 @@ struct TokenizerModel {
   std::string pre_name;  // GGUF `tokenizer.ggml.pre` name of the chain, "" if it has none
   std::vector<std::string> pre_patterns;
   int32_t bos = -1, eos = -1, eot = -1, eom = -1, pad = -1;
-  int32_t unk = -1;       // replaces bytes that have no token (-1: they are dropped, as HF does)
-  bool fuse_unk = false;  // a run of such bytes gives one unk (HF BPE fuse_unk)
-  bool add_bos = false;         // the model's default (GGUF add_bos_token, HF post_processor)
-  std::vector<int32_t> eog;     // end-of-generation ids
-  std::string chat_template;    // Jinja source as stored in the file, "" if none
+  int32_t unk = -1;           // replaces bytes that have no token (-1: they are dropped, as HF does)
+  bool fuse_unk = false;      // a run of such bytes gives one unk (HF BPE fuse_unk)
+  bool add_bos = false;       // the model's default (GGUF add_bos_token, HF post_processor)
+  std::vector<int32_t> eog;   // end-of-generation ids
+  std::string chat_template;  // Jinja source as stored in the file, "" if none
 };
 
 // Loaders; each throws llamba::Error naming `path` and the bad line / field.

@@ -45,8 +45,8 @@ class PreTokenizer {
   // Invalid UTF-8 never reaches the regexes: each maximal invalid run becomes one piece of its own.
   template <class Fn>
   void split(std::string_view text, Fn&& fn) const {
-    split_impl(text, [](void* ctx, const char* p, size_t n) { (*static_cast<Fn*>(ctx))(std::string_view(p, n)); },
-               &fn);
+    split_impl(
+        text, [](void* ctx, const char* p, size_t n) { (*static_cast<Fn*>(ctx))(std::string_view(p, n)); }, &fn);
   }
 
  private:

@@ -2,8 +2,8 @@
 #include "tokenizer/tokenizer.h"
 
 #include <atomic>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "core/buffer.h"
@@ -72,8 +72,10 @@ Tokenizer::Tokenizer(TokenizerModel model) : m_(std::move(model)) {
   chat_format_ = detect_chat_format(m_.chat_template);
   if (m_.chat_template.empty()) {
     // No template in the file (tiktoken): choose by the special tokens the vocabulary has.
-    if (specials_.find_exact("<|start_header_id|>") >= 0) chat_format_ = ChatFormat::kLlama3;
-    else if (specials_.find_exact("<|im_start|>") >= 0) chat_format_ = ChatFormat::kChatMl;
+    if (specials_.find_exact("<|start_header_id|>") >= 0)
+      chat_format_ = ChatFormat::kLlama3;
+    else if (specials_.find_exact("<|im_start|>") >= 0)
+      chat_format_ = ChatFormat::kChatMl;
   }
   if (chat_format_ == ChatFormat::kChatMl) default_system_ = chatml_default_system(m_.chat_template);
   cache_key_ = next_cache_key();

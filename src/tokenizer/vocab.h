@@ -15,7 +15,13 @@ namespace llamba::tokenizer {
 
 // Token types as stored in GGUF `tokenizer.ggml.token_type` (llama.cpp's values).
 enum class TokenType : int32_t {
-  kUndefined = 0, kNormal = 1, kUnknown = 2, kControl = 3, kUserDefined = 4, kUnused = 5, kByte = 6,
+  kUndefined = 0,
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
+  kByte = 6,
 };
 
 class Vocab {

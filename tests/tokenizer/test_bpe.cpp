@@ -15,7 +15,7 @@ TEST(ByteLevel, RoundTripsEveryByte) {
   const auto dec = byte_level_decode(enc);
   ASSERT_TRUE(dec.has_value());
   EXPECT_EQ(*dec, all);
-  EXPECT_EQ(byte_level_encode(" "), "\xC4\xA0");  // Ġ
+  EXPECT_EQ(byte_level_encode(" "), "\xC4\xA0");   // Ġ
   EXPECT_EQ(byte_level_encode("\n"), "\xC4\x8A");  // Ċ
   EXPECT_EQ(byte_level_encode("A!~"), "A!~");
   EXPECT_FALSE(byte_level_decode("\xE4\xBD\xA0").has_value());  // 你 is outside the alphabet
@@ -82,8 +82,7 @@ TEST(Bpe, ExportedTiktokenMergesEqualTokenizerJson) {
   const auto derived = get_tokenizer(Tok::kLlama3Tiktoken).merges_for_export();
   const auto& json = get_tokenizer(Tok::kLlama3Json).model().merges;
   ASSERT_EQ(derived.size(), json.size());
-  for (size_t i = 0; i < derived.size(); ++i)
-    ASSERT_EQ(derived[i], json[i]) << "merge " << i;
+  for (size_t i = 0; i < derived.size(); ++i) ASSERT_EQ(derived[i], json[i]) << "merge " << i;
 }
 
 TEST(Bpe, RankLimitedMerge) {

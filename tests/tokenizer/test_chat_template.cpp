@@ -48,7 +48,7 @@ TEST(ChatTemplate, PromptEncodesWithSpecialTokens) {
   EXPECT_EQ(ids, (std::vector<int32_t>{128000, 128006, 882, 128007, 271, 13347, 128009, 128006, 78191, 128007, 271}));
   const Tokenizer& s = get_tokenizer(Tok::kSmolLM2);
   const auto sid = s.encode(s.apply_chat_template({{"user", "Hi"}}, true), false, true);
-  EXPECT_EQ(sid.front(), 1);  // <|im_start|>
+  EXPECT_EQ(sid.front(), 1);                            // <|im_start|>
   EXPECT_EQ(std::count(sid.begin(), sid.end(), 2), 2);  // two <|im_end|>: system and user
 }
 
@@ -56,8 +56,9 @@ TEST(ChatTemplate, Helpers) {
   EXPECT_EQ(strip_unicode_space("\xC2\xA0\t a b \xE3\x80\x80\n"), "a b");
   EXPECT_EQ(strip_unicode_space("   "), "");
   EXPECT_EQ(strip_unicode_space("x"), "x");
-  const std::string smol = "{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nBe nice."
-                           "<|im_end|>\\n' }}{% endif %}";
+  const std::string smol =
+      "{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nBe nice."
+      "<|im_end|>\\n' }}{% endif %}";
   EXPECT_EQ(chatml_default_system(smol), "Be nice.");
   EXPECT_EQ(chatml_default_system("{{ '<|im_start|>' + message['role'] }}"), "");
   EXPECT_EQ(detect_chat_format("{{ messages }}"), ChatFormat::kNone);

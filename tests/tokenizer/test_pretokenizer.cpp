@@ -31,11 +31,24 @@ bool valid_utf8_ref(std::string_view s) {
     const auto c = (uint8_t)s[i];
     size_t n;
     uint32_t cp, min;
-    if (c < 0x80) { n = 1; cp = c; min = 0; }
-    else if ((c & 0xE0) == 0xC0) { n = 2; cp = c & 0x1F; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { n = 3; cp = c & 0x0F; min = 0x800; }
-    else if ((c & 0xF8) == 0xF0) { n = 4; cp = c & 0x07; min = 0x10000; }
-    else return false;
+    if (c < 0x80) {
+      n = 1;
+      cp = c;
+      min = 0;
+    } else if ((c & 0xE0) == 0xC0) {
+      n = 2;
+      cp = c & 0x1F;
+      min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+      n = 3;
+      cp = c & 0x0F;
+      min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+      n = 4;
+      cp = c & 0x07;
+      min = 0x10000;
+    } else
+      return false;
     if (i + n > s.size()) return false;
     for (size_t k = 1; k < n; ++k) {
       if (((uint8_t)s[i + k] & 0xC0) != 0x80) return false;
@@ -55,8 +68,10 @@ TEST(Utf8, PrefixMatchesReferenceOnRandomBytes) {
     const int n = 1 + (int)(rng.next_u64() % 24);
     for (int i = 0; i < n; ++i) {
       const uint64_t r = rng.next_u64();
-      if (r % 3 == 0) s += valid.substr(r % valid.size(), 1 + (r >> 8) % 4);
-      else s.push_back((char)((r >> 16) & 0xFF));
+      if (r % 3 == 0)
+        s += valid.substr(r % valid.size(), 1 + (r >> 8) % 4);
+      else
+        s.push_back((char)((r >> 16) & 0xFF));
     }
     const size_t p = valid_utf8_prefix(s.data(), s.size());
     ASSERT_TRUE(valid_utf8_ref(s.substr(0, p))) << excerpt(s);
@@ -66,9 +81,9 @@ TEST(Utf8, PrefixMatchesReferenceOnRandomBytes) {
       ASSERT_GE(invalid_utf8_run(s.data() + p, s.size() - p), 1u);
     }
   }
-  EXPECT_EQ(valid_utf8_prefix("\xED\xA0\x80", 3), 0u);  // surrogate
+  EXPECT_EQ(valid_utf8_prefix("\xED\xA0\x80", 3), 0u);      // surrogate
   EXPECT_EQ(valid_utf8_prefix("\xF4\x90\x80\x80", 4), 0u);  // > U+10FFFF
-  EXPECT_EQ(valid_utf8_prefix("ab\xC0\xAF", 4), 2u);  // overlong
+  EXPECT_EQ(valid_utf8_prefix("ab\xC0\xAF", 4), 2u);        // overlong
 }
 
 TEST(PreTokenizer, JitAndInterpreterAgree) {
@@ -94,9 +109,9 @@ TEST(PreTokenizer, JitAndInterpreterAgree) {
 TEST(PreTokenizer, LongRunsOfOneClass) {
   const PreTokenizer llama(pre_patterns_for("llama-bpe")), gpt2(pre_patterns_for("gpt-2"));
   const size_t n = 4 << 20;
-  for (const std::string& s : {std::string(n, 'a'), std::string(n, ' '), std::string(n, '\n'), std::string(n, '7'),
-                               std::string(n, '.'), std::string(n, ' ') + "x", std::string(n / 2, ' ') + "\n" +
-                               std::string(n / 2, ' ')}) {
+  for (const std::string& s :
+       {std::string(n, 'a'), std::string(n, ' '), std::string(n, '\n'), std::string(n, '7'), std::string(n, '.'),
+        std::string(n, ' ') + "x", std::string(n / 2, ' ') + "\n" + std::string(n / 2, ' ')}) {
     for (const PreTokenizer* p : {&llama, &gpt2}) {
       const auto ps = pieces(*p, s);
       expect_tiles(ps, s);

@@ -48,7 +48,9 @@ TEST(TokenizeCli, PrintsIdsOnOneLine) {
 
 TEST(TokenizeCli, DetokenizeReversesTokenize) {
   if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
-  const std::string text = "h\xC3\xA9llo \xF0\x9F\xA4\x97 w\xC3\xB6rld\n\n\tcode(x) // 123456\n\xE2\x82 raw";  // invalid UTF-8 too (SmolLM2 lacks 0xFF: avoid it)
+  const std::string text =
+      "h\xC3\xA9llo \xF0\x9F\xA4\x97 w\xC3\xB6rld\n\n\tcode(x) // 123456\n\xE2\x82 raw";  // invalid UTF-8 too (SmolLM2
+                                                                                          // lacks 0xFF: avoid it)
   const std::string gguf = temp_path("cli_smollm2.gguf");
   {
     const std::string d = read_xz(fixture_path("tokenizer/smollm2_vocab.gguf.xz"));

@@ -46,19 +46,26 @@ TEST(TokenizerErrors, TokenizerJson) {
   const std::string base = R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": )";
   expect_error([&] { load_hf_json(base + R"({"type": "Whitespace"}})", "d.json", ""); },
                {"d.json", "pre_tokenizer.type", "Whitespace"});
-  expect_error([&] { load_hf_json(base + R"({"type": "Split", "pattern": {"Regex": "a"}, "behavior": "Removed"}})",
-                                  "e.json", ""); },
-               {"e.json", "pre_tokenizer.behavior"});
+  expect_error(
+      [&] {
+        load_hf_json(base + R"({"type": "Split", "pattern": {"Regex": "a"}, "behavior": "Removed"}})", "e.json", "");
+      },
+      {"e.json", "pre_tokenizer.behavior"});
   expect_error([&] { load_hf_json(base + R"(null})", "f.json", ""); }, {"f.json", "ByteLevel"});
-  expect_error([&] {
-    load_hf_json(base + R"({"type": "ByteLevel"}, "added_tokens": [{"id": 1, "content": "<m>", "lstrip": true}]})",
-                 "g.json", "");
-  }, {"g.json", "added_tokens[0].lstrip"});
-  expect_error([&] {
-    const auto m = load_hf_json(base + R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern":
-        {"Regex": "(bad"}, "behavior": "Isolated"}, {"type": "ByteLevel", "use_regex": false}]}})", "h.json", "");
-    Tokenizer t(m);
-  }, {"h.json", "bad pre-tokenizer regex"});
+  expect_error(
+      [&] {
+        load_hf_json(base + R"({"type": "ByteLevel"}, "added_tokens": [{"id": 1, "content": "<m>", "lstrip": true}]})",
+                     "g.json", "");
+      },
+      {"g.json", "added_tokens[0].lstrip"});
+  expect_error(
+      [&] {
+        const auto m = load_hf_json(base + R"({"type": "Sequence", "pretokenizers": [{"type": "Split", "pattern":
+        {"Regex": "(bad"}, "behavior": "Isolated"}, {"type": "ByteLevel", "use_regex": false}]}})",
+                                    "h.json", "");
+        Tokenizer t(m);
+      },
+      {"h.json", "bad pre-tokenizer regex"});
 }
 
 TEST(TokenizerErrors, Gguf) {
@@ -67,16 +74,31 @@ TEST(TokenizerErrors, Gguf) {
   w.write(temp_path("no_tok.gguf"));
   expect_error([] { Tokenizer::load(temp_path("no_tok.gguf")); }, {"no_tok.gguf", "tokenizer.ggml.model"});
   const io::GgufFile smol = smollm2_gguf();
-  expect_error([&] { gguf_with(smol, {{"tokenizer.ggml.pre", io::GgufValue::string("qwen2")}}, "pre.gguf"); },
-               {"pre.gguf", "tokenizer.ggml.pre", "qwen2"});
-  expect_error([&] { gguf_with(smol, {{"tokenizer.ggml.model", io::GgufValue::string("llama")}}, "spm.gguf"); },
-               {"spm.gguf", "tokenizer.ggml.model", "llama"});
-  expect_error([&] { gguf_with(smol, {{"tokenizer.ggml.bos_token_id", io::GgufValue::u32(99999)}}, "bos.gguf"); },
-               {"bos.gguf", "tokenizer.ggml.bos_token_id"});
-  expect_error([&] { gguf_with(smol, {{"tokenizer.ggml.token_type", io::GgufValue::i32_array({1, 1})}}, "tt.gguf"); },
-               {"tt.gguf", "tokenizer.ggml.token_type"});
-  expect_error([&] { gguf_with(smol, {{"tokenizer.ggml.merges", io::GgufValue::string_array({"nospace"})}}, "m.gguf"); },
-               {"m.gguf", "tokenizer.ggml.merges[0]"});
+  expect_error(
+      [&] {
+        gguf_with(smol, {{"tokenizer.ggml.pre", io::GgufValue::string("qwen2")}}, "pre.gguf");
+      },
+      {"pre.gguf", "tokenizer.ggml.pre", "qwen2"});
+  expect_error(
+      [&] {
+        gguf_with(smol, {{"tokenizer.ggml.model", io::GgufValue::string("llama")}}, "spm.gguf");
+      },
+      {"spm.gguf", "tokenizer.ggml.model", "llama"});
+  expect_error(
+      [&] {
+        gguf_with(smol, {{"tokenizer.ggml.bos_token_id", io::GgufValue::u32(99999)}}, "bos.gguf");
+      },
+      {"bos.gguf", "tokenizer.ggml.bos_token_id"});
+  expect_error(
+      [&] {
+        gguf_with(smol, {{"tokenizer.ggml.token_type", io::GgufValue::i32_array({1, 1})}}, "tt.gguf");
+      },
+      {"tt.gguf", "tokenizer.ggml.token_type"});
+  expect_error(
+      [&] {
+        gguf_with(smol, {{"tokenizer.ggml.merges", io::GgufValue::string_array({"nospace"})}}, "m.gguf");
+      },
+      {"m.gguf", "tokenizer.ggml.merges[0]"});
 }
 
 TEST(TokenizerErrors, MissingFileAndDetection) {

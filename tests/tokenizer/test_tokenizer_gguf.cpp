@@ -56,9 +56,10 @@ TEST(GgufExport, GgufSourceRoundTripsItsMetadata) {
   const io::GgufFile again = io::GgufFile::open(path);
   for (const char* key : {"tokenizer.ggml.tokens", "tokenizer.ggml.merges"})
     EXPECT_EQ(again.require(key).as_strings(key), orig.require(key).as_strings(key)) << key;
-  EXPECT_EQ(again.require("tokenizer.ggml.token_type").as_ints("t"), orig.require("tokenizer.ggml.token_type").as_ints("t"));
-  for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id", "tokenizer.ggml.padding_token_id",
-                          "tokenizer.ggml.unknown_token_id"})
+  EXPECT_EQ(again.require("tokenizer.ggml.token_type").as_ints("t"),
+            orig.require("tokenizer.ggml.token_type").as_ints("t"));
+  for (const char* key : {"tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id",
+                          "tokenizer.ggml.padding_token_id", "tokenizer.ggml.unknown_token_id"})
     EXPECT_EQ(again.get_int(key), orig.get_int(key)) << key;
   EXPECT_EQ(again.get_string("tokenizer.chat_template"), orig.get_string("tokenizer.chat_template"));
   EXPECT_EQ(again.get_string("tokenizer.ggml.pre"), "smollm");

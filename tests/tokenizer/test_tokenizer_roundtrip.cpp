@@ -12,9 +12,9 @@ using namespace llamba::tokenizer;
 
 // SmolLM2 has no token for these bytes (they become <|endoftext|>): texts containing them cannot round-trip.
 bool smollm2_can_encode(std::string_view s) {
-  static const std::string missing = {'\x04', '\x06', '\x13', '\x14', '\x16', '\x1d', '\xc0', '\xc1', '\xf1', '\xf2',
-                                      '\xf5', '\xf6', '\xf7', '\xf8', '\xf9', '\xfa', '\xfb', '\xfc', '\xfd', '\xfe',
-                                      '\xff'};
+  static const std::string missing = {'\x04', '\x06', '\x13', '\x14', '\x16', '\x1d', '\xc0',
+                                      '\xc1', '\xf1', '\xf2', '\xf5', '\xf6', '\xf7', '\xf8',
+                                      '\xf9', '\xfa', '\xfb', '\xfc', '\xfd', '\xfe', '\xff'};
   return s.find_first_of(missing) == std::string_view::npos;
 }
 
@@ -44,8 +44,9 @@ TEST(RoundTrip, HardSet) {
 
 TEST(RoundTrip, RandomBytesIncludingInvalidUtf8) {
   core::Rng rng(11);
-  const std::string pieces[] = {"\xC3\xA9", "\xE2\x82", "\xAC", "\xF0\x9F\xA4\x97", " ", "\n", "'s", "<|eot_id|>",
-                                "<|im_end|>", "123", "abc", "\xFF", "\xED\xA0\x80", "\xC0\xAF"};
+  const std::string pieces[] = {"\xC3\xA9", "\xE2\x82", "\xAC",         "\xF0\x9F\xA4\x97", " ",
+                                "\n",       "'s",       "<|eot_id|>",   "<|im_end|>",       "123",
+                                "abc",      "\xFF",     "\xED\xA0\x80", "\xC0\xAF"};
   for (const Tok k : kAll) {
     const Tokenizer& t = get_tokenizer(k);
     for (int n = 0; n < 2000; ++n) {
@@ -53,8 +54,10 @@ TEST(RoundTrip, RandomBytesIncludingInvalidUtf8) {
       const int len = (int)(rng.next_u64() % 64);
       for (int i = 0; i < len; ++i) {
         const uint64_t r = rng.next_u64();
-        if (r % 2) s.push_back((char)(r >> 8));
-        else s += pieces[(r >> 8) % std::size(pieces)];
+        if (r % 2)
+          s.push_back((char)(r >> 8));
+        else
+          s += pieces[(r >> 8) % std::size(pieces)];
       }
       if (k == Tok::kSmolLM2 && !smollm2_can_encode(s)) continue;
       for (const bool special : {false, true})
@@ -93,10 +96,20 @@ TEST(StreamDecoder, SplitCharactersWaitForTheirEnd) {
 TEST(StreamDecoder, ReplacesIllFormedBytesLikePython) {
   // Expected strings are Python's bytes.decode("utf-8", "replace") (one U+FFFD per maximal ill-formed subpart).
   const std::string R = "\xEF\xBF\xBD";
-  const std::pair<std::string, std::string> cases[] = {
-      {"\xE2\x82" "A", R + "A"},       {"\xED\xA0\x80", R + R + R},   {"\xC0\xAF", R + R},
-      {"a\xFF" "b", "a" + R + "b"},    {"\xF0\x9F\x98", R},           {"\xF4\x90\x80\x80", R + R + R + R},
-      {"\xE2\x82\xAC", "\xE2\x82\xAC"}, {"\xF0\x9F" "A\x98", R + "A" + R}};
+  const std::pair<std::string, std::string> cases[] = {{"\xE2\x82"
+                                                        "A",
+                                                        R + "A"},
+                                                       {"\xED\xA0\x80", R + R + R},
+                                                       {"\xC0\xAF", R + R},
+                                                       {"a\xFF"
+                                                        "b",
+                                                        "a" + R + "b"},
+                                                       {"\xF0\x9F\x98", R},
+                                                       {"\xF4\x90\x80\x80", R + R + R + R},
+                                                       {"\xE2\x82\xAC", "\xE2\x82\xAC"},
+                                                       {"\xF0\x9F"
+                                                        "A\x98",
+                                                        R + "A" + R}};
   for (const auto& [in, want] : cases) EXPECT_EQ(sanitize_utf8(in, false, nullptr), want) << excerpt(in);
   const Tokenizer& t = get_tokenizer(Tok::kGpt2Json);
   StreamDecoder d(t);
@@ -141,7 +154,8 @@ TEST(Encode, ConcurrentCallsGiveSerialResults) {
     for (size_t i = 0; i < n; ++i) serial[i] = t.encode(std::string_view(text).substr(i * part, part), false, true);
     std::vector<std::thread> threads;
     for (size_t i = 0; i < n; ++i)
-      threads.emplace_back([&, i] { parallel[i] = t.encode(std::string_view(text).substr(i * part, part), false, true); });
+      threads.emplace_back(
+          [&, i] { parallel[i] = t.encode(std::string_view(text).substr(i * part, part), false, true); });
     for (auto& th : threads) th.join();
     for (size_t i = 0; i < n; ++i) EXPECT_EQ(parallel[i], serial[i]) << tok_name(k) << " part " << i;
   }

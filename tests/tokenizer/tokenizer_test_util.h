@@ -4,7 +4,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,10 +11,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/buffer.h"
 #include "io/gguf.h"
@@ -67,11 +65,16 @@ enum class Tok { kLlama3Tiktoken, kLlama3Json, kGpt2Json, kSmolLM2, kSmolLM2Tran
 
 inline const char* tok_name(Tok t) {
   switch (t) {
-    case Tok::kLlama3Tiktoken: return "llama3 tokenizer.model";
-    case Tok::kLlama3Json: return "llama3 tokenizer.json";
-    case Tok::kGpt2Json: return "gpt2 tokenizer.json";
-    case Tok::kSmolLM2: return "smollm2 gguf";
-    default: return "smollm2 gguf, pre=gpt-2 (transformers)";
+    case Tok::kLlama3Tiktoken:
+      return "llama3 tokenizer.model";
+    case Tok::kLlama3Json:
+      return "llama3 tokenizer.json";
+    case Tok::kGpt2Json:
+      return "gpt2 tokenizer.json";
+    case Tok::kSmolLM2:
+      return "smollm2 gguf";
+    default:
+      return "smollm2 gguf, pre=gpt-2 (transformers)";
   }
 }
 
@@ -85,8 +88,8 @@ inline io::GgufFile smollm2_gguf() {
 
 // Loads a GGUF tokenizer after replacing some metadata (e.g. the pre-tokenizer name).
 inline std::unique_ptr<tokenizer::Tokenizer> gguf_with(const io::GgufFile& f,
-                                                        const std::map<std::string, io::GgufValue>& changes,
-                                                        const std::string& tmp_name) {
+                                                       const std::map<std::string, io::GgufValue>& changes,
+                                                       const std::string& tmp_name) {
   io::GgufWriter w;
   for (const auto& [k, v] : f.metadata())
     if (k != "general.alignment") w.set(k, changes.count(k) ? changes.at(k) : v);
@@ -146,8 +149,10 @@ inline io::SafetensorsFile open_fixture(const std::string& family) {
   const auto it = f.metadata().find("fixture_format");
   const int v = it == f.metadata().end() ? -1 : std::stoi(it->second);
   if (v != kFixtureFormat)
-    throw std::runtime_error(fmt::format("{}: fixture_format {}, expected {}\n---> HINT: re-run "
-                                         "tools/reference/make_tokenizer_fixtures.py", f.path(), v, kFixtureFormat));
+    throw std::runtime_error(
+        fmt::format("{}: fixture_format {}, expected {}\n---> HINT: re-run "
+                    "tools/reference/make_tokenizer_fixtures.py",
+                    f.path(), v, kFixtureFormat));
   return f;
 }
 
@@ -169,9 +174,12 @@ inline std::vector<int64_t> fixture_ints(const io::SafetensorsFile& fx, const st
 inline std::string excerpt(std::string_view s, size_t n = 160) {
   std::string out;
   for (const char c : s.substr(0, n)) {
-    if (c == '\n') out += "\\n";
-    else if ((unsigned char)c < 0x20) out += fmt::format("\\x{:02x}", (unsigned char)c);
-    else out += c;
+    if (c == '\n')
+      out += "\\n";
+    else if ((unsigned char)c < 0x20)
+      out += fmt::format("\\x{:02x}", (unsigned char)c);
+    else
+      out += c;
   }
   return out;
 }
