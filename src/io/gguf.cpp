@@ -386,8 +386,16 @@ void GgufWriter::remove(const std::string& key) {
 void GgufWriter::add_tensor(const std::string& name, const core::TensorView& view) {
   LLAMBA_CHECK(view.is_contiguous(), "tensor {} must be contiguous", name);
   LLAMBA_CHECK(view.rank() >= 1 && view.rank() <= kMaxTensorDims, "tensor {} has rank {}", name, view.rank());
-  for (const auto& [n, v] : tensors_) LLAMBA_CHECK(n != name, "duplicate tensor {}", name);
-  tensors_.emplace_back(name, view);
+  for (const auto& e : tensors_) LLAMBA_CHECK(e.name != name, "duplicate tensor {}", name);
+  tensors_.push_back({name, view, {}});
+}
+
+void GgufWriter::add_tensor(const std::string& name, const core::Shape& shape, core::DType dtype,
+                            std::function<void(void* dst)> fill) {
+  LLAMBA_CHECK(shape.rank() >= 1 && shape.rank() <= kMaxTensorDims, "tensor {} has rank {}", name, shape.rank());
+  for (const auto& e : tensors_) LLAMBA_CHECK(e.name != name, "duplicate tensor {}", name);
+  core::TensorView v = core::TensorView::contiguous(nullptr, dtype, shape);
+  tensors_.push_back({name, v, std::move(fill)});
 }
 
 void GgufWriter::add_tensor(const std::string& name, const core::Tensor& t) {
@@ -401,7 +409,7 @@ void GgufWriter::set_alignment(uint32_t a) {
   set("general.alignment", GgufValue::u32(a));
 }
 
-void GgufWriter::write(const std::string& path) const {
+void GgufWriter::emit(const std::function<void(const void*, size_t)>& out) const {
   std::string head;
   put<uint32_t>(head, kMagic);
   put<uint32_t>(head, 3);
@@ -413,33 +421,47 @@ void GgufWriter::write(const std::string& path) const {
     write_value(head, v);
   }
   uint64_t offset = 0;
-  std::vector<uint64_t> offsets;
-  for (const auto& [name, view] : tensors_) {
+  for (const auto& [name, view, fill] : tensors_) {
     put_string(head, name);
     put<uint32_t>(head, (uint32_t)view.rank());
     for (int d = view.rank() - 1; d >= 0; --d) put<uint64_t>(head, (uint64_t)view.shape[d]);
     put<uint32_t>(head, (uint32_t)ggml_from_dtype(view.dtype));
     put<uint64_t>(head, offset);
-    offsets.push_back(offset);
     offset += ((uint64_t)view.nbytes() + alignment_ - 1) / alignment_ * alignment_;
   }
   head.resize((head.size() + alignment_ - 1) / alignment_ * alignment_, '\0');
-
-  AtomicFile out(path);
-  out.write(head.data(), head.size());
+  out(head.data(), head.size());
   static const char zeros[256] = {};
-  for (size_t t = 0; t < tensors_.size(); ++t) {
-    const auto& view = tensors_[t].second;
+  for (const auto& [name, view, fill] : tensors_) {
     const uint64_t n = (uint64_t)view.nbytes();
-    out.write(view.data, n);
+    if (fill) {
+      std::vector<uint8_t> tmp(n);
+      fill(tmp.data());
+      out(tmp.data(), n);
+    } else {
+      out(view.data, n);
+    }
     uint64_t pad = (n + alignment_ - 1) / alignment_ * alignment_ - n;
     while (pad > 0) {
       const uint64_t k = pad < sizeof(zeros) ? pad : sizeof(zeros);
-      out.write(zeros, k);
+      out(zeros, k);
       pad -= k;
     }
   }
+}
+
+void GgufWriter::write(const std::string& path) const {
+  AtomicFile out(path);
+  emit([&](const void* p, size_t n) { out.write(p, n); });
   out.commit();
+}
+
+std::shared_ptr<core::Buffer> GgufWriter::write_to_memory() const {
+  std::string bytes;
+  emit([&](const void* p, size_t n) { bytes.append(static_cast<const char*>(p), n); });
+  auto buf = core::Buffer::allocate(bytes.size());
+  std::memcpy(buf->data(), bytes.data(), bytes.size());
+  return buf;
 }
 
 }  // namespace llamba::io

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -144,13 +145,26 @@ class GgufWriter {
   // `view` must be contiguous; its shape is in PyTorch order.
   void add_tensor(const std::string& name, const core::TensorView& view);
   void add_tensor(const std::string& name, const core::Tensor& t);  // keeps `t` alive
+  // A tensor produced at write time: `fill` writes its dtype_bytes(dtype, numel) bytes. Lets converters stream
+  // one tensor at a time instead of holding the whole model in memory.
+  void add_tensor(const std::string& name, const core::Shape& shape, core::DType dtype,
+                  std::function<void(void* dst)> fill);
   void set_alignment(uint32_t a);
   void write(const std::string& path) const;
+  // The same bytes in an owned (writable) buffer: GgufFile::parse of it gives views that may be modified in
+  // place, which is how training holds its parameters.
+  std::shared_ptr<core::Buffer> write_to_memory() const;
   size_t tensor_count() const { return tensors_.size(); }
 
  private:
+  void emit(const std::function<void(const void*, size_t)>& out) const;
+  struct Entry {
+    std::string name;
+    core::TensorView view;              // data == nullptr for produced tensors
+    std::function<void(void*)> fill;
+  };
   std::vector<std::pair<std::string, GgufValue>> kv_;
-  std::vector<std::pair<std::string, core::TensorView>> tensors_;
+  std::vector<Entry> tensors_;
   std::vector<core::Tensor> keep_alive_;
   uint32_t alignment_ = 32;
 };

@@ -120,9 +120,12 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<core::Buffer> buf, const 
     for (const auto& d : shape) {
       LLAMBA_ENSURE(d.is_number_unsigned() && d.get<uint64_t>() <= (1ull << 40), "{}: tensor {}: bad dimension {}",
                     name, key, d.dump());
-      dims.push_back(d.get<int64_t>());
-      numel *= d.get<uint64_t>();
-      LLAMBA_ENSURE(numel <= (1ull << 40), "{}: tensor {}: shape {} is absurdly large", name, key, shape.dump());
+      const uint64_t n = d.get<uint64_t>();
+      // Checked before multiplying, so the product cannot wrap around.
+      LLAMBA_ENSURE(n == 0 || numel <= (1ull << 40) / n, "{}: tensor {}: shape {} is absurdly large", name, key,
+                    shape.dump());
+      dims.push_back((int64_t)n);
+      numel *= n;
     }
     e.shape = core::Shape::from(dims);
     const json& off = v["data_offsets"];

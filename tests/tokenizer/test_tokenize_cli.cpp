@@ -75,6 +75,20 @@ TEST(TokenizeCli, DetokenizeReversesTokenize) {
   }
 }
 
+TEST(TokenizeCli, ConvertEmbedsTheCheckpointTokenizer) {
+  // `llamba convert` calls add_tokenizer_if_present(): the GGUF it writes tokenizes like tokenizer.model.
+  if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
+  const std::string dir = temp_path("convert_ckpt");
+  std::filesystem::remove_all(dir);
+  std::filesystem::copy(fixture_path("llama_hf/tiny_tied"), dir);
+  std::filesystem::copy_file(kModel, dir + "/tokenizer.model");
+  const std::string out = temp_path("converted.gguf");
+  const CliResult c = run(fmt::format("convert '{}' -o '{}'", dir, out), "");
+  ASSERT_EQ(c.code, 0) << c.out;
+  EXPECT_EQ(run("tokenize -t '" + out + "' --bos", " Hello world").out, "128000 22691 1917\n");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(TokenizeCli, ErrorsNameTheFile) {
   if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
   const CliResult r = run("tokenize -t /nonexistent/tok.model", "x");

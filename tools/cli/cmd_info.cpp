@@ -1,22 +1,60 @@
-// `llamba info MODEL`: architecture, sizes, tensors and memory per sequence.
+// `llamba info MODEL`: architecture, sizes, memory per sequence, metadata and tensors.
 #include <fmt/format.h>
 
+#include <map>
+
 #include "cli/commands.h"
-#include "io/gguf.h"
+#include "cli/common.h"
 
 namespace llamba::cli {
 
+namespace {
+std::string human(double bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) bytes /= 1024, ++u;
+  return fmt::format("{:.2f} {}", bytes, units[u]);
+}
+}  // namespace
+
 void register_info(CLI::App& app) {
-  auto* cmd = app.add_subcommand("info", "Print a model file's metadata and tensors");
+  auto* cmd = app.add_subcommand("info", "Print a model's architecture, sizes, memory per sequence and tensors");
   static std::string path;
-  cmd->add_option("model", path, "GGUF file")->required();
+  static bool metadata = false, tensors = false;
+  cmd->add_option("model", path, "GGUF model file (default: the installed default model)");
+  cmd->add_flag("--metadata", metadata, "Print every metadata key");
+  cmd->add_flag("--tensors", tensors, "Print every tensor");
   cmd->callback([] {
-    auto f = io::GgufFile::open(path);
-    fmt::print("{}: GGUF v{}, {} metadata keys, {} tensors\n", f.path(), f.version(), f.metadata().size(),
+    LoadedModel m = load(resolve_model_path(path));
+    const io::GgufFile& f = *m.file;
+    const models::ModelInfo& info = m.model->info();
+    int64_t bytes = 0;
+    std::map<std::string, int64_t> by_type;
+    for (const auto& t : f.tensors()) {
+      bytes += t.nbytes;
+      by_type[std::string(core::dtype_name(t.dtype))] += 1;
+    }
+    fmt::print("file:          {} (GGUF v{}, {} keys, {} tensors)\n", f.path(), f.version(), f.metadata().size(),
                f.tensors().size());
-    for (const auto& [k, v] : f.metadata()) fmt::print("  {} = {}\n", k, v.summary());
-    for (const auto& t : f.tensors())
-      fmt::print("  {:32} {:6} {}\n", t.name, core::dtype_name(t.dtype), t.shape.str());
+    fmt::print("architecture:  {}  ({})\n", models::arch_name(info.arch), info.name);
+    fmt::print("layers:        {}   d_model: {}   vocab: {}\n", info.n_layers, info.d_model, info.n_vocab);
+    fmt::print("parameters:    {} ({:.1f} M), weights {}\n", m.model->n_params(), m.model->n_params() / 1e6,
+               human((double)bytes));
+    std::string types;
+    for (const auto& [t, n] : by_type) types += fmt::format("{}{} x{}", types.empty() ? "" : ", ", t, n);
+    fmt::print("tensor types:  {}\n", types);
+    if (info.recurrent) {
+      fmt::print("state/seq:     {} (constant in context)\n", human((double)m.model->state_bytes(0)));
+    } else {
+      fmt::print("state/seq:     {} per token (fp32 KV cache); {} at 4096 tokens; context {}\n",
+                 human((double)m.model->state_bytes(1)), human((double)m.model->state_bytes(4096)),
+                 info.context_length);
+    }
+    if (metadata)
+      for (const auto& [k, v] : f.metadata()) fmt::print("  {} = {}\n", k, v.summary());
+    if (tensors)
+      for (const auto& t : f.tensors())
+        fmt::print("  {:36} {:6} {}\n", t.name, core::dtype_name(t.dtype), t.shape.str());
   });
 }
 

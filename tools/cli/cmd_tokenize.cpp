@@ -1,14 +1,17 @@
 // `llamba tokenize` / `llamba detokenize`: text on stdin -> ids on one line, and back. The tokenizer FILE may
-// be a tiktoken rank file, an HF tokenizer.json or any GGUF file with tokenizer.ggml.* metadata.
+// be a tiktoken rank file, an HF tokenizer.json or any GGUF file with tokenizer.ggml.* metadata. Also the
+// hook `llamba convert` uses to embed a checkpoint's tokenizer.
 #include <fmt/format.h>
 
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "cli/commands.h"
 #include "core/check.h"
+#include "io/gguf.h"
 #include "tokenizer/tokenizer.h"
 
 namespace llamba::cli {
@@ -31,6 +34,16 @@ struct TokenizeArgs {
 };
 
 }  // namespace
+
+void add_tokenizer_if_present(const std::string& dir, io::GgufWriter& w) {
+  // tokenizer.json (with its sibling tokenizer_config.json) is preferred: it carries the chat template.
+  for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
+    const auto path = std::filesystem::path(dir) / name;
+    if (!std::filesystem::is_regular_file(path)) continue;
+    tokenizer::Tokenizer::load(path.string())->write_gguf_metadata(w);
+    return;
+  }
+}
 
 void register_tokenize(CLI::App& app) {
   static TokenizeArgs a;

@@ -5,6 +5,7 @@ namespace llamba::cli {
 
 void register_all(CLI::App& app) {
   register_info(app);
+  register_convert(app);
   register_tokenize(app);
 }
 

@@ -1,0 +1,62 @@
+// Converter dispatch and shared helpers.
+#include "models/convert.h"
+
+#include <filesystem>
+
+#include "io/safetensors.h"
+#include "quant/quant.h"
+
+namespace llamba::models {
+
+void convert_llama_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
+void convert_llamba_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
+
+void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w) {
+  const std::string type = ckpt.config_string("model_type", "");
+  ConvertOptions o = opts;
+  if (o.name.empty()) o.name = std::filesystem::path(ckpt.dir()).filename().string();
+  w.set("general.name", io::GgufValue::string(o.name));
+  w.set("x_llamba.format_version", io::GgufValue::u32(1));
+  w.set("x_llamba.source", io::GgufValue::string(ckpt.dir()));
+  if (type == "llama") return convert_llama_hf(ckpt, o, w);
+  if (type == "llamba") return convert_llamba_hf(ckpt, o, w);
+  LLAMBA_THROW("{}/config.json: model_type \"{}\" cannot be converted (supported: llama, llamba)", ckpt.dir(), type);
+}
+
+namespace convert {
+
+void expect_shape(const io::HfCheckpoint& ckpt, const std::string& hf_name, const core::Shape& shape) {
+  const core::TensorView v = ckpt.tensor(hf_name);
+  LLAMBA_ENSURE(v.shape == shape, "{}: tensor {} has shape {}, config.json implies {}", ckpt.file_of(hf_name), hf_name,
+                v.shape.str(), shape.str());
+  LLAMBA_ENSURE(core::dtype_info(v.dtype).is_float, "{}: tensor {} has non-float dtype {}", ckpt.file_of(hf_name),
+                hf_name, core::dtype_name(v.dtype));
+}
+
+core::DType matrix_type(const io::HfCheckpoint& ckpt, const std::string& hf_name, const ConvertOptions& o) {
+  if (o.matrix_type != core::DType::kCount) return o.matrix_type;
+  const core::DType src = ckpt.tensor(hf_name).dtype;
+  return src == core::DType::kF64 ? core::DType::kF32 : src;
+}
+
+void add_tensor(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const std::string& hf_name,
+                const std::string& gguf_name, const core::Shape& shape, core::DType type, Transform t) {
+  const core::TensorView src = ckpt.tensor(hf_name);
+  LLAMBA_ENSURE(src.numel() == shape.numel(), "{}: tensor {} has {} elements, expected {} for {}",
+                ckpt.file_of(hf_name), hf_name, src.numel(), shape.numel(), gguf_name);
+  const int64_t row = shape[-1];
+  LLAMBA_ENSURE(row % core::dtype_info(type).block_size == 0,
+                "tensor {}: row length {} is not a multiple of the {} block size; choose another --outtype", gguf_name,
+                row, core::dtype_name(type));
+  w.add_tensor(gguf_name, shape, type, [src, shape, type, t, row](void* dst) {
+    std::vector<float> data(src.numel());
+    io::convert_to_f32(src.dtype, src.data, data.data(), src.numel());
+    if (t) t(data);
+    const int64_t rows = shape.numel() / row, rb = core::dtype_bytes(type, row);
+    for (int64_t r = 0; r < rows; ++r)
+      quant::quantize_row(type, data.data() + r * row, static_cast<uint8_t*>(dst) + r * rb, row);
+  });
+}
+
+}  // namespace convert
+}  // namespace llamba::models

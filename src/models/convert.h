@@ -1,0 +1,38 @@
+// Hugging Face checkpoint -> llamba GGUF. Dispatches on config.json's `model_type` to the model folder's
+// converter (models/<arch>/hf_names.cpp), which maps names, checks shapes and folds constant transforms.
+// Tensors are streamed: one is held in memory at a time.
+#pragma once
+
+#include <string>
+
+#include "core/dtype.h"
+#include "io/gguf.h"
+#include "io/hf_checkpoint.h"
+
+namespace llamba::models {
+
+struct ConvertOptions {
+  // Type for 2-D projection and embedding matrices: f32, f16, bf16 or a block type. kCount = keep the source
+  // float type. Norms, biases, conv weights and decay/skip parameters always stay f32.
+  core::DType matrix_type = core::DType::kCount;
+  std::string name;  // general.name; default: the folder name
+};
+
+// Fills `w` with the converted model (metadata + tensors); the caller adds the tokenizer and writes the file.
+// Throws llamba::Error naming the file, tensor or config field on bad input.
+void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
+
+// Helpers for the per-model converters.
+namespace convert {
+using Transform = std::function<void(std::vector<float>& data)>;
+// Adds `gguf_name` (shape `shape`, PyTorch order) produced from HF tensor `hf_name` (any float dtype, same
+// number of elements), optionally transformed in f32, encoded as `type`.
+void add_tensor(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const std::string& hf_name,
+                const std::string& gguf_name, const core::Shape& shape, core::DType type, Transform t = {});
+// The dtype for a 2-D matrix given the options (source float type when kept).
+core::DType matrix_type(const io::HfCheckpoint& ckpt, const std::string& hf_name, const ConvertOptions& o);
+// Checks the HF tensor's shape.
+void expect_shape(const io::HfCheckpoint& ckpt, const std::string& hf_name, const core::Shape& shape);
+}  // namespace convert
+
+}  // namespace llamba::models

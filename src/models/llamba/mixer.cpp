@@ -1,0 +1,109 @@
+// The Discrete Mamba-2 mixer (llamba.md §4): in_proj -> causal conv over [x|B|C] -> scalar-gated linear
+// recurrence (decay exp(-softplus(a)), input x ⊗ B without Δ) -> D skip -> gate silu(z + z_bias) -> out_proj.
+// The recurrence itself is the shared gated_recurrence op; chunked prefill starts from any carried state.
+#include <cmath>
+#include <cstring>
+
+#include "models/llamba/llamba.h"
+#include "ops/gated_recurrence.h"
+#include "ops/linear.h"
+#include "ops/mixer_matrix.h"
+#include "ops/swiglu.h"
+
+namespace llamba::models::llamba {
+
+using core::DType;
+using core::Tensor;
+using core::TensorView;
+
+namespace {
+
+// Exact softplus (torch's threshold-20 shortcut differs by < 2.1e-9).
+inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(-std::fabs(a))); }
+
+// Copies columns [c0, c0 + n) of every row of src (M, R) into dst (M, n).
+void copy_cols(const TensorView& src, int64_t c0, int64_t n, float* dst) {
+  for (int64_t m = 0; m < src.size(0); ++m) std::memcpy(dst + m * n, src.f32() + m * src.strides[0] + c0, n * 4);
+}
+
+ops::RecurrenceMode mode_of(MixerForm f) {
+  switch (f) {
+    case MixerForm::kChunked: return ops::RecurrenceMode::kChunked;
+    case MixerForm::kRecurrent: return ops::RecurrenceMode::kRecurrent;
+    case MixerForm::kQuadratic: return ops::RecurrenceMode::kQuadratic;
+  }
+  return ops::RecurrenceMode::kChunked;
+}
+
+}  // namespace
+
+void LlambaModel::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorView& u, int64_t batch,
+                                std::span<RecurrentState* const> states, const TensorView& out, MixerForm form,
+                                int64_t chunk) const {
+  const LayerWeights& lw = w_.layers[l];
+  const int64_t M = u.size(0), T = M / batch, R = c_.in_proj_rows(), Cc = c_.conv_channels();
+  const int64_t di = c_.d_inner, H = c_.n_heads, P = c_.head_dim, G = c_.n_groups, N = c_.d_state;
+  Tensor proj = Tensor::zeros(DType::kF32, {M, R});  // (B·T, [x|B|C|z|a])
+  ops::linear_forward(pool, proj, u, lw.in_proj);
+  Tensor xbc = Tensor::zeros(DType::kF32, {M, Cc});  // (B·T, Cc) after the conv
+  for (int64_t b = 0; b < batch; ++b) {
+    ops::conv1d_causal_forward(pool, xbc.view().slice(0, b * T, (b + 1) * T),
+                               proj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc), lw.conv_w, lw.conv_b,
+                               states[b]->layers[l].conv, c_.conv_activation);
+  }
+  Tensor x = Tensor::zeros(DType::kF32, {batch, T, H, P});
+  Tensor k = Tensor::zeros(DType::kF32, {batch, T, G, N});
+  Tensor q = Tensor::zeros(DType::kF32, {batch, T, G, N});
+  Tensor ld = Tensor::zeros(DType::kF32, {batch, T, H});
+  copy_cols(xbc, 0, di, x.f32());
+  copy_cols(xbc, di, G * N, k.f32());
+  copy_cols(xbc, di + G * N, G * N, q.f32());
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t h = 0; h < H; ++h) ld.f32()[m * H + h] = -softplus(proj.f32()[m * R + Cc + di + h]);
+  Tensor s_in = Tensor::zeros(DType::kF32, {batch, H, P, N}), s_out = Tensor::zeros(DType::kF32, {batch, H, P, N});
+  const int64_t S = H * P * N;
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(s_in.f32() + b * S, states[b]->layers[l].ssm.f32(), S * 4);
+  Tensor y = Tensor::zeros(DType::kF32, {batch, T, H, P});
+  ops::GatedRecurrenceArgs args;
+  args.q = q;
+  args.k = k;
+  args.v = x;
+  args.log_decay = ld;
+  args.y = y;
+  args.state_in = s_in;
+  args.state_out = s_out;
+  args.chunk = chunk;
+  ops::gated_recurrence_forward(pool, args, mode_of(form));
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
+  // y += D·x, then y ⊙ silu(z + z_bias), then out_proj.
+  const float* dp = lw.d.f32();
+  float* yp = y.f32();
+  const float* xp = x.f32();
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t p = 0; p < P; ++p) yp[(m * H + h) * P + p] += dp[h] * xp[(m * H + h) * P + p];
+  const TensorView y2 = y.view().reshape({M, di});
+  ops::swiglu_forward(pool, y2, proj.view().slice(1, Cc, Cc + di), y2, lw.z_bias);
+  ops::linear_forward(pool, out, y2, lw.out_proj);
+}
+
+void LlambaModel::mixer_matrix(core::ThreadPool& pool, int64_t l, const TensorView& u, const TensorView& m) const {
+  const LayerWeights& lw = w_.layers[l];
+  const int64_t T = u.size(0), R = c_.in_proj_rows(), Cc = c_.conv_channels();
+  const int64_t di = c_.d_inner, H = c_.n_heads, G = c_.n_groups, N = c_.d_state;
+  Tensor proj = Tensor::zeros(DType::kF32, {T, R});
+  ops::linear_forward(pool, proj, u, lw.in_proj);
+  Tensor xbc = Tensor::zeros(DType::kF32, {T, Cc});
+  Tensor conv_state = Tensor::zeros(DType::kF32, {c_.conv_kernel - 1, Cc});
+  ops::conv1d_causal_forward(pool, xbc, proj.view().slice(1, 0, Cc), lw.conv_w, lw.conv_b, conv_state,
+                             c_.conv_activation);
+  Tensor k = Tensor::zeros(DType::kF32, {T, G, N}), q = Tensor::zeros(DType::kF32, {T, G, N});
+  Tensor ld = Tensor::zeros(DType::kF32, {T, H});
+  copy_cols(xbc, di, G * N, k.f32());
+  copy_cols(xbc, di + G * N, G * N, q.f32());
+  for (int64_t t = 0; t < T; ++t)
+    for (int64_t h = 0; h < H; ++h) ld.f32()[t * H + h] = -softplus(proj.f32()[t * R + Cc + di + h]);
+  ops::mixer_matrix_forward(pool, m, q, k, ld, lw.d);
+}
+
+}  // namespace llamba::models::llamba

@@ -1,0 +1,84 @@
+// The model interface every architecture implements (forward over a batch of sequences, per-sequence state,
+// the tensor list), the architecture enum and the registry that builds a model from a GGUF file.
+// Thread safety: a Model is immutable after loading; forward() may run concurrently on different states.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "io/gguf.h"
+#include "models/state.h"
+
+namespace llamba::models {
+
+enum class Arch { kLlama, kLlamba, kMamba2, kGateLoop };
+constexpr int kArchCount = 4;
+// GGUF `general.architecture` strings.
+std::string_view arch_name(Arch a);
+std::optional<Arch> arch_from_name(std::string_view s);
+
+struct ModelInfo {
+  Arch arch = Arch::kLlama;
+  std::string name;
+  int64_t n_vocab = 0, d_model = 0, n_layers = 0;
+  int64_t context_length = 0;  // 0: unbounded (recurrent models)
+  bool recurrent = false;      // constant-size state per sequence
+};
+
+// Called with named intermediates: ("hidden", l, (B·T, D)) = residual stream entering layer l (l = L: after the
+// last layer, before the final norm), ("mixer_out", l, ...), ("final_hidden", -1, ...) after the final norm.
+using Observer = std::function<void(std::string_view name, int layer, const core::TensorView& t)>;
+
+struct ForwardOptions {
+  bool all_logits = false;              // logits for every position, else only the last of each row
+  const Observer* observer = nullptr;
+};
+
+using TensorVisitor = std::function<void(const std::string& name, const core::TensorView& t)>;
+
+// Parameter gradients by tensor name (f32, the parameter's shape); backward passes accumulate into them.
+using GradientMap = std::unordered_map<std::string, core::Tensor>;
+
+// What a training forward saved for its backward; each trainable model defines its own.
+class ForwardCache {
+ public:
+  virtual ~ForwardCache() = default;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual const ModelInfo& info() const = 0;
+  virtual std::unique_ptr<SequenceState> new_state() const = 0;
+  // Bytes of state one sequence needs after `n_tokens` tokens (constant for recurrent models).
+  virtual int64_t state_bytes(int64_t n_tokens) const = 0;
+  // Runs tokens (B, T) row-major; row b continues from *states[b] and updates it. Writes logits (B, T, V) when
+  // all_logits, else (B, V) for each row's last position. T may be 0 (nothing happens).
+  virtual void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                       std::span<SequenceState* const> states, float* logits,
+                       const ForwardOptions& opts = {}) const = 0;
+  // Every weight tensor with its GGUF name, in file order.
+  virtual void for_each_tensor(const TensorVisitor& visit) const = 0;
+  int64_t n_params() const;
+
+  // Training (student architectures): a forward over fresh sequences (B, T) that keeps what backward needs,
+  // writing logits (B, T, V); then backward accumulates every parameter's gradient into `grads` from
+  // dlogits (B, T, V). The defaults throw: this architecture cannot be trained.
+  virtual std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
+                                                      int64_t batch, float* logits) const;
+  virtual void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
+                        GradientMap& grads) const;
+};
+
+// Builds the model named by `general.architecture`; throws llamba::Error naming the file, key or tensor on bad
+// input. The returned model references `file`'s mapped data: keep `file` alive as long as the model.
+std::unique_ptr<Model> load_model(const io::GgufFile& file);
+
+}  // namespace llamba::models

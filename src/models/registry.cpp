@@ -1,0 +1,66 @@
+// Architecture registry: `general.architecture` string -> model factory. A new model = one folder + one line here.
+#include <array>
+
+#include "models/llama/llama.h"
+#include "models/llamba/llamba.h"
+#include "models/model.h"
+
+namespace llamba::models {
+
+namespace {
+struct Entry {
+  Arch arch;
+  std::string_view name;
+  std::unique_ptr<Model> (*make)(const io::GgufFile&);
+};
+
+template <class M>
+std::unique_ptr<Model> make(const io::GgufFile& f) {
+  return std::make_unique<M>(f);
+}
+
+constexpr std::array<Entry, 4> kRegistry = {{
+    {Arch::kLlama, "llama", &make<llama::LlamaModel>},
+    {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>},
+    {Arch::kMamba2, "mamba2", nullptr},
+    {Arch::kGateLoop, "gateloop", nullptr},
+}};
+static_assert(kRegistry.size() == kArchCount, "one registry entry per Arch");
+}  // namespace
+
+std::string_view arch_name(Arch a) { return kRegistry[(size_t)a].name; }
+
+std::optional<Arch> arch_from_name(std::string_view s) {
+  for (const Entry& e : kRegistry)
+    if (e.name == s) return e.arch;
+  return std::nullopt;
+}
+
+std::unique_ptr<Model> load_model(const io::GgufFile& file) {
+  const std::string arch = file.get_string("general.architecture");
+  const auto a = arch_from_name(arch);
+  std::string known;
+  for (const Entry& e : kRegistry)
+    if (e.make) known += (known.empty() ? "" : ", ") + std::string(e.name);
+  LLAMBA_ENSURE(a.has_value() && kRegistry[(size_t)*a].make,
+                "{}: unknown or unsupported architecture \"{}\" (general.architecture); this build runs: {}", file.path(),
+                arch, known);
+  return kRegistry[(size_t)*a].make(file);
+}
+
+std::unique_ptr<ForwardCache> Model::forward_train(core::ThreadPool&, std::span<const int32_t>, int64_t,
+                                                  float*) const {
+  LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
+}
+
+void Model::backward(core::ThreadPool&, ForwardCache&, const float*, GradientMap&) const {
+  LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
+}
+
+int64_t Model::n_params() const {
+  int64_t n = 0;
+  for_each_tensor([&](const std::string&, const core::TensorView& t) { n += t.numel(); });
+  return n;
+}
+
+}  // namespace llamba::models

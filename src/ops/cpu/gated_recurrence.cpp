@@ -1,0 +1,223 @@
+// CPU gated_recurrence (fp32, and fp64 from the same templates): the entry point and dispatch, the recurrent
+// mode and decode step (threads over (batch, head)), and the blocked associative scan (threads over time).
+// kChunked / kQuadratic live in gated_recurrence_chunked.cpp. The backward will live next to these.
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "ops/cpu/gated_recurrence_cpu.h"
+#include "ops/cpu/simd_loops.h"
+
+namespace llamba::ops {
+namespace {
+
+using cpu::GrProblem;
+
+// One head's state, value-major like the views: re (P × N) and, for complex gates, im (P × N).
+template <class T>
+struct HeadState {
+  std::vector<T> re, im;
+  HeadState(int64_t P, int64_t N, bool cplx) : re(P * N, T(0)), im(cplx ? P * N : 0, T(0)) {}
+};
+
+template <class T>
+void load_state(const GrProblem<T>& pr, int64_t b, int64_t h, T* re, T* im) {
+  const int64_t N = pr.d.N, P = pr.d.P;
+  for (int64_t p = 0; p < P; ++p) {
+    const T* r = pr.state_in_row(b, h, p);
+    const T* i = pr.state_in_im_row(b, h, p);
+    for (int64_t n = 0; n < N; ++n) re[p * N + n] = r ? r[n] : T(0);
+    if (im)
+      for (int64_t n = 0; n < N; ++n) im[p * N + n] = i ? i[n] : T(0);
+  }
+}
+
+template <class T>
+void store_state(const GrProblem<T>& pr, int64_t b, int64_t h, const T* re, const T* im) {
+  const int64_t N = pr.d.N, P = pr.d.P;
+  for (int64_t p = 0; p < P; ++p) {
+    if (T* r = pr.state_out_row(b, h, p)) std::copy(re + p * N, re + (p + 1) * N, r);
+    if (T* i = pr.state_out_im_row(b, h, p); i && im) std::copy(im + p * N, im + (p + 1) * N, i);
+  }
+}
+
+// The gate a = exp(g + iθ) of one step, per key channel (kVector) or one per head; g clamped to <= 0.
+template <class T, bool kVec, bool kCplx>
+void load_gate(const GrProblem<T>& pr, int64_t b, int64_t t, int64_t h, T* ar, T* ai) {
+  const int64_t ng = kVec ? pr.d.N : 1;
+  const T* g = pr.g_row(b, t, h);
+  const T* th = kCplx ? pr.th_row(b, t, h) : nullptr;
+  for (int64_t n = 0; n < ng; ++n) {  // libm exp/cos/sin in the compute precision (<= 1 ulp each)
+    const T e = std::exp(std::min(g[n], T(0)));
+    ar[n] = kCplx ? e * std::cos(th[n]) : e;
+    if (kCplx) ai[n] = e * std::sin(th[n]);
+  }
+}
+
+// Runs steps [t0, t1) of head (b, h) on the state (re, im) in place; writes y rows when `emit`.
+template <class T, bool kVec, bool kCplx>
+void recur_steps(const GrProblem<T>& pr, int64_t b, int64_t h, int64_t t0, int64_t t1, T* __restrict re,
+                 T* __restrict im, bool emit) {
+  const int64_t N = pr.d.N, P = pr.d.P;
+  const T scale = (T)pr.scale;
+  std::vector<T> ar(kVec ? N : 1), ai(kVec ? N : 1, T(0));
+  for (int64_t t = t0; t < t1; ++t) {
+    const T* __restrict q = pr.q_row(b, t, h);
+    const T* __restrict k = pr.k_row(b, t, h);
+    const T* v = pr.v_row(b, t, h);
+    load_gate<T, kVec, kCplx>(pr, b, t, h, ar.data(), ai.data());
+    T* y = emit ? pr.y_row(b, t, h) : nullptr;
+    for (int64_t p = 0; p < P; ++p) {
+      T* __restrict sr = re + p * N;
+      const T vp = v[p];
+      if constexpr (kCplx) {
+        T* __restrict si = im + p * N;
+        for (int64_t n = 0; n < N; ++n) {
+          const T a_r = ar[kVec ? n : 0], a_i = ai[kVec ? n : 0], r = sr[n], i = si[n];
+          sr[n] = (a_r * r - a_i * i) + vp * k[n];
+          si[n] = a_r * i + a_i * r;
+        }
+      } else if constexpr (kVec) {
+        const T* __restrict a = ar.data();
+        for (int64_t n = 0; n < N; ++n) sr[n] = a[n] * sr[n] + vp * k[n];
+      } else {
+        const T a = ar[0];
+        for (int64_t n = 0; n < N; ++n) sr[n] = a * sr[n] + vp * k[n];
+      }
+      if (emit) y[p] = scale * cpu::loop_dot(N, sr, q);
+    }
+  }
+}
+
+template <class T, bool kVec, bool kCplx>
+void run_recurrent(core::ThreadPool& pool, const GrProblem<T>& pr) {
+  const int64_t B = pr.d.B, H = pr.d.H;
+  pool.run_tasks(B * H, [&](int64_t bh) {
+    const int64_t b = bh / H, h = bh % H;
+    HeadState<T> s(pr.d.P, pr.d.N, kCplx);
+    load_state(pr, b, h, s.re.data(), kCplx ? s.im.data() : nullptr);
+    recur_steps<T, kVec, kCplx>(pr, b, h, 0, pr.d.T, s.re.data(), s.im.data(), true);
+    store_state(pr, b, h, s.re.data(), kCplx ? s.im.data() : nullptr);
+  });
+}
+
+// Blocked reduce-then-scan over time, nb = min(pool size, T) blocks per head:
+//   1. every block but the last folds the operator from the identity: (A_j, S_j) = e_{t0}•…•e_{t1−1}
+//      (A_j from fp64 sums of log a, S_j by the recurrence from a zero state);
+//   2. per head, carries left to right: C_0 = h_{−1}, C_{j+1} = (C_j, …)•(A_j, S_j) = A_j ⊙ C_j + S_j;
+//   3. every block re-runs the recurrence from its carry and writes y (the last block the final state).
+// Work 2·T·P·N (+ nb·P·N), depth 2·T/nb + nb, memory B·H·nb·P·N.
+template <class T, bool kVec, bool kCplx>
+void run_scan(core::ThreadPool& pool, const GrProblem<T>& pr) {
+  const int64_t B = pr.d.B, H = pr.d.H, T_ = pr.d.T, N = pr.d.N, P = pr.d.P, PN = P * N;
+  const int64_t nb = std::min<int64_t>(pool.size(), T_), ng = kVec ? N : 1;
+  if (nb <= 1) return run_recurrent<T, kVec, kCplx>(pool, pr);
+  auto t_begin = [&](int64_t j) { return T_ * j / nb; };
+  // Per (b·H + h, j): block state (re, im) and block aggregate (ar, ai).
+  std::vector<T> s_re(B * H * nb * PN, T(0)), s_im(kCplx ? B * H * nb * PN : 0, T(0));
+  std::vector<T> a_re(B * H * nb * ng), a_im(B * H * nb * ng, T(0));
+  pool.run_tasks(B * H * (nb - 1), [&](int64_t task) {
+    const int64_t bh = task / (nb - 1), j = task % (nb - 1), b = bh / H, h = bh % H, slot = bh * nb + j;
+    recur_steps<T, kVec, kCplx>(pr, b, h, t_begin(j), t_begin(j + 1), &s_re[slot * PN],
+                                kCplx ? &s_im[slot * PN] : nullptr, false);
+    std::vector<double> sg(ng, 0.0), sth(ng, 0.0);
+    for (int64_t t = t_begin(j); t < t_begin(j + 1); ++t) {
+      const T* g = pr.g_row(b, t, h);
+      for (int64_t n = 0; n < ng; ++n) sg[n] += std::min((double)g[n], 0.0);
+      if (kCplx) {
+        const T* th = pr.th_row(b, t, h);
+        for (int64_t n = 0; n < ng; ++n) sth[n] = cpu::wrap_2pi(sth[n] + (double)th[n]);
+      }
+    }
+    for (int64_t n = 0; n < ng; ++n) {
+      const double e = std::exp(sg[n]);
+      a_re[slot * ng + n] = (T)(kCplx ? e * std::cos(sth[n]) : e);
+      a_im[slot * ng + n] = (T)(kCplx ? e * std::sin(sth[n]) : 0.0);
+    }
+  });
+  pool.run_tasks(B * H, [&](int64_t bh) {
+    HeadState<T> c(P, N, kCplx), tmp(P, N, kCplx);
+    load_state(pr, bh / H, bh % H, c.re.data(), kCplx ? c.im.data() : nullptr);
+    for (int64_t j = 0; j < nb; ++j) {
+      const int64_t slot = bh * nb + j;
+      T* br = &s_re[slot * PN];
+      T* bi = kCplx ? &s_im[slot * PN] : nullptr;
+      std::copy(br, br + PN, tmp.re.begin());
+      std::copy(c.re.begin(), c.re.end(), br);
+      if (kCplx) {
+        std::copy(bi, bi + PN, tmp.im.begin());
+        std::copy(c.im.begin(), c.im.end(), bi);
+      }
+      if (j == nb - 1) break;
+      const T* ar = &a_re[slot * ng];
+      const T* ai = &a_im[slot * ng];
+      for (int64_t p = 0; p < P; ++p) {
+        for (int64_t n = 0; n < N; ++n) {
+          const int64_t i = p * N + n, gi = kVec ? n : 0;
+          const T r = c.re[i];
+          if (kCplx) {
+            const T m = c.im[i];
+            c.re[i] = (ar[gi] * r - ai[gi] * m) + tmp.re[i];
+            c.im[i] = (ar[gi] * m + ai[gi] * r) + tmp.im[i];
+          } else {
+            c.re[i] = ar[gi] * r + tmp.re[i];
+          }
+        }
+      }
+    }
+  });
+  pool.run_tasks(B * H * nb, [&](int64_t task) {
+    const int64_t bh = task / nb, j = task % nb, b = bh / H, h = bh % H, slot = bh * nb + j;
+    T* re = &s_re[slot * PN];
+    T* im = kCplx ? &s_im[slot * PN] : nullptr;
+    recur_steps<T, kVec, kCplx>(pr, b, h, t_begin(j), t_begin(j + 1), re, im, true);
+    if (j == nb - 1) store_state(pr, b, h, re, im);
+  });
+}
+
+// T = 0: y is empty and the final state is the initial one.
+template <class T>
+void pass_state_through(core::ThreadPool& pool, const GrProblem<T>& pr) {
+  const int64_t H = pr.d.H;
+  pool.run_tasks(pr.d.B * H, [&](int64_t bh) {
+    HeadState<T> s(pr.d.P, pr.d.N, pr.d.complex);
+    load_state(pr, bh / H, bh % H, s.re.data(), pr.d.complex ? s.im.data() : nullptr);
+    store_state(pr, bh / H, bh % H, s.re.data(), pr.d.complex ? s.im.data() : nullptr);
+  });
+}
+
+}  // namespace
+
+void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs& args, RecurrenceMode mode) {
+  const detail::GrDims d = detail::gr_validate(args, mode, /*unit_inner=*/true);
+  if (d.B == 0 || d.H == 0) return;
+  if (d.N == 0 || d.P == 0) {  // no state: y = 0
+    cpu::gr_dispatch(d, [&]<class T, bool, bool>() {
+      const GrProblem<T> pr(args, d);
+      for (int64_t b = 0; b < d.B; ++b)
+        for (int64_t t = 0; t < d.T; ++t)
+          for (int64_t h = 0; h < d.H; ++h) std::fill(pr.y_row(b, t, h), pr.y_row(b, t, h) + d.P, T(0));
+    });
+    return;
+  }
+  if (d.T > 0 && (mode == RecurrenceMode::kChunked || mode == RecurrenceMode::kQuadratic)) {
+    cpu::gated_recurrence_chunked(pool, args, d, mode);
+    return;
+  }
+  cpu::gr_dispatch(d, [&]<class T, bool kVec, bool kCplx>() {
+    const GrProblem<T> pr(args, d);
+    if (d.T == 0) {
+      pass_state_through(pool, pr);
+    } else if (mode == RecurrenceMode::kScan) {
+      run_scan<T, kVec, kCplx>(pool, pr);
+    } else {
+      run_recurrent<T, kVec, kCplx>(pool, pr);
+    }
+  });
+}
+
+void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs& args) {
+  gated_recurrence_forward(pool, detail::gr_step_as_forward(args), RecurrenceMode::kRecurrent);
+}
+
+}  // namespace llamba::ops

@@ -1,0 +1,50 @@
+// rope on the CPU: (token, head) rows split across threads; angles and their cos/sin in fp32 as transformers.
+#include "ops/rope.h"
+
+#include <cmath>
+
+namespace llamba::ops {
+
+std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const float> factors) {
+  LLAMBA_CHECK(rot_dim % 2 == 0 && rot_dim > 0, "[rope] rotary dim {} must be even", rot_dim);
+  LLAMBA_CHECK(factors.empty() || (int64_t)factors.size() == rot_dim / 2, "[rope] {} factors for {} frequencies",
+               factors.size(), rot_dim / 2);
+  std::vector<float> inv(rot_dim / 2);
+  for (int64_t i = 0; i < rot_dim / 2; ++i) {
+    // transformers: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), in fp32.
+    const float e = (float)(2 * i) / (float)rot_dim;
+    inv[i] = 1.0f / std::pow((float)base, e);
+    if (!factors.empty()) inv[i] /= factors[i];
+  }
+  return inv;
+}
+
+void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions,
+                  std::span<const float> inv_freq, RopeStyle style) {
+  LLAMBA_CHECK(x.rank() == 3 && x.size(0) == (int64_t)positions.size() && x.strides[2] == 1,
+               "[rope_forward] x {} for {} positions", x.shape.str(), positions.size());
+  const int64_t T = x.size(0), H = x.size(1), hd = x.size(2), half = (int64_t)inv_freq.size();
+  LLAMBA_CHECK(2 * half <= hd, "[rope_forward] {} frequencies for head dim {}", half, hd);
+  pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
+    std::vector<float> c(half), s(half);
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t i = 0; i < half; ++i) {
+        const float a = (float)positions[t] * inv_freq[i];
+        c[i] = (float)std::cos((double)a);
+        s[i] = (float)std::sin((double)a);
+      }
+      for (int64_t h = 0; h < H; ++h) {
+        float* p = x.f32() + t * x.strides[0] + h * x.strides[1];
+        for (int64_t i = 0; i < half; ++i) {
+          float* a = style == RopeStyle::kInterleaved ? p + 2 * i : p + i;
+          float* b = style == RopeStyle::kInterleaved ? p + 2 * i + 1 : p + i + half;
+          const float x0 = *a, x1 = *b;
+          *a = x0 * c[i] - x1 * s[i];
+          *b = x1 * c[i] + x0 * s[i];
+        }
+      }
+    }
+  });
+}
+
+}  // namespace llamba::ops

@@ -1,0 +1,29 @@
+// rope: rotary position embedding applied in place to (T, n_heads, head_dim) rows.
+// Two pair conventions: interleaved (dims 2i, 2i+1; Meta / llama.cpp, used with llama.cpp's permuted Q/K rows)
+// and half (dims i, i + hd/2; transformers' rotate_half). Frequencies come precomputed (see rope_inv_freq).
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+
+namespace llamba::ops {
+
+enum class RopeStyle { kInterleaved, kHalf };
+
+// inv_freq[i] = base^(-2i/rot_dim) / factor[i] (factor: llama3 scaling or GGUF rope_freqs; empty = 1),
+// computed in fp32 as transformers does.
+std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const float> factors = {});
+
+// x (T, H, hd) rotated in place; the first rot_dim dims of each head are rotated, the rest left alone.
+void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions,
+                  std::span<const float> inv_freq, RopeStyle style);
+
+namespace ref {
+void rope_forward(const core::TensorView& x, std::span<const int64_t> positions, std::span<const float> inv_freq,
+                  RopeStyle style);
+}
+
+}  // namespace llamba::ops

@@ -1,0 +1,25 @@
+// GGUF block quantization: dequantize rows of any supported type to f32, and quantize f32 rows to
+// Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 with ggml's reference rounding (so files we write match llama.cpp's).
+// Block layouts (32 elements along the row):
+//   Q8_0: f16 d, i8 q[32]            x = q*d
+//   Q4_0: f16 d, u8 qs[16]           x = (q-8)*d, byte j holds element j (low nibble) and j+16 (high nibble)
+//   Q4_1: f16 d, f16 m, u8 qs[16]    x = q*d + m
+//   Q5_0: f16 d, u8 qh[4], u8 qs[16] 5th bit of element j in bit j of qh; x = (q-16)*d
+//   Q5_1: f16 d, f16 m, u8 qh[4], u8 qs[16]   x = q*d + m
+// Dense f32/f16/bf16 rows are handled too. All functions are thread-safe (no shared state).
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace llamba::quant {
+
+// Writes `n` floats decoded from `src` (type `t`, `n` a multiple of its block size) to `dst`.
+void dequantize_row(core::DType t, const void* src, float* dst, int64_t n);
+// Encodes `n` floats into `dst` (type `t`: f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1).
+void quantize_row(core::DType t, const float* src, void* dst, int64_t n);
+// True if quantize_row supports `t`.
+bool can_quantize(core::DType t);
+
+}  // namespace llamba::quant

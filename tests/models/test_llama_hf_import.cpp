@@ -1,0 +1,90 @@
+// `llamba convert` for LlamaForCausalLM: tiny random HF checkpoints (tools/reference/make_llama_hf_fixtures.py)
+// converted to GGUF and run, against transformers' logits — including positions past 8192, where llama3 rope
+// scaling matters, and a tied and an untied head.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "io/gguf.h"
+#include "io/hf_checkpoint.h"
+#include "io/safetensors.h"
+#include "models/convert.h"
+#include "models/model.h"
+#include "test_util.h"
+
+namespace llamba {
+namespace {
+
+// fp32 on both sides with identical weights: differences come from summation order only. Over 8200 tokens the
+// attention sums have K = 8200 terms (sqrt(K)·eps ≈ 1e-5 relative) — 5e-5 keeps a margin; short prompts 1e-5.
+constexpr double kShortTol = 1e-5;
+constexpr double kLongTol = 5e-5;
+
+std::string convert_to_temp(const std::string& name, core::DType type = core::DType::kCount) {
+  const auto ckpt = io::HfCheckpoint::open(test::fixture_path("llama_hf/" + name));
+  io::GgufWriter w;
+  models::ConvertOptions opts;
+  opts.matrix_type = type;
+  models::convert_hf(ckpt, opts, w);
+  const std::string out = (std::filesystem::temp_directory_path() / ("llamba_test_" + name + ".gguf")).string();
+  w.write(out);
+  return out;
+}
+
+std::vector<float> run(const models::Model& m, const std::vector<int32_t>& ids, bool all) {
+  core::ThreadPool pool;
+  auto st = m.new_state();
+  models::SequenceState* sp = st.get();
+  std::vector<float> logits((all ? ids.size() : 1) * m.info().n_vocab);
+  models::ForwardOptions o;
+  o.all_logits = all;
+  m.forward(pool, ids, 1, {&sp, 1}, logits.data(), o);
+  return logits;
+}
+
+class LlamaHfImport : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LlamaHfImport, ConvertedModelMatchesTransformers) {
+  const std::string path = convert_to_temp(GetParam());
+  const auto gguf = io::GgufFile::open(path);
+  auto model = models::load_model(gguf);
+  const auto ref = io::SafetensorsFile::open(test::fixture_path("llama_hf/" + GetParam() + "/reference.safetensors"));
+  const auto ids64 = ref.to_i64("input_ids");
+  const std::vector<int32_t> ids(ids64.begin(), ids64.end());
+  const auto logits = run(*model, ids, true);
+  const core::Tensor want = ref.to_f32("logits");
+  const double err = test::rel_max_error(logits.data(), want.f32(), want.numel());
+  EXPECT_LE(err, kShortTol);
+
+  // Long sequence: logits of the last 8 positions (> 8192).
+  const auto long64 = ref.to_i64("long_ids");
+  const std::vector<int32_t> long_ids(long64.begin(), long64.end());
+  const auto all = run(*model, long_ids, true);
+  const core::Tensor want_long = ref.to_f32("long_logits");
+  const int64_t V = model->info().n_vocab;
+  const double err_long = test::rel_max_error(all.data() + (long_ids.size() - 8) * V, want_long.f32(), 8 * V);
+  std::printf("%s: short %.3g, long (T=%zu) %.3g\n", GetParam().c_str(), err, long_ids.size(), err_long);
+  EXPECT_LE(err_long, kLongTol);
+  std::filesystem::remove(path);
+}
+
+INSTANTIATE_TEST_SUITE_P(Checkpoints, LlamaHfImport, ::testing::Values("tiny_llama3_untied", "tiny_tied"));
+
+TEST(LlamaHfImport, Q8_0OutputStaysClose) {
+  // Q8_0 matrices: per-weight error <= d/2 with d = max|w|/127, i.e. ~0.4% of the block's largest weight;
+  // on this tiny model the logits move by ~1e-2 relative. The point is that quantized export loads and runs.
+  const std::string path = convert_to_temp("tiny_tied", core::DType::kQ8_0);
+  const auto gguf = io::GgufFile::open(path);
+  EXPECT_EQ(gguf.find_tensor("blk.0.attn_q.weight")->dtype, core::DType::kQ8_0);
+  EXPECT_EQ(gguf.find_tensor("blk.0.attn_norm.weight")->dtype, core::DType::kF32);
+  auto model = models::load_model(gguf);
+  const auto ref = io::SafetensorsFile::open(test::fixture_path("llama_hf/tiny_tied/reference.safetensors"));
+  const auto ids64 = ref.to_i64("input_ids");
+  const auto logits = run(*model, {ids64.begin(), ids64.end()}, true);
+  const core::Tensor want = ref.to_f32("logits");
+  EXPECT_LE(test::rel_max_error(logits.data(), want.f32(), want.numel()), 5e-2);
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace llamba

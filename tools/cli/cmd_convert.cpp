@@ -1,0 +1,32 @@
+// `llamba convert HF_DIR -o OUT.gguf`: Hugging Face checkpoint (LlamaForCausalLM or cartesia Llamba) to GGUF.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "io/gguf.h"
+#include "io/hf_checkpoint.h"
+#include "models/convert.h"
+
+namespace llamba::cli {
+
+void register_convert(CLI::App& app) {
+  auto* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint folder to a llamba GGUF file");
+  static std::string dir, out, outtype = "auto", name;
+  cmd->add_option("hf_dir", dir, "Folder with config.json and model.safetensors (or a sharded index)")->required();
+  cmd->add_option("-o,--output", out, "Output GGUF file")->required();
+  cmd->add_option("--outtype", outtype, "Matrix type: auto (keep), f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1")
+      ->check(CLI::IsMember({"auto", "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"}));
+  cmd->add_option("--name", name, "general.name (default: the folder name)");
+  cmd->callback([] {
+    const auto ckpt = io::HfCheckpoint::open(dir);
+    models::ConvertOptions opts;
+    opts.name = name;
+    if (outtype != "auto") core::dtype_from_name(outtype, &opts.matrix_type);
+    io::GgufWriter w;
+    models::convert_hf(ckpt, opts, w);
+    add_tokenizer_if_present(ckpt.dir(), w);
+    w.write(out);
+    fmt::print("wrote {} ({} tensors)\n", out, w.tensor_count());
+  });
+}
+
+}  // namespace llamba::cli
