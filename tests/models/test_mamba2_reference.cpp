@@ -140,6 +140,30 @@ TEST_P(Mamba2Reference, EveryTapMatchesInOrder) {
   check_states("extend_state");
 }
 
+// A file written by ggml's `gguf` package the way llama.cpp's converter writes Mamba-2 (make_mamba2_gguf_fixture.py:
+// gguf-py's key helpers and tensor-name map, (H, 1) ssm_a/ssm_d, (G, d_inner/G) ssm_norm) loads and matches the same
+// reference as our own conversion: llama.cpp's spelling and shapes, not our transcription of them.
+TEST(Mamba2Reference, LlamaCppLayoutFileMatches) {
+  const auto gguf = io::GgufFile::open(test::fixture_path("mamba2/groups2.llamacpp.gguf"));
+  const auto model = models::load_model(gguf);
+  ASSERT_EQ(model->info().arch, models::Arch::kMamba2);
+  const auto ref = io::SafetensorsFile::open(test::fixture_path("mamba2/groups2/reference.safetensors"));
+  const auto ids64 = ref.to_i64("input_ids");
+  const int64_t B = ref.tensor("input_ids").size(0), T = ref.tensor("input_ids").size(1), V = model->info().n_vocab;
+  core::ThreadPool pool(2);
+  Batch bt;
+  for (int64_t b = 0; b < B; ++b) {
+    bt.states.push_back(model->new_state());
+    bt.ptrs.push_back(bt.states.back().get());
+  }
+  std::vector<float> logits(B * T * V);
+  const std::vector<int32_t> ids(ids64.begin(), ids64.end());
+  model->forward(pool, ids, B, bt.ptrs, logits.data(), {.all_logits = true});
+  const double err = test::rel_max_error(logits.data(), ref.to_f32("logits").f32(), B * T * V);
+  EXPECT_LE(err, kTol);
+  std::printf("groups2.llamacpp.gguf: logits relative error %.3g\n", err);
+}
+
 INSTANTIATE_TEST_SUITE_P(Checkpoints, Mamba2Reference,
                          ::testing::Values("tied_g1", "p_odd_untied", "groups2", "dt_limit", "short_t"));
 
