@@ -84,7 +84,8 @@ TEST_P(Mamba2Reference, EveryTapMatchesInOrder) {
     const double err = test::rel_max_error(got.data(), want.f32(), want.numel());
     ASSERT_LE(err, kTol) << name << ": first diverging tensor " << key << " (relative error " << err << ")";
     if (err > worst) worst = err, worst_key = key;
-    if (key == "hidden.1" || key == "logits") std::printf("%s: %s relative error %.3g\n", name.c_str(), key.c_str(), err);
+    if (key == "hidden.1" || key == "logits")
+      std::printf("%s: %s relative error %.3g\n", name.c_str(), key.c_str(), err);
   }
   std::printf("%s: worst prefill tap %s %.3g\n", name.c_str(), worst_key.c_str(), worst);
   auto check_states = [&](const std::string& prefix) {
