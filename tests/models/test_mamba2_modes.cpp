@@ -1,7 +1,7 @@
-// Mamba-2 mode equivalence on random tiny models (G = 1 and G = 2 with dt_limit, P = 12 with d_mlp > 0 and biases):
-// chunked prefill (chunk 1, 7, 64, T; T not a multiple) = recurrent = quadratic; prefill + teacher-forced decode =
-// one forward; prefill -> decode -> prefill = one shot; snapshot/restore/fork/save-load = uninterrupted; batch of 2 =
-// two singles; the d_mlp branch against a hand computation; state size bookkeeping.
+// Mamba-2 mode equivalence on random tiny models (G = 1; G = 2 with dt_limit; P = 12 with d_mlp > 0 and biases;
+// P = 64, N = 128): chunked prefill (chunk 1, 7, 64, T; T not a multiple) = recurrent = quadratic; prefill +
+// teacher-forced decode = one forward; prefill -> decode -> prefill = one shot; snapshot/restore/fork/save-load =
+// uninterrupted; batch of 2 = two singles; the d_mlp branch against a hand computation; state size bookkeeping.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -44,7 +44,14 @@ std::vector<Case> cases() {
   mlp.d_mlp = 16;
   mlp.biases = true;
   mlp.n_layers = 3;
-  return {{"g1", g1}, {"g2_dt_limit", g2}, {"p_odd_mlp", mlp}};
+  test::TinyMamba2Shape real;  // mamba2-130m's head shape: P 64, N 128 (D small, one layer)
+  real.d_model = 64;
+  real.n_heads = 2;
+  real.head_dim = 64;
+  real.d_state = 128;
+  real.n_layers = 1;
+  real.chunk = 256;
+  return {{"g1", g1}, {"g2_dt_limit", g2}, {"p_odd_mlp", mlp}, {"p64_n128", real}};
 }
 
 class Mamba2Modes : public ::testing::TestWithParam<int> {
@@ -243,7 +250,7 @@ TEST_P(Mamba2Modes, MlpBranchMatchesHandComputation) {
     EXPECT_EQ(taps[k], taps_a.at(k)) << k << ": same arithmetic on the same values must be bit-identical";
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, Mamba2Modes, ::testing::Values(0, 1, 2),
+INSTANTIATE_TEST_SUITE_P(Shapes, Mamba2Modes, ::testing::Values(0, 1, 2, 3),
                          [](const auto& info) { return std::string(cases()[info.param].name); });
 
 }  // namespace
