@@ -27,6 +27,36 @@ inline void check_rows(const char* op, const core::TensorView& a, const core::Te
                b.shape.str());
 }
 
+// attention: q, out (T, Hq, hd), k, v (S, Hkv, hd) with S >= n_past + T and Hq % Hkv == 0, head dims
+// contiguous; probs (Hq, T, >= n_past + T) contiguous, optional.
+inline void check_attention(const char* op, const core::TensorView& out, const core::TensorView& q,
+                            const core::TensorView& k, const core::TensorView& v, int64_t n_past,
+                            const core::TensorView& probs) {
+  LLAMBA_CHECK(q.rank() == 3 && k.rank() == 3 && v.rank() == 3 && out.shape == q.shape && k.shape == v.shape,
+               "[{}] q {} k {} v {} out {}", op, q.shape.str(), k.shape.str(), v.shape.str(), out.shape.str());
+  const int64_t T = q.size(0), Hq = q.size(1), hd = q.size(2), Hkv = k.size(1);
+  LLAMBA_CHECK(k.size(2) == hd && Hkv > 0 && Hq % Hkv == 0 && n_past >= 0 && k.size(0) >= n_past + T,
+               "[{}] q {} vs cache {} with n_past {}", op, q.shape.str(), k.shape.str(), n_past);
+  LLAMBA_CHECK(q.strides[2] == 1 && k.strides[2] == 1 && v.strides[2] == 1 && out.strides[2] == 1,
+               "[{}] head dim must be contiguous", op);
+  LLAMBA_CHECK(!probs.data || (probs.rank() == 3 && probs.size(0) == Hq && probs.size(1) == T &&
+                               probs.size(2) >= n_past + T && probs.is_contiguous()),
+               "[{}] probs {} for Hq {} T {} S {}", op, probs.shape.str(), Hq, T, n_past + T);
+}
+
+// attention backward: dout like q; gradients dq (like q), dk, dv (like k, v), each optional.
+inline void check_attention_backward(const char* op, const core::TensorView& dq, const core::TensorView& dk,
+                                     const core::TensorView& dv, const core::TensorView& dout,
+                                     const core::TensorView& q, const core::TensorView& k, const core::TensorView& v,
+                                     int64_t n_past) {
+  check_attention(op, dout, q, k, v, n_past, {});
+  LLAMBA_CHECK(!dq.data || (dq.shape == q.shape && dq.strides[2] == 1), "[{}] dq {} for q {}", op, dq.shape.str(),
+               q.shape.str());
+  for (const core::TensorView* g : {&dk, &dv})
+    LLAMBA_CHECK(!g->data || (g->shape == k.shape && g->strides[2] == 1), "[{}] dk/dv {} for k {}", op,
+                 g->shape.str(), k.shape.str());
+}
+
 // conv1d_causal: x, y (T, C) with contiguous rows, w (C, K) contiguous, bias (C) optional, state (K−1, C)
 // contiguous (optional where `state_optional`: the backward's state_in, zeros when empty).
 inline void check_conv1d_causal(const char* op, const core::TensorView& y, const core::TensorView& x,

@@ -10,6 +10,9 @@ namespace llamba::cli {
 void register_all(CLI::App& app);
 void register_info(CLI::App& app);
 void register_convert(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_run(CLI::App& app);
+void register_chat(CLI::App& app);
 void register_train(CLI::App& app);
 void register_make_task(CLI::App& app);
 
