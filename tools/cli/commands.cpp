@@ -11,6 +11,7 @@ void register_all(CLI::App& app) {
   register_chat(app);
   register_train(app);
   register_make_task(app);
+  register_prepare_data(app);
 }
 
 }  // namespace llamba::cli
