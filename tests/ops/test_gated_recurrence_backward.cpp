@@ -21,6 +21,12 @@ TEST(GatedRecurrenceBackward, RefVsNumericSmoke) {
     std::printf("  cpu rec f64: %s\n", grad_error(cr, a).str().c_str());
     const Grads cf = run_backward(d, ct, {Backend::kCpu, DType::kF32, RecurrenceMode::kRecurrent, 64, 0.7});
     std::printf("  cpu rec f32: %s\n", grad_error(cf, a).str().c_str());
+    for (int64_t C : {1, 2, 4, 9, 16}) {
+      const Grads cc = run_backward(d, ct, {Backend::kCpu, DType::kF64, RecurrenceMode::kChunked, C, 0.7});
+      std::printf("  cpu chunk %ld f64: %s\n", (long)C, grad_error(cc, a).str().c_str());
+      const Grads cc32 = run_backward(d, ct, {Backend::kCpu, DType::kF32, RecurrenceMode::kChunked, C, 0.7});
+      std::printf("  cpu chunk %ld f32: %s\n", (long)C, grad_error(cc32, a).str().c_str());
+    }
   }
 }
 
