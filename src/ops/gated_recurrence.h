@@ -96,7 +96,8 @@ struct GatedRecurrenceStepArgs {
 // with data == nullptr (or default-constructed) is not needed and is skipped. Outputs never alias inputs or
 // each other. dq and dk are summed over the heads of each group (as q, k are shared by them).
 //
-// Gates at the clamp: log_decay > 0 (clamped to 0 by the forward) gets zero gradient; log_decay = 0 passes it.
+// Gates at the clamp: log_decay > 0 (clamped to 0 by the forward) gets zero dlog_decay (its dphase still
+// flows: the phase acts on a = e^{iθ}); log_decay = 0 passes the gradient (the one-sided derivative).
 // log_decay = −inf (a = 0) gets exactly zero dlog_decay and dphase (∂a/∂log a = a = 0), never NaN, and stops
 // the gradient flowing to earlier steps through the state, like the forward's reset.
 //

@@ -42,53 +42,65 @@ struct Grads {
   std::vector<double> s_re, s_im;  // (B, H, P, N); s_im empty for real gates
 };
 
+// The tensors of one backward call in one dtype: inputs from `d`, incoming gradients from `ct`, every output
+// zeroed and wired into `args` (complex-only ones only for complex gates). Tests may unwire or prefill outputs.
+struct BwdCall {
+  Tensor q, k, v, g, th, si, sii, dy, dso, dsoi;  // inputs
+  Tensor dq, dk, dv, dg, dth, dsi, dsii;           // outputs
+  ops::GatedRecurrenceBackwardArgs args;
+
+  BwdCall(const Data& d, const Cotangent& ct, DType dt, double scale = 1.0, int64_t chunk = 64) {
+    const Config& c = d.c;
+    const Shape sqk{c.B, c.T, c.G, c.N}, sv{c.B, c.T, c.H, c.P}, ss{c.B, c.H, c.P, c.N};
+    const Shape sg = c.vector_gate ? Shape{c.B, c.T, c.H, c.N} : Shape{c.B, c.T, c.H};
+    q = to_tensor(d.q, sqk, dt), k = to_tensor(d.k, sqk, dt), v = to_tensor(d.v, sv, dt);
+    g = to_tensor(d.g, sg, dt), dy = to_tensor(ct.dy, sv, dt);
+    dq = Tensor::zeros(dt, sqk), dk = Tensor::zeros(dt, sqk), dv = Tensor::zeros(dt, sv);
+    dg = Tensor::zeros(dt, sg), dth = Tensor::zeros(dt, sg), dsi = Tensor::zeros(dt, ss), dsii = Tensor::zeros(dt, ss);
+    auto& a = args;
+    a.q = q, a.k = k, a.v = v, a.log_decay = g, a.dy = dy;
+    a.dq = dq, a.dk = dk, a.dv = dv, a.dlog_decay = dg, a.dstate_in = dsi;
+    if (c.complex) {
+      th = to_tensor(d.th, sg, dt);
+      a.phase = th, a.dphase = dth, a.dstate_in_im = dsii;
+    }
+    if (!d.s_re.empty()) {
+      si = to_tensor(d.s_re, ss, dt);
+      a.state_in = si;
+      if (!d.s_im.empty()) sii = to_tensor(d.s_im, ss, dt), a.state_in_im = sii;
+    }
+    if (!ct.ds_re.empty()) {
+      dso = to_tensor(ct.ds_re, ss, dt);
+      a.dstate_out = dso;
+      if (!ct.ds_im.empty()) dsoi = to_tensor(ct.ds_im, ss, dt), a.dstate_out_im = dsoi;
+    }
+    a.scale = scale;
+    a.chunk = chunk;
+  }
+
+  void run(const RunOpts& o) const {
+    if (o.backend == Backend::kRef) {
+      ops::ref::gated_recurrence_backward(args);
+    } else {
+      core::ThreadPool local(2);
+      ops::gated_recurrence_backward(o.pool ? *o.pool : local, args, o.mode);
+    }
+  }
+
+  Grads grads(bool complex) const {
+    Grads r;
+    r.q = from_tensor(dq), r.k = from_tensor(dk), r.v = from_tensor(dv), r.g = from_tensor(dg);
+    r.s_re = from_tensor(dsi);
+    if (complex) r.th = from_tensor(dth), r.s_im = from_tensor(dsii);
+    return r;
+  }
+};
+
 // Runs the backward with zeroed outputs (every one requested) and returns them.
 inline Grads run_backward(const Data& d, const Cotangent& ct, const RunOpts& o) {
-  const Config& c = d.c;
-  const Shape sqk{c.B, c.T, c.G, c.N}, sv{c.B, c.T, c.H, c.P}, ss{c.B, c.H, c.P, c.N};
-  const Shape sg = c.vector_gate ? Shape{c.B, c.T, c.H, c.N} : Shape{c.B, c.T, c.H};
-  Tensor q = to_tensor(d.q, sqk, o.dtype), k = to_tensor(d.k, sqk, o.dtype), v = to_tensor(d.v, sv, o.dtype);
-  Tensor g = to_tensor(d.g, sg, o.dtype), dy = to_tensor(ct.dy, sv, o.dtype);
-  Tensor th, si, sii, dso, dsoi;
-  Tensor dq = Tensor::zeros(o.dtype, sqk), dk = Tensor::zeros(o.dtype, sqk), dv = Tensor::zeros(o.dtype, sv);
-  Tensor dg = Tensor::zeros(o.dtype, sg), dth = Tensor::zeros(o.dtype, sg);
-  Tensor dsi = Tensor::zeros(o.dtype, ss), dsii = Tensor::zeros(o.dtype, ss);
-  ops::GatedRecurrenceBackwardArgs a;
-  a.q = q, a.k = k, a.v = v, a.log_decay = g, a.dy = dy;
-  a.dq = dq, a.dk = dk, a.dv = dv, a.dlog_decay = dg, a.dstate_in = dsi;
-  if (c.complex) {
-    th = to_tensor(d.th, sg, o.dtype);
-    a.phase = th, a.dphase = dth, a.dstate_in_im = dsii;
-  }
-  if (!d.s_re.empty()) {
-    si = to_tensor(d.s_re, ss, o.dtype);
-    a.state_in = si;
-    if (!d.s_im.empty()) {
-      sii = to_tensor(d.s_im, ss, o.dtype);
-      a.state_in_im = sii;
-    }
-  }
-  if (!ct.ds_re.empty()) {
-    dso = to_tensor(ct.ds_re, ss, o.dtype);
-    a.dstate_out = dso;
-    if (!ct.ds_im.empty()) {
-      dsoi = to_tensor(ct.ds_im, ss, o.dtype);
-      a.dstate_out_im = dsoi;
-    }
-  }
-  a.scale = o.scale;
-  a.chunk = o.chunk;
-  if (o.backend == Backend::kRef) {
-    ops::ref::gated_recurrence_backward(a);
-  } else {
-    core::ThreadPool local(2);
-    ops::gated_recurrence_backward(o.pool ? *o.pool : local, a, o.mode);
-  }
-  Grads r;
-  r.q = from_tensor(dq), r.k = from_tensor(dk), r.v = from_tensor(dv), r.g = from_tensor(dg);
-  r.s_re = from_tensor(dsi);
-  if (c.complex) r.th = from_tensor(dth), r.s_im = from_tensor(dsii);
-  return r;
+  const BwdCall call(d, ct, o.dtype, o.scale, o.chunk);
+  call.run(o);
+  return call.grads(d.c.complex);
 }
 
 // L(d) through the fp64 ref recurrent forward.

@@ -57,7 +57,7 @@ void load_gate(const GrProblem<T>& pr, int64_t b, int64_t t, int64_t h, T* ar, T
 }
 
 // Accumulates the gate gradient g_{log a} (re, im: (N) fp64, summed over n for scalar gates) of step t into
-// dlog_decay / dphase; zero through the clamp (raw log_decay > 0).
+// dlog_decay / dphase; dlog_decay gets none through the clamp (raw log_decay > 0).
 template <class T, bool kVec, bool kCplx>
 void store_gate_grad(const GrProblem<T>& pr, const cpu::GrGrads<T>& gr, int64_t b, int64_t t, int64_t h,
                      const double* re, const double* im) {
@@ -68,8 +68,7 @@ void store_gate_grad(const GrProblem<T>& pr, const cpu::GrGrads<T>& gr, int64_t 
   for (int64_t i = 0; i < ng; ++i) {
     double r = 0, m = 0;
     for (int64_t n = kVec ? i : 0; n < (kVec ? i + 1 : N); ++n) r += re[n], m += kCplx ? im[n] : 0.0;
-    if (g[i] > T(0)) continue;
-    if (dg) dg[i] += (T)r;
+    if (dg && !(g[i] > T(0))) dg[i] += (T)r;  // clamped magnitudes get none; the phase still acts
     if (dth) dth[i] += (T)m;
   }
 }

@@ -48,12 +48,15 @@ struct ChunkGrad {
   const GrGrads<T>& gr;
   int64_t c0, c1, C, K2, N, P, ng;
   std::vector<T> dY;      // (C, P)   scale · dy
-  std::vector<T> dQ, dK;  // (C, K2)  ∂L/∂q̃, ∂L/∂k̃ (undecayed rotated operands, absolute frame)
+  std::vector<T> dQ, dK;  // (C, K2)  ∂L/∂q̃, ∂L/∂k̃ (undecayed rotated operands, absolute frame) ...
+  std::vector<T> sQ, sK;  // (C, K2)  ... less their self terms, kept here (see below)
   std::vector<T> dV;      // (C, P)
+  std::vector<T> Zpre;    // (K2, P)  |a_{c1−1}| ⊙ Z_{c1−2}: the chunk's end state less its last input
 
   ChunkGrad(const Head<T, kVec, kCplx>& h, const GrGrads<T>& g, int64_t c0_, int64_t c1_)
       : hd(h), gr(g), c0(c0_), c1(c1_), C(c1_ - c0_), K2(h.K2), N(h.N), P(h.P), ng(h.ng) {
     dY.resize(C * P), dQ.assign(C * K2, T(0)), dK.assign(C * K2, T(0)), dV.assign(C * P, T(0));
+    sQ.assign(C * K2, T(0)), sK.assign(C * K2, T(0));
     const T scale = (T)hd.pr.scale;
     for (int64_t l = 0; l < C; ++l) {
       const T* dy = gr.dy_row(hd.b, c0 + l, hd.h);
@@ -116,6 +119,10 @@ struct ChunkGrad {
           const T ms = s <= t ? m[s] : T(0);
           S[t * rows + s] *= ms, dP[t * rows + s] *= ms;
         }
+        const T dp = dP[t * rows + t];  // the self term (mask 1): to sQ / sK
+        loop_axpy(K2, dp, &KR[t * K2], &sQ[(o + t) * K2]);
+        loop_axpy(K2, dp, &QR[t * K2], &sK[(o + t) * K2]);
+        dP[t * rows + t] = T(0);
       }
       gemm_acc(rows, K2, rows, dP.data(), rows, KR.data(), K2, &dQ[o * K2], K2);  // dQ += (dP⊙M) K
       transpose(rows, rows, dP.data(), rows, dPt.data());
@@ -124,7 +131,10 @@ struct ChunkGrad {
       gemm_acc(rows, P, rows, St.data(), rows, &dY[o * P], P, &dV[o * P], P);  // dV += (S⊙M)ᵀ dY
     } else {
       std::vector<T> dec(rows * N), e(K2), qe(K2);
-      for (int64_t t = 0; t < rows; ++t) std::copy(hd.pr.g_row(hd.b, r0 + t, hd.h), hd.pr.g_row(hd.b, r0 + t, hd.h) + N, &dec[t * N]);
+      for (int64_t t = 0; t < rows; ++t) {
+        const T* g = hd.pr.g_row(hd.b, r0 + t, hd.h);
+        std::copy(g, g + N, &dec[t * N]);
+      }
       exp_nonpos_inplace(rows * N, dec.data());
       for (int64_t t = 0; t < rows; ++t) {
         std::fill(e.begin(), e.end(), T(1));  // e = Π_{j=s+1..t} |a_j| on both halves
@@ -136,8 +146,13 @@ struct ChunkGrad {
           for (int64_t i = 0; i < K2; ++i) qe[i] = qt[i] * e[i];
           const T a = loop_dot(K2, qe.data(), ks);
           loop_axpy(P, a, &dY[(o + t) * P], &dV[(o + s) * P]);
-          loop_axpy(K2, dp, qe.data(), &dK[(o + s) * K2]);
-          for (int64_t i = 0; i < K2; ++i) dqt[i] += dp * (ks[i] * e[i]);
+          if (s == t) {  // the self term (e = 1): to sQ / sK
+            loop_axpy(K2, dp, qt, &sK[(o + s) * K2]);
+            loop_axpy(K2, dp, ks, &sQ[(o + t) * K2]);
+          } else {
+            loop_axpy(K2, dp, qe.data(), &dK[(o + s) * K2]);
+            for (int64_t i = 0; i < K2; ++i) dqt[i] += dp * (ks[i] * e[i]);
+          }
           const T* d = &dec[s * N];
           for (int64_t i = 0; i < K2; ++i) e[i] *= d[i % N];
         }
@@ -168,20 +183,33 @@ struct ChunkGrad {
     }
   }
 
-  // The chunk-end state's gradient dZo (K2 × P) into dk̃ and dv through k̂_m = k̃_m ⊙ exp(Σ_{m<j<c1} log|a_j|).
-  void end_terms(const T* dZo) {
-    std::vector<T> KT(K2 * C), Kh(C * K2), ew(C * ng), dZoT(P * K2), tmp(C * K2, T(0));
+  // The chunk-end state's gradient dZo (K2 × P) into dk̃ and dv through k̂_m = k̃_m ⊙ exp(Σ_{m<j<c1} log|a_j|)
+  // (the last step's term, with factor 1, is a self term: to sK). Also Zpre = exp(Σ_{c0..c1−1}) ⊙ Z_in +
+  // Σ_{m<c1−1} k̂_m ⊗ v_m, for the chunk-end gate term.
+  void end_terms(const T* Zin, const T* dZo) {
+    std::vector<T> KT(K2 * C), Kh(C * K2), ew(C * ng), dZoT(P * K2), tmp(C * K2, T(0)), D(ng);
     std::vector<double> run(ng, 0.0);
     build_kT(hd, c0, c1, run.data(), KT.data(), C, ew.data());
     transpose(K2, C, KT.data(), C, Kh.data());
     gemm_acc(C, P, K2, Kh.data(), K2, dZo, P, dV.data(), P);  // dV += K̂ dZo
     transpose(K2, P, dZo, P, dZoT.data());
     gemm_acc(C, K2, P, hd.v(c0), hd.v_ld(), dZoT.data(), K2, tmp.data(), K2);  // V dZoᵀ
-    for (int64_t m = 0; m < C; ++m) scale_add<T, kVec>(K2, N, &ew[m * ng], &tmp[m * K2], &dK[m * K2]);
+    for (int64_t m = 0; m + 1 < C; ++m) scale_add<T, kVec>(K2, N, &ew[m * ng], &tmp[m * K2], &dK[m * K2]);
+    loop_axpy(K2, T(1), &tmp[(C - 1) * K2], &sK[(C - 1) * K2]);
+    for (int64_t n = 0; n < ng; ++n) D[n] = (T)run[n];  // run = Σ_{j=c0..c1−1} log|a_j|
+    exp_nonpos_inplace(ng, D.data());
+    std::vector<T> inputs(K2 * P, T(0));
+    gemm_acc(K2, P, C - 1, KT.data(), C, hd.v(c0), hd.v_ld(), inputs.data(), P);
+    Zpre.assign(Zin, Zin + K2 * P);
+    pass_state(hd, D.data(), inputs.data(), Zpre.data());  // Zpre = D ⊙ Z_in + inputs
   }
 
   // Chain rule through the rotation to dq, dk; dv; and the gate gradients by the chunk-local reverse cumsum.
-  void write_out(const T* Zout, const T* dZo) {
+  // The gate terms use dQ, dK without the self terms sQ, sK: those cancel exactly in q̃·dq̃ − k̃·dk̃ (and in the
+  // ⊥ products), and with strong decays they dominate both products, so leaving them in would turn a result
+  // O(|a|) smaller than the terms into fp32 cancellation noise. Likewise the chunk-end term uses Zpre:
+  // Σ_p dZo ⊙ conj(Z_out) less the last step's own input, which the last k̃·dk̃ would cancel.
+  void write_out(const T* dZo) {
     std::vector<double> gre(C * ng, 0.0), gim(C * ng, 0.0);
     for (int64_t l = 0; l < C; ++l) {
       const int64_t t = c0 + l;
@@ -189,6 +217,8 @@ struct ChunkGrad {
       const T* k = hd.k(t);
       const T* dq_ = &dQ[l * K2];
       const T* dk_ = &dK[l * K2];
+      const T* sq = &sQ[l * K2];
+      const T* sk = &sK[l * K2];
       T* dq = gr.dq_row(hd.b, t, hd.h);
       T* dk = gr.dk_row(hd.b, t, hd.h);
       double* re = &gre[l * ng];
@@ -198,27 +228,27 @@ struct ChunkGrad {
         if constexpr (kCplx) {
           const T c = hd.rot_c[t * ng + gi], s = hd.rot_s[t * ng + gi];
           const T gq = dq_[n] * c + dq_[N + n] * s, gk = dk_[n] * c + dk_[N + n] * s;
-          if (dq) dq[n] += gq;
-          if (dk) dk[n] += gk;
+          if (dq) dq[n] += gq + (sq[n] * c + sq[N + n] * s);
+          if (dk) dk[n] += gk + (sk[n] * c + sk[N + n] * s);
           // q̃·dq̃ = q·(c dq̃_c + s dq̃_s) = q·gq;  q̃⊥·dq̃ = q·(c dq̃_s − s dq̃_c)
           re[gi] += (double)q[n] * gq - (double)k[n] * gk;
           im[gi] += (double)q[n] * (c * dq_[N + n] - s * dq_[n]) + (double)k[n] * (c * dk_[N + n] - s * dk_[n]);
         } else {
-          if (dq) dq[n] += dq_[n];
-          if (dk) dk[n] += dk_[n];
+          if (dq) dq[n] += dq_[n] + sq[n];
+          if (dk) dk[n] += dk_[n] + sk[n];
           re[gi] += (double)q[n] * dq_[n] - (double)k[n] * dk_[n];
         }
       }
       if (T* dv = gr.dv_row(hd.b, t, hd.h)) loop_axpy(P, T(1), &dV[l * P], dv);
     }
-    double* re = &gre[(C - 1) * ng];  // the chunk end: g_{Λ_last} += Σ_p dZo ⊙ conj(Z_out), per key channel
+    double* re = &gre[(C - 1) * ng];  // the chunk end: g_{Λ_last} += Σ_p dZo ⊙ conj(Zpre), per key channel
     double* im = &gim[(C - 1) * ng];
     for (int64_t n = 0; n < N; ++n) {
       const int64_t gi = kVec ? n : 0;
       for (int64_t p = 0; p < P; ++p) {
-        const double zc = Zout[n * P + p], dzc = dZo[n * P + p];
+        const double zc = Zpre[n * P + p], dzc = dZo[n * P + p];
         if constexpr (kCplx) {
-          const double zs = Zout[(N + n) * P + p], dzs = dZo[(N + n) * P + p];
+          const double zs = Zpre[(N + n) * P + p], dzs = dZo[(N + n) * P + p];
           re[gi] += dzc * zc + dzs * zs;
           im[gi] += dzc * zs - dzs * zc;
         } else {
@@ -226,19 +256,18 @@ struct ChunkGrad {
         }
       }
     }
-    T* const dummy = nullptr;
     std::vector<double> run_re(ng, 0.0), run_im(ng, 0.0);
     for (int64_t l = C - 1; l >= 0; --l) {
       const int64_t t = c0 + l;
       const T* g = hd.pr.g_row(hd.b, t, hd.h);
       T* dg = gr.dg_row(hd.b, t, hd.h);
-      T* dth = kCplx ? gr.dth_row(hd.b, t, hd.h) : dummy;
+      T* dth = kCplx ? gr.dth_row(hd.b, t, hd.h) : nullptr;
       for (int64_t i = 0; i < ng; ++i) {
         run_re[i] += gre[l * ng + i], run_im[i] += gim[l * ng + i];
-        // Clamped (> 0) gates get no gradient; a = 0 (−inf) gets exactly 0 (∂a/∂log a = a), where the cumsum
-        // would leave rounding noise of the terms that cancel across the reset.
-        if (g[i] > T(0) || std::isinf(g[i])) continue;
-        if (dg) dg[i] += (T)run_re[i];
+        // a = 0 (−inf) gets exactly 0 (∂a/∂log a = a), where the cumsum would leave rounding noise of terms
+        // that cancel across the reset; clamped magnitudes (> 0) get no dlog_decay, the phase still acts.
+        if (std::isinf(g[i])) continue;
+        if (dg && !(g[i] > T(0))) dg[i] += (T)run_re[i];
         if (dth) dth[i] += (T)run_im[i];
       }
     }
@@ -324,8 +353,8 @@ void run_chunked_backward(core::ThreadPool& pool, const GrProblem<T>& pr, const 
       ChunkGrad<T, kVec, kCplx> cg(hd, gr, c0, c1);
       cg.rows_terms(zslot(bh, c));
       const T* dZo = &dzs[(bh * nc + c) * K2P];
-      cg.end_terms(dZo);
-      cg.write_out(zslot(bh, c + 1), dZo);
+      cg.end_terms(zslot(bh, c), dZo);
+      cg.write_out(dZo);
     }
   });
 }

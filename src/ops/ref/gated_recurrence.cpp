@@ -268,13 +268,13 @@ void backward_head(const GatedRecurrenceBackwardArgs& a, const detail::GrDims& d
       }
       if (gr_wanted(a.dv)) add_to(a.dv, {b, t, h, p}, dv);
     }
-    // Gates: per key channel, or summed over n for one gate per head; zero through the clamp (raw value > 0).
+    // Gates: per key channel, or summed over n for one gate per head; Re is zero through the clamp (raw > 0).
     const int64_t ng = d.vector_gate ? N : 1;
     for (int64_t i = 0; i < ng; ++i) {
       cd g = 0;
       for (int64_t n = d.vector_gate ? i : 0; n < (d.vector_gate ? i + 1 : N); ++n) g += dla[n];
       const double raw = d.vector_gate ? load(a.log_decay, {b, t, h, i}) : load(a.log_decay, {b, t, h});
-      if (raw > 0) g = 0;
+      if (raw > 0) g.real(0.0);  // clamped magnitude; the phase still acts
       if (gr_wanted(a.dlog_decay)) {
         d.vector_gate ? add_to(a.dlog_decay, {b, t, h, i}, g.real()) : add_to(a.dlog_decay, {b, t, h}, g.real());
       }
