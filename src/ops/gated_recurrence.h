@@ -101,32 +101,35 @@ struct GatedRecurrenceStepArgs {
 // log_decay = −inf (a = 0) gets exactly zero dlog_decay and dphase (∂a/∂log a = a = 0), never NaN, and stops
 // the gradient flowing to earlier steps through the state, like the forward's reset.
 //
-// Modes: kRecurrent (the reverse-time loop, states recomputed from checkpoints every 64 steps) and kChunked
-// (per-chunk attention-style terms as matmuls, reverse state passing of dS, chunk-local reverse cumsums of the
-// log-decay gradient; complex gates through the rotation reduction). Both recompute what they need from the
-// inputs (the chunk states, one extra chunk-state pass): the caller keeps no activations beyond the inputs.
-// kScan and kQuadratic are not implemented for the backward (they throw).
+// Modes: kRecurrent (the reverse-time loop, states recomputed from checkpoints every 64 steps; threads over
+// (batch, head); scratch B·H·(T/64 + 64)·P·N, plus 2·B·H·T·N for dq, dk when G < H) and kChunked (the training
+// path: per-chunk attention-style terms as matmuls, reverse state passing of dS, chunk-local reverse cumsums
+// of the log-decay gradient; complex gates through the rotation reduction; threads over (batch, head, chunk)
+// and (batch, group, chunk); scratch 2·B·H·⌈T/chunk⌉·P·N values, ×2 for complex gates). Both recompute what
+// they need from the inputs (kChunked reruns the forward's chunk-state passes, about a third of a forward), so
+// the caller keeps no activations: a simpler API than handing the forward's chunk states over, for that cost.
+// kScan and kQuadratic are not implemented for the backward (they throw); they compute the same function.
 struct GatedRecurrenceBackwardArgs {
   // The forward's inputs, as passed to gated_recurrence_forward.
-  core::TensorView q;              // (B, T, G, N)
-  core::TensorView k;              // (B, T, G, N)
-  core::TensorView v;              // (B, T, H, P)
-  core::TensorView log_decay;      // (B, T, H) or (B, T, H, N)
-  core::TensorView phase;          // optional, shape of log_decay (complex gates)
-  core::TensorView state_in;       // optional (B, H, P, N)
-  core::TensorView state_in_im;    // optional (B, H, P, N), complex gates only
+  core::TensorView q;            // (B, T, G, N)
+  core::TensorView k;            // (B, T, G, N)
+  core::TensorView v;            // (B, T, H, P)
+  core::TensorView log_decay;    // (B, T, H) or (B, T, H, N)
+  core::TensorView phase;        // optional, shape of log_decay (complex gates)
+  core::TensorView state_in;     // optional (B, H, P, N)
+  core::TensorView state_in_im;  // optional (B, H, P, N), complex gates only
   // Incoming gradients.
   core::TensorView dy;             // (B, T, H, P)  ∂L/∂y
   core::TensorView dstate_out;     // optional (B, H, P, N)  ∂L/∂Re(state_out)
   core::TensorView dstate_out_im;  // optional (B, H, P, N)  ∂L/∂Im(state_out); complex gates only
   // Outputs, each optional, all accumulated (+=).
-  core::TensorView dq;             // (B, T, G, N)
-  core::TensorView dk;             // (B, T, G, N)
-  core::TensorView dv;             // (B, T, H, P)
-  core::TensorView dlog_decay;     // shape of log_decay
-  core::TensorView dphase;         // shape of log_decay; complex gates only
-  core::TensorView dstate_in;      // (B, H, P, N)  ∂L/∂Re(state_in) (also when state_in is absent: zeros)
-  core::TensorView dstate_in_im;   // (B, H, P, N)  ∂L/∂Im(state_in); complex gates only
+  core::TensorView dq;            // (B, T, G, N)
+  core::TensorView dk;            // (B, T, G, N)
+  core::TensorView dv;            // (B, T, H, P)
+  core::TensorView dlog_decay;    // shape of log_decay
+  core::TensorView dphase;        // shape of log_decay; complex gates only
+  core::TensorView dstate_in;     // (B, H, P, N)  ∂L/∂Re(state_in) (also when state_in is absent: zeros)
+  core::TensorView dstate_in_im;  // (B, H, P, N)  ∂L/∂Im(state_in); complex gates only
   double scale = 1.0;
   int64_t chunk = 64;  // kChunked only; any value >= 1
 };
@@ -136,8 +139,7 @@ struct GatedRecurrenceBackwardArgs {
 void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs& args, RecurrenceMode mode);
 void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs& args);
 // mode ∈ {kRecurrent, kChunked}; same views rules as the forward (innermost dimension contiguous).
-void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args,
-                               RecurrenceMode mode);
+void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
 
 }  // namespace llamba::ops
 

@@ -46,7 +46,7 @@ struct Grads {
 // zeroed and wired into `args` (complex-only ones only for complex gates). Tests may unwire or prefill outputs.
 struct BwdCall {
   Tensor q, k, v, g, th, si, sii, dy, dso, dsoi;  // inputs
-  Tensor dq, dk, dv, dg, dth, dsi, dsii;           // outputs
+  Tensor dq, dk, dv, dg, dth, dsi, dsii;          // outputs
   ops::GatedRecurrenceBackwardArgs args;
 
   BwdCall(const Data& d, const Cotangent& ct, DType dt, double scale = 1.0, int64_t chunk = 64) {
@@ -168,8 +168,8 @@ struct GradErr {
   double worst() const { return std::max({q, k, v, g, th, s_re, s_im}); }
   std::string str() const {
     char buf[200];
-    std::snprintf(buf, sizeof buf, "dq %.2e dk %.2e dv %.2e dg %.2e dth %.2e ds %.2e ds_im %.2e", q, k, v, g, th,
-                  s_re, s_im);
+    std::snprintf(buf, sizeof buf, "dq %.2e dk %.2e dv %.2e dg %.2e dth %.2e ds %.2e ds_im %.2e", q, k, v, g, th, s_re,
+                  s_im);
     return buf;
   }
 };

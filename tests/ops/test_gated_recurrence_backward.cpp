@@ -82,10 +82,10 @@ TEST(GatedRecurrenceBackward, RefMatchesNumericDecayRegimes) {
   struct Regime {
     double gate_mu, gate_sigma, theta_mu, theta_sigma;
   };
-  const Regime regimes[] = {{0.0, 1.0, 0.0, 1.0},    // |a| ≈ 0.5
-                            {-4.0, 1.0, 0.0, 1.0},   // strong: |a| ≈ 0.02
-                            {6.0, 0.5, 0.0, 0.3},    // weak: |a| ≈ 0.998
-                            {5.0, 0.1, 3.0, 0.1}};   // large accumulated phase (Θ_T ≈ 150)
+  const Regime regimes[] = {{0.0, 1.0, 0.0, 1.0},   // |a| ≈ 0.5
+                            {-4.0, 1.0, 0.0, 1.0},  // strong: |a| ≈ 0.02
+                            {6.0, 0.5, 0.0, 0.3},   // weak: |a| ≈ 0.998
+                            {5.0, 0.1, 3.0, 0.1}};  // large accumulated phase (Θ_T ≈ 150)
   for (const Regime& r : regimes) {
     for (const GateCase& gc : kGates) {
       Config c;

@@ -35,8 +35,7 @@ constexpr GateCase kGates[] = {{false, false}, {true, false}, {false, true}, {tr
 struct Worst : ::testing::Environment {
   double f64 = 0, f32 = 0;
   void TearDown() override {
-    std::printf("  worst cpu-vs-ref: fp64 %.2e (bound %.0e), fp32 %.2e (bound %.0e)\n", f64, kTolF64, f32,
-                kTolF32Grad);
+    std::printf("  worst cpu-vs-ref: fp64 %.2e (bound %.0e), fp32 %.2e (bound %.0e)\n", f64, kTolF64, f32, kTolF32Grad);
   }
 };
 Worst& worst = *static_cast<Worst*>(::testing::AddGlobalTestEnvironment(new Worst));
@@ -79,9 +78,8 @@ TEST(GatedRecurrenceBackwardCpu, DecayRegimes) {
     const char* name;
     double gate_mu, gate_sigma, theta_mu, theta_sigma;
   };
-  const Regime regimes[] = {{"strong", -4.0, 1.0, 0.0, 1.0},
-                            {"weak", 6.0, 0.5, 0.0, 0.3},
-                            {"large-phase", 5.0, 0.1, 3.0, 0.1}};
+  const Regime regimes[] = {
+      {"strong", -4.0, 1.0, 0.0, 1.0}, {"weak", 6.0, 0.5, 0.0, 0.3}, {"large-phase", 5.0, 0.1, 3.0, 0.1}};
   for (const Regime& r : regimes) {
     for (const GateCase& gc : kGates) {
       SCOPED_TRACE(r.name);
@@ -100,8 +98,8 @@ TEST(GatedRecurrenceBackwardCpu, Shapes) {
   struct S {
     int64_t B, T, H, G, N, P;
   };
-  const S shapes[] = {{2, 33, 4, 2, 5, 3}, {1, 17, 3, 1, 4, 96}, {3, 1, 2, 2, 3, 7}, {1, 2, 1, 1, 1, 1},
-                      {2, 19, 6, 3, 64, 2}};
+  const S shapes[] = {
+      {2, 33, 4, 2, 5, 3}, {1, 17, 3, 1, 4, 96}, {3, 1, 2, 2, 3, 7}, {1, 2, 1, 1, 1, 1}, {2, 19, 6, 3, 64, 2}};
   for (const S& s : shapes) {
     for (const GateCase& gc : kGates) {
       for (bool carried : {true, false}) {

@@ -215,7 +215,8 @@ void backward_head(const GrProblem<T>& pr, const cpu::GrGrads<T>& gr, int64_t b,
     for (int64_t j = 0; j < nseg; ++j) {
       std::copy(s.re.begin(), s.re.end(), &ck_re[j * PN]);
       if (kCplx) std::copy(s.im.begin(), s.im.end(), &ck_im[j * PN]);
-      if (j + 1 < nseg) recur_steps<T, kVec, kCplx>(pr, b, h, j * kCkpt, (j + 1) * kCkpt, s.re.data(), s.im.data(), false);
+      if (j + 1 < nseg)
+        recur_steps<T, kVec, kCplx>(pr, b, h, j * kCkpt, (j + 1) * kCkpt, s.re.data(), s.im.data(), false);
     }
   }
   std::vector<T> G_re(PN, T(0)), G_im(kCplx ? PN : 0, T(0)), ar(ng), ai(ng, T(0));
@@ -289,7 +290,8 @@ void run_recurrent_backward(core::ThreadPool& pool, const GrProblem<T>& pr, cons
   const int64_t B = pr.d.B, H = pr.d.H, T_ = pr.d.T, N = pr.d.N, hpg = gr.hpg;
   // Heads of one group write the same dq / dk rows: with hpg > 1 each head fills its own rows, summed after.
   const bool grouped = hpg > 1 && (gr.dq.p || gr.dk.p);
-  std::vector<T> dq_s(grouped && gr.dq.p ? B * H * T_ * N : 0, T(0)), dk_s(grouped && gr.dk.p ? B * H * T_ * N : 0, T(0));
+  std::vector<T> dq_s(grouped && gr.dq.p ? B * H * T_ * N : 0, T(0)),
+      dk_s(grouped && gr.dk.p ? B * H * T_ * N : 0, T(0));
   pool.run_tasks(B * H, [&](int64_t bh) {
     backward_head<T, kVec, kCplx>(pr, gr, bh / H, bh % H, dq_s.empty() ? nullptr : &dq_s[bh * T_ * N],
                                   dk_s.empty() ? nullptr : &dk_s[bh * T_ * N]);
@@ -349,8 +351,7 @@ void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs
   gated_recurrence_forward(pool, detail::gr_step_as_forward(args), RecurrenceMode::kRecurrent);
 }
 
-void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args,
-                               RecurrenceMode mode) {
+void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode) {
   const detail::GrDims d = detail::gr_validate_backward(args, mode, /*unit_inner=*/true);
   if (d.B == 0 || d.H == 0 || d.N == 0 || d.P == 0) return;  // no state: y = 0, every gradient is zero
   const GatedRecurrenceArgs fwd = detail::gr_backward_as_forward(args);

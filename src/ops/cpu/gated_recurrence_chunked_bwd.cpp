@@ -91,8 +91,7 @@ struct ChunkGrad {
       gemm_acc(w, K2, rows, dPt.data(), rows, Qh, K2, dKh.data(), K2);  // dK̂ = dPᵀ Q̂
       transpose(rows, w, A.data(), w, At.data());
       gemm_acc(w, P, rows, At.data(), rows, dYr, P, &dV[(s0 - c0) * P], P);  // dV += Aᵀ dY
-      for (int64_t m = 0; m < w; ++m)
-        scale_add<T, kVec>(K2, N, &ek[m * ng], &dKh[m * K2], &dK[(s0 - c0 + m) * K2]);
+      for (int64_t m = 0; m < w; ++m) scale_add<T, kVec>(K2, N, &ek[m * ng], &dKh[m * K2], &dK[(s0 - c0 + m) * K2]);
     }
   }
 
@@ -107,7 +106,7 @@ struct ChunkGrad {
     }
     transpose(rows, P, hd.v(r0), hd.v_ld(), Vt.data());
     gemm_acc(rows, rows, P, &dY[o * P], P, Vt.data(), rows, dP.data(), rows);  // dP = dY Vᵀ
-    if constexpr (!kVec) {  // matmuls with the masked C×C matrices
+    if constexpr (!kVec) {                                                     // matmuls with the masked C×C matrices
       std::vector<T> KRt(K2 * rows), S(rows * rows, T(0)), m(rows), St(rows * rows), dPt(rows * rows);
       transpose(rows, K2, KR.data(), K2, KRt.data());
       gemm_acc(rows, rows, K2, QR.data(), K2, KRt.data(), rows, S.data(), rows);

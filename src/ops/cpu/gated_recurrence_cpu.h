@@ -64,9 +64,7 @@ struct GrGrads {
   Rows dy, dso, dso_im, dq, dk, dv, dg, dth, dsi, dsi_im;
   int64_t hpg = 1;  // heads per group
 
-  static Rows rows(const core::TensorView& t) {
-    return detail::gr_wanted(t) ? GrProblem<T>::rows(t) : Rows{};
-  }
+  static Rows rows(const core::TensorView& t) { return detail::gr_wanted(t) ? GrProblem<T>::rows(t) : Rows{}; }
   GrGrads(const GatedRecurrenceBackwardArgs& a, const detail::GrDims& d) : hpg(d.heads_per_group()) {
     dy = rows(a.dy), dso = rows(a.dstate_out), dso_im = rows(a.dstate_out_im);
     dq = rows(a.dq), dk = rows(a.dk), dv = rows(a.dv), dg = rows(a.dlog_decay), dth = rows(a.dphase);
@@ -81,7 +79,7 @@ struct GrGrads {
   T* dq_row(int64_t b, int64_t t, int64_t h) const { return dq.p ? dq.at(b, t, h / hpg) : nullptr; }  // (N)
   T* dk_row(int64_t b, int64_t t, int64_t h) const { return dk.p ? dk.at(b, t, h / hpg) : nullptr; }  // (N)
   T* dv_row(int64_t b, int64_t t, int64_t h) const { return dv.p ? dv.at(b, t, h) : nullptr; }        // (P)
-  T* dg_row(int64_t b, int64_t t, int64_t h) const { return dg.p ? dg.at(b, t, h) : nullptr; }   // (N) or (1)
+  T* dg_row(int64_t b, int64_t t, int64_t h) const { return dg.p ? dg.at(b, t, h) : nullptr; }        // (N) or (1)
   T* dth_row(int64_t b, int64_t t, int64_t h) const { return dth.p ? dth.at(b, t, h) : nullptr; }
 };
 
