@@ -262,6 +262,68 @@ TEST(GatedRecurrenceBackwardApi, EmptySequence) {
   }
 }
 
+// Views with non-unit strides in the leading dims, inputs and gradients alike: q, k, v, log_decay carved out of
+// one packed projection row (Llamba's in_proj layout [x | B | C | a]) and dq, dk, dv, dlog_decay out of the
+// packed gradient of that row, as the model's backward will pass them.
+TEST(GatedRecurrenceBackwardApi, StridedViews) {
+  core::ThreadPool pool(2);
+  for (bool vec : {false, true}) {
+    Config c;
+    c.B = 2, c.T = 19, c.H = 2, c.G = 1, c.N = 4, c.P = 3, c.vector_gate = vec, c.seed = 12;
+    const Data d = make_data(c);
+    const Cotangent ct = make_cotangent(c, true, 13);
+    const Grads ref = run_backward(d, ct, {Backend::kRef, DType::kF64, RecurrenceMode::kRecurrent});
+    const int64_t B = c.B, T = c.T, H = c.H, G = c.G, N = c.N, P = c.P, ng = vec ? N : 1;
+    const int64_t oK = H * P, oQ = oK + G * N, oG = oQ + G * N, W = oG + H * ng;
+    auto carve = [&](Tensor& base, int64_t off, Shape s) {
+      TensorView v = base.view();
+      v.data = base.f32() + off;
+      v.shape = s;
+      if (s.rank() == 4) {
+        v.strides = {T * W, W, s[3], 1};
+      } else {
+        v.strides = {T * W, W, 1};
+      }
+      return v;
+    };
+    Tensor packed = Tensor::zeros(DType::kF32, {B, T, W});
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t t = 0; t < T; ++t) {
+        float* row = packed.f32() + (b * T + t) * W;
+        for (int64_t i = 0; i < H * P; ++i) row[i] = (float)d.v[(b * T + t) * H * P + i];
+        for (int64_t i = 0; i < G * N; ++i) row[oK + i] = (float)d.k[(b * T + t) * G * N + i];
+        for (int64_t i = 0; i < G * N; ++i) row[oQ + i] = (float)d.q[(b * T + t) * G * N + i];
+        for (int64_t i = 0; i < H * ng; ++i) row[oG + i] = (float)d.g[(b * T + t) * H * ng + i];
+      }
+    const Shape sqk{B, T, G, N}, sv{B, T, H, P}, sg = vec ? Shape{B, T, H, N} : Shape{B, T, H};
+    BwdCall call(d, ct, DType::kF32);  // contiguous dy, states and dstate_in; the rest replaced by views
+    auto& a = call.args;
+    a.v = carve(packed, 0, sv), a.k = carve(packed, oK, sqk), a.q = carve(packed, oQ, sqk);
+    a.log_decay = carve(packed, oG, sg);
+    for (const Path& pa : {kPaths[0], kPaths[1], kPaths[2]}) {  // ref, cpu recurrent, cpu chunked (f32 views)
+      Tensor grad = Tensor::zeros(DType::kF32, {B, T, W});
+      a.dv = carve(grad, 0, sv), a.dk = carve(grad, oK, sqk), a.dq = carve(grad, oQ, sqk);
+      a.dlog_decay = carve(grad, oG, sg);
+      a.chunk = 7;
+      const RunOpts o{pa.be, DType::kF32, pa.mode, 7, 1.0, &pool};
+      call.run(o);
+      Grads got;
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t t = 0; t < T; ++t) {
+          const float* row = grad.f32() + (b * T + t) * W;
+          got.v.insert(got.v.end(), row, row + H * P);
+          got.k.insert(got.k.end(), row + oK, row + oK + G * N);
+          got.q.insert(got.q.end(), row + oQ, row + oQ + G * N);
+          got.g.insert(got.g.end(), row + oG, row + oG + H * ng);
+        }
+      got.s_re = from_tensor(call.dsi);
+      call.dsi = Tensor::zeros(DType::kF32, call.dsi.shape()), a.dstate_in = call.dsi;
+      const GradErr e = grad_error(got, ref);
+      EXPECT_LE(e.worst(), kTolF32Grad) << describe(o) << (vec ? " vector: " : " scalar: ") << e.str();
+    }
+  }
+}
+
 TEST(GatedRecurrenceBackwardApi, RejectsBadArguments) {
   core::ThreadPool pool(1);
   const Config c = api_config({false, false});
