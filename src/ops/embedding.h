@@ -1,4 +1,6 @@
-// embedding: out[t] = table[ids[t]] for a table in any dense or block type (dequantized rows).
+// embedding: out[t] = table[ids[t]] for a table in any dense or block type (dequantized rows); forward and the
+// backward scatter-add into the table gradient. Backward convention (llm.c): the gradient is ACCUMULATED into
+// (+=), callers zero it.
 #pragma once
 
 #include <span>
@@ -12,8 +14,16 @@ namespace llamba::ops {
 void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table,
                        std::span<const int32_t> ids);
 
+// dtable (V, D) f32 += Σ_t onehot(ids[t]) ⊗ dout[t] for dout (T, D); repeated ids sum their rows (each row's
+// contributions in token order, added to dtable once). Rows of dtable and dout may be strided. ids checked as
+// in the forward. Work is split over distinct ids, so threads never write the same row.
+void embedding_backward(core::ThreadPool& pool, const core::TensorView& dtable, const core::TensorView& dout,
+                        std::span<const int32_t> ids);
+
 namespace ref {
 void embedding_forward(const core::TensorView& out, const core::TensorView& table, std::span<const int32_t> ids);
-}
+// Same contract; f32 or f64 views, double arithmetic.
+void embedding_backward(const core::TensorView& dtable, const core::TensorView& dout, std::span<const int32_t> ids);
+}  // namespace ref
 
 }  // namespace llamba::ops

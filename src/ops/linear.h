@@ -1,6 +1,7 @@
 // linear: y = x · Wᵀ + b over rows, with W in any dense or GGUF block type (dequantized row by row, so the
-// arithmetic is fp32 on exactly the values a dequantizing reference sees).
-// Backward (for students) will live beside the forward in the same files.
+// arithmetic is fp32 on exactly the values a dequantizing reference sees). Forward and backward.
+// Backward convention (llm.c): every gradient output is ACCUMULATED into (+=), callers zero them; a gradient
+// view with data == nullptr is not needed and its work is skipped. Gradients never alias inputs.
 #pragma once
 
 #include "core/tensor.h"
@@ -13,10 +14,20 @@ namespace llamba::ops {
 void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                     const core::TensorView& w, const core::TensorView& bias = {});
 
+// dx (M, K) += dy · w,  dw (N, K) += dyᵀ · x,  dbias (N) += Σ_rows dy, for dy (M, N). All f32; training weights
+// are f32 (w is read only for dx, x only for dw: the one not needed may be empty). Rows of dx, dy, x may be
+// strided; dw and dbias are contiguous. Each element is summed in fp32 in a local buffer and added once.
+void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+                     const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
+                     const core::TensorView& w);
+
 namespace ref {
 // Same contract; x/y are f32 or f64 (matching), accumulation in double.
 void linear_forward(const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
                     const core::TensorView& bias = {});
+// Same contract; f32 or f64 views (w of any type, dequantized), double arithmetic.
+void linear_backward(const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dbias,
+                     const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w);
 }  // namespace ref
 
 }  // namespace llamba::ops

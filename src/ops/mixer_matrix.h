@@ -4,6 +4,8 @@
 //   M[h][t, t] += d[h],      g = h / (H / G).
 // The decay exponent is accumulated pairwise in log space (never a difference of global cumsums, never a
 // division of cumulative products), so it is exact for strong decays and -inf (a reset) alike.
+// Backward convention (llm.c): every gradient output is ACCUMULATED into (+=), callers zero them; a gradient
+// view with data == nullptr is not needed (its work is still shared with the others, so skipping saves little).
 #pragma once
 
 #include "core/tensor.h"
@@ -16,10 +18,22 @@ void mixer_matrix_forward(core::ThreadPool& pool, const core::TensorView& m, con
                           const core::TensorView& k, const core::TensorView& log_decay, const core::TensorView& d,
                           float scale = 1.0f);
 
+// Gradients given dm (H, T, T) = ∂L/∂M (entries above the diagonal are ignored): dq, dk (T, G, N) (summed over
+// the heads of each group), dlog_decay (T, H) (row 0 gets nothing: M never reads log_decay_0; a -inf entry gets
+// 0, never NaN), dd (H). Inputs q, k (T, G, N), log_decay (T, H) as in the forward; d is not needed. f32, all
+// contiguous; heads across threads, dlog_decay's O(T²)-term sums accumulated in double.
+void mixer_matrix_backward(core::ThreadPool& pool, const core::TensorView& dq, const core::TensorView& dk,
+                           const core::TensorView& dlog_decay, const core::TensorView& dd, const core::TensorView& dm,
+                           const core::TensorView& q, const core::TensorView& k, const core::TensorView& log_decay,
+                           float scale = 1.0f);
+
 namespace ref {
 // Same contract for f32 or f64 views, double arithmetic.
 void mixer_matrix_forward(const core::TensorView& m, const core::TensorView& q, const core::TensorView& k,
                           const core::TensorView& log_decay, const core::TensorView& d, double scale = 1.0);
-}
+void mixer_matrix_backward(const core::TensorView& dq, const core::TensorView& dk, const core::TensorView& dlog_decay,
+                           const core::TensorView& dd, const core::TensorView& dm, const core::TensorView& q,
+                           const core::TensorView& k, const core::TensorView& log_decay, double scale = 1.0);
+}  // namespace ref
 
 }  // namespace llamba::ops

@@ -1,4 +1,6 @@
-// rmsnorm: y = x · rsqrt(mean(x²) + eps) · w per row (transformers LlamaRMSNorm, fp32).
+// rmsnorm: y = x · rsqrt(mean(x²) + eps) · w per row (transformers LlamaRMSNorm, fp32), forward and backward.
+// Backward convention (llm.c): every gradient output is ACCUMULATED into (+=), callers zero them; a gradient
+// view with data == nullptr is not needed and its work is skipped. Gradients never alias inputs.
 #pragma once
 
 #include "core/tensor.h"
@@ -10,8 +12,16 @@ namespace llamba::ops {
 void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                      const core::TensorView& w, float eps);
 
+// dx (M, D) += ∂L/∂x, dw (D) += ∂L/∂w given dy (M, D) = ∂L/∂y and the forward's inputs x (M, D), w (D).
+// Rows of dx, dy, x may be strided. f32.
+void rmsnorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+                      const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps);
+
 namespace ref {
 void rmsnorm_forward(const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, double eps);
-}
+// Same contract; f32 or f64 views, double arithmetic.
+void rmsnorm_backward(const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dy,
+                      const core::TensorView& x, const core::TensorView& w, double eps);
+}  // namespace ref
 
 }  // namespace llamba::ops

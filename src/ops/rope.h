@@ -1,6 +1,7 @@
 // rope: rotary position embedding applied in place to (T, n_heads, head_dim) rows.
 // Two pair conventions: interleaved (dims 2i, 2i+1; Meta / llama.cpp, used with llama.cpp's permuted Q/K rows)
 // and half (dims i, i + hd/2; transformers' rotate_half). Frequencies come precomputed (see rope_inv_freq).
+// Backward convention (llm.c): the gradient is ACCUMULATED into (+=), callers zero it; dx never aliases dy.
 #pragma once
 
 #include <span>
@@ -21,9 +22,17 @@ std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const f
 void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions,
                   std::span<const float> inv_freq, RopeStyle style);
 
+// dx (T, H, hd) += Rᵀ dy for dy (T, H, hd) = ∂L/∂(rotated x): the inverse rotation (angles in fp32 as in the
+// forward); dims past rot_dim pass through. Rows may be strided (head dim contiguous).
+void rope_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dy,
+                   std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style);
+
 namespace ref {
 void rope_forward(const core::TensorView& x, std::span<const int64_t> positions, std::span<const float> inv_freq,
                   RopeStyle style);
-}
+// Same contract; f32 or f64 views, angles and arithmetic in double.
+void rope_backward(const core::TensorView& dx, const core::TensorView& dy, std::span<const int64_t> positions,
+                   std::span<const float> inv_freq, RopeStyle style);
+}  // namespace ref
 
 }  // namespace llamba::ops

@@ -1,5 +1,7 @@
 // swiglu: out = silu(gate + gate_bias) ⊙ up — the SwiGLU MLP nonlinearity, and Llamba's output gate
-// y ⊙ silu(z + z_bias). silu(x) = x · sigmoid(x).
+// y ⊙ silu(z + z_bias) (gate = z, up = y). silu(x) = x · sigmoid(x). Forward and backward.
+// Backward convention (llm.c): every gradient output is ACCUMULATED into (+=), callers zero them; a gradient
+// view with data == nullptr is not needed and its work is skipped. Gradients never alias inputs.
 #pragma once
 
 #include "core/tensor.h"
@@ -11,9 +13,19 @@ namespace llamba::ops {
 void swiglu_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& gate,
                     const core::TensorView& up, const core::TensorView& gate_bias = {});
 
+// dgate (M, F) += ∂L/∂gate, dup (M, F) += ∂L/∂up, dgate_bias (F) += ∂L/∂gate_bias given dout (M, F) and the
+// forward's inputs gate, up (M, F), gate_bias (F) (optional, as in the forward). Rows may be strided. f32.
+void swiglu_backward(core::ThreadPool& pool, const core::TensorView& dgate, const core::TensorView& dup,
+                     const core::TensorView& dgate_bias, const core::TensorView& dout, const core::TensorView& gate,
+                     const core::TensorView& up, const core::TensorView& gate_bias = {});
+
 namespace ref {
 void swiglu_forward(const core::TensorView& out, const core::TensorView& gate, const core::TensorView& up,
                     const core::TensorView& gate_bias = {});
-}
+// Same contract; f32 or f64 views, double arithmetic.
+void swiglu_backward(const core::TensorView& dgate, const core::TensorView& dup, const core::TensorView& dgate_bias,
+                     const core::TensorView& dout, const core::TensorView& gate, const core::TensorView& up,
+                     const core::TensorView& gate_bias = {});
+}  // namespace ref
 
 }  // namespace llamba::ops

@@ -1,8 +1,9 @@
 // linear: cpu (SIMD, threads, row-by-row dequantization) against the double reference, for every weight dtype,
-// odd sizes and strided rows.
+// odd sizes and strided rows; backward: ref vs complex step, cpu vs ref (dx, dw, dbias), accumulation.
 #include "ops/linear.h"
 
-#include "op_test_util.h"
+#include "grad_check.h"
+#include "ops/ref/linear_impl.h"
 #include "quant/quant.h"
 
 namespace llamba {
@@ -40,6 +41,66 @@ TEST(Linear, OddSizesStridedRowsAndDecodeShape) {
   check(DType::kF32, 1, 576, 1536, false, false);    // decode
   check(DType::kQ4_1, 64, 576, 192, false, false);   // prefill
   check(DType::kF32, 0, 8, 4, false, false);         // no rows
+}
+
+TEST(LinearBackward, RefMatchesComplexStep) {
+  for (auto [M, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 33, 5}, {2, 7, 31}}) {
+    core::Rng rng(M * 1000 + K * 10 + N);
+    const auto x = test::randn64(rng, M * K), w = test::randn64(rng, N * K, 0.3), b = test::randn64(rng, N),
+               r = test::randn64(rng, M * N);
+    test::Pack p;
+    const size_t ix = p.add(x), iw = p.add(w), ib = p.add(b);
+    const auto num = test::complex_step_grad(p.x, [&](const std::vector<test::cd>& v) {
+      std::vector<test::cd> y(M * N);
+      ops::ref::impl::linear_forward(y.data(), p.at(v, ix), p.at(v, iw), p.at(v, ib), M, K, N);
+      return test::weighted_sum(r, y);
+    });
+    core::Tensor dx = test::zeros64({M, K}), dw = test::zeros64({N, K}), db = test::zeros64({N});
+    ops::ref::linear_backward(dx, dw, db, test::tensor64({M, N}, r), test::tensor64({M, K}, x),
+                              test::tensor64({N, K}, w));
+    // Exact to rounding: sums of <= 33 products (~33·eps64 ≈ 7e-15); 1e-12 leaves margin.
+    test::expect_grad_near(test::values(dx), p.part(num, ix), 1e-12, "linear dx (complex step)");
+    test::expect_grad_near(test::values(dw), p.part(num, iw), 1e-12, "linear dw (complex step)");
+    test::expect_grad_near(test::values(db), p.part(num, ib), 1e-12, "linear dbias (complex step)");
+  }
+}
+
+void check_backward(int64_t M, int64_t K, int64_t N, bool strided) {
+  SCOPED_TRACE(testing::Message() << "M=" << M << " K=" << K << " N=" << N);
+  core::Rng rng(M * 131 + K * 7 + N + 1);
+  const int64_t ldx = strided ? K + 5 : K, ldy = strided ? N + 3 : N;
+  core::Tensor xb = test::rand_tensor(rng, {M, ldx}), w = test::rand_tensor(rng, {N, K}, 0.1),
+               dyb = test::rand_tensor(rng, {M, ldy});
+  const core::TensorView x = xb.view().slice(1, 0, K), dy = dyb.view().slice(1, 0, N);
+  core::Tensor dxb = test::zeros32({M, ldx}), dw = test::zeros32({N, K}), db = test::zeros32({N});
+  const core::TensorView dx = dxb.view().slice(1, 0, K);
+  core::Tensor dxr = test::zeros64({M, K}), dwr = test::zeros64({N, K}), dbr = test::zeros64({N});
+  core::ThreadPool pool(3);
+  ops::linear_backward(pool, dx, dw, db, dy, x, w);
+  ops::ref::linear_backward(dxr, dwr, dbr, dy, x, w);
+  const core::Tensor dxc = core::Tensor::copy_of(dx);
+  // dx: N-term dots of |dy|~1 by |w|~0.1, magnitude ~0.1·sqrt(N); dw: M-term dots of |dy|~1 by |x|~1;
+  // dbias: M-term sums of |dy|~1 (as in the forward test: error ~eps·sqrt(K) of the result's magnitude).
+  test::expect_f32_grad(dxc, dxr, N, 0.1 * std::sqrt((double)N), "linear dx");
+  test::expect_f32_grad(dw, dwr, M, std::sqrt((double)M), "linear dw");
+  test::expect_f32_grad(db, dbr, M, std::sqrt((double)M), "linear dbias");
+  // Accumulation, and each gradient alone (the other inputs empty where the contract allows).
+  const auto dx1 = test::values(dxc), dw1 = test::values(dw), db1 = test::values(db);
+  ops::linear_backward(pool, dx, {}, {}, dy, {}, w);
+  ops::linear_backward(pool, {}, dw, {}, dy, x, {});
+  ops::linear_backward(pool, {}, {}, db, dy, {}, {});
+  test::expect_doubled(core::Tensor::copy_of(dx), dx1, "linear dx");
+  test::expect_doubled(dw, dw1, "linear dw");
+  test::expect_doubled(db, db1, "linear dbias");
+}
+
+TEST(LinearBackward, CpuMatchesRefAndAccumulates) {
+  for (int64_t K : {1, 31, 33}) check_backward(5, K, 9, true);
+  check_backward(1, 1, 1, false);
+  check_backward(1, 576, 1536, false);   // decode
+  check_backward(64, 576, 192, false);   // prefill
+  check_backward(33, 1030, 17, true);    // several column tiles, a partial row tile
+  check_backward(0, 8, 4, false);        // no rows
 }
 
 }  // namespace

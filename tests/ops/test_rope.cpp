@@ -1,8 +1,10 @@
 // rope: cpu vs reference in both pair conventions, at large positions; llama.cpp's Q/K row permutation turns
-// the half convention into the interleaved one.
+// the half convention into the interleaved one. Backward: ref vs complex step (with pass-through dims), cpu vs
+// ref, accumulation.
 #include "ops/rope.h"
 
-#include "op_test_util.h"
+#include "grad_check.h"
+#include "ops/ref/rope_impl.h"
 
 namespace llamba {
 namespace {
@@ -46,6 +48,56 @@ TEST(Rope, PermutedRowsInterleavedEqualsHalf) {
   for (int64_t i = 0; i < hd / 2; ++i) {
     EXPECT_EQ(b.f32()[2 * i], a.f32()[i]);
     EXPECT_EQ(b.f32()[2 * i + 1], a.f32()[i + hd / 2]);
+  }
+}
+
+TEST(RopeBackward, RefMatchesComplexStep) {
+  const int64_t T = 3, H = 2, hd = 10, rot = 6;  // dims 6..9 pass through
+  const std::vector<int64_t> pos = {0, 3, 17};
+  const auto inv = ops::rope_inv_freq(rot, 10000.0);
+  for (auto style : {ops::RopeStyle::kInterleaved, ops::RopeStyle::kHalf}) {
+    const bool il = style == ops::RopeStyle::kInterleaved;
+    core::Rng rng(il);
+    const auto x = test::randn64(rng, T * H * hd), r = test::randn64(rng, T * H * hd);
+    const auto num = test::complex_step_grad(x, [&](const std::vector<test::cd>& v) {
+      std::vector<test::cd> y = v;
+      ops::ref::impl::rope_forward(y.data(), pos.data(), inv.data(), rot / 2, T, H, hd, il);
+      return test::weighted_sum(r, y);
+    });
+    core::Tensor dx = test::zeros64({T, H, hd});
+    ops::ref::rope_backward(dx, test::tensor64({T, H, hd}, r), pos, inv, style);
+    // Two products per element: exact to rounding.
+    test::expect_grad_near(test::values(dx), num, 1e-13, "rope dx (complex step)");
+  }
+}
+
+TEST(RopeBackward, CpuMatchesRefAndAccumulates) {
+  struct Case {
+    int64_t T, H, hd, rot, pos0;
+  };
+  for (const Case& cs : {Case{1, 1, 2, 2, 0}, Case{1, 9, 64, 64, 8191}, Case{64, 3, 64, 32, 0},
+                         Case{5, 2, 33, 16, 100}}) {
+    for (auto style : {ops::RopeStyle::kInterleaved, ops::RopeStyle::kHalf}) {
+      const int64_t T = cs.T, H = cs.H, hd = cs.hd;
+      SCOPED_TRACE(testing::Message() << "T=" << T << " H=" << H << " hd=" << hd << " pos0=" << cs.pos0);
+      std::vector<int64_t> pos(T);
+      for (int64_t t = 0; t < T; ++t) pos[t] = cs.pos0 + t;
+      const auto inv = ops::rope_inv_freq(cs.rot, 500000.0);
+      core::Rng rng(T + hd);
+      core::Tensor dyb = test::rand_tensor(rng, {T, H + 1, hd});  // strided rows: a spare head per token
+      const core::TensorView dy = dyb.view().slice(1, 0, H);
+      core::Tensor dx = test::zeros32({T, H, hd}), dxr = test::zeros64({T, H, hd});
+      core::ThreadPool pool(3);
+      ops::rope_backward(pool, dx, dy, pos, inv, style);
+      ops::ref::rope_backward(dxr, dy, pos, inv, style);
+      // The fp32 angle pos·inv_freq (as in the forward) is off by up to pos·eps/2 rad from the reference's
+      // double angle; each output moves by |dy| times that (plus a few eps of rounding).
+      const double max_pos = (double)(cs.pos0 + T);
+      test::expect_f32_grad(dx, dxr, 1, 1.0 + max_pos, "rope dx");
+      const auto d1 = test::values(dx);
+      ops::rope_backward(pool, dx, dy, pos, inv, style);
+      test::expect_doubled(dx, d1, "rope dx");
+    }
   }
 }
 

@@ -6,9 +6,7 @@ namespace llamba::cli {
 void register_all(CLI::App& app) {
   register_info(app);
   register_convert(app);
+  register_tokenize(app);
 }
-
-// Until the tokenizer library lands, converted files carry no tokenizer.
-void add_tokenizer_if_present(const std::string&, io::GgufWriter&) {}
 
 }  // namespace llamba::cli

@@ -1,7 +1,10 @@
-// linear on the CPU: output features split into blocks across threads; each block's weight rows are
-// dequantized once into a thread-local buffer and dotted (SIMD) with every input row.
+// linear on the CPU. Forward: output features split into blocks across threads; each block's weight rows are
+// dequantized once into a thread-local buffer and dotted (SIMD) with every input row. Backward: (row block,
+// column block) tiles of dx and dw across threads, each summed with SIMD axpy in a local buffer and added once.
+// Backward convention: every gradient output is accumulated into (+=); callers zero them; empty = not needed.
 #include "ops/linear.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "ops/cpu/dot.h"
@@ -46,6 +49,51 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
       }
     }
   });
+}
+
+void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+                     const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
+                     const core::TensorView& w) {
+  check_linear_backward("linear_backward", dx, dw, dbias, dy, x, w);
+  const int64_t M = dy.size(0), N = dy.size(1);
+  constexpr int64_t kRows = 8, kCols = 512;
+  auto dy_at = [&](int64_t m, int64_t n) { return dy.f32()[m * dy.strides[0] + n]; };
+  if (dx.data) {  // dx[m, :] += Σ_n dy[m, n] · w[n, :], tiles of kRows rows × kCols columns
+    LLAMBA_CHECK(w.dtype == DType::kF32, "[linear_backward] w must be f32 for dx, got {}", core::dtype_name(w.dtype));
+    const int64_t K = dx.size(1), mb = (M + kRows - 1) / kRows, kb = (K + kCols - 1) / kCols;
+    pool.run_tasks(mb * kb, [&](int64_t task) {
+      const int64_t m0 = task / kb * kRows, m1 = std::min(M, m0 + kRows);
+      const int64_t k0 = task % kb * kCols, nk = std::min(K, k0 + kCols) - k0;
+      float acc[kRows * kCols] = {};
+      for (int64_t n = 0; n < N; ++n) {
+        const float* wn = w.f32() + n * K + k0;
+        for (int64_t m = m0; m < m1; ++m) cpu::axpy(dy_at(m, n), wn, acc + (m - m0) * kCols, nk);
+      }
+      for (int64_t m = m0; m < m1; ++m) cpu::axpy(1.0f, acc + (m - m0) * kCols, dx.f32() + m * dx.strides[0] + k0, nk);
+    });
+  }
+  if (dw.data) {  // dw[n, :] += Σ_m dy[m, n] · x[m, :], tiles of kRows weight rows × kCols columns
+    const int64_t K = dw.size(1), nb = (N + kRows - 1) / kRows, kb = (K + kCols - 1) / kCols;
+    pool.run_tasks(nb * kb, [&](int64_t task) {
+      const int64_t n0 = task / kb * kRows, n1 = std::min(N, n0 + kRows);
+      const int64_t k0 = task % kb * kCols, nk = std::min(K, k0 + kCols) - k0;
+      float acc[kRows * kCols] = {};
+      for (int64_t m = 0; m < M; ++m) {
+        const float* xm = x.f32() + m * x.strides[0] + k0;
+        for (int64_t n = n0; n < n1; ++n) cpu::axpy(dy_at(m, n), xm, acc + (n - n0) * kCols, nk);
+      }
+      for (int64_t n = n0; n < n1; ++n) cpu::axpy(1.0f, acc + (n - n0) * kCols, dw.f32() + n * K + k0, nk);
+    });
+  }
+  if (dbias.data) {
+    pool.parallel_for(N, [&](int64_t n0, int64_t n1) {
+      for (int64_t n = n0; n < n1; ++n) {
+        float s = 0;
+        for (int64_t m = 0; m < M; ++m) s += dy_at(m, n);
+        dbias.f32()[n] += s;
+      }
+    });
+  }
 }
 
 }  // namespace llamba::ops

@@ -1,7 +1,10 @@
-// rope on the CPU: (token, head) rows split across threads; angles and their cos/sin in fp32 as transformers.
+// rope on the CPU, forward and backward: tokens split across threads; angles in fp32 as transformers, cos/sin
+// of them in double. Backward convention: dx is accumulated into (+=); callers zero it.
 #include "ops/rope.h"
 
 #include <cmath>
+
+#include "ops/check_shapes.h"
 
 namespace llamba::ops {
 
@@ -21,10 +24,8 @@ std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const f
 
 void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions,
                   std::span<const float> inv_freq, RopeStyle style) {
-  LLAMBA_CHECK(x.rank() == 3 && x.size(0) == (int64_t)positions.size() && x.strides[2] == 1,
-               "[rope_forward] x {} for {} positions", x.shape.str(), positions.size());
-  const int64_t T = x.size(0), H = x.size(1), hd = x.size(2), half = (int64_t)inv_freq.size();
-  LLAMBA_CHECK(2 * half <= hd, "[rope_forward] {} frequencies for head dim {}", half, hd);
+  check_rope("rope_forward", x, {}, positions, inv_freq);
+  const int64_t T = x.size(0), H = x.size(1), half = (int64_t)inv_freq.size();
   pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
     std::vector<float> c(half), s(half);
     for (int64_t t = t0; t < t1; ++t) {
@@ -42,6 +43,35 @@ void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<c
           *a = x0 * c[i] - x1 * s[i];
           *b = x1 * c[i] + x0 * s[i];
         }
+      }
+    }
+  });
+}
+
+void rope_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dy,
+                   std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style) {
+  check_rope("rope_backward", dy, dx, positions, inv_freq);
+  if (!dx.data) return;
+  const int64_t T = dy.size(0), H = dy.size(1), hd = dy.size(2), half = (int64_t)inv_freq.size();
+  pool.parallel_for(T, [&](int64_t t0, int64_t t1) {
+    std::vector<float> c(half), s(half);
+    for (int64_t t = t0; t < t1; ++t) {
+      for (int64_t i = 0; i < half; ++i) {  // the forward's angles, exactly
+        const float a = (float)positions[t] * inv_freq[i];
+        c[i] = (float)std::cos((double)a);
+        s[i] = (float)std::sin((double)a);
+      }
+      for (int64_t h = 0; h < H; ++h) {
+        const float* g = dy.f32() + t * dy.strides[0] + h * dy.strides[1];
+        float* o = dx.f32() + t * dx.strides[0] + h * dx.strides[1];
+        for (int64_t i = 0; i < half; ++i) {
+          const int64_t a = style == RopeStyle::kInterleaved ? 2 * i : i;
+          const int64_t b = style == RopeStyle::kInterleaved ? 2 * i + 1 : i + half;
+          const float ga = g[a], gb = g[b];
+          o[a] += ga * c[i] + gb * s[i];
+          o[b] += gb * c[i] - ga * s[i];
+        }
+        for (int64_t j = 2 * half; j < hd; ++j) o[j] += g[j];
       }
     }
   });

@@ -1,41 +1,37 @@
-// attention reference in double: explicit scores, max-subtracted softmax, weighted sum.
+// attention reference in double: explicit scores, max-subtracted softmax, weighted sum; forward and backward
+// through the templated kernels of attention_impl.h. Backward convention: gradients are accumulated into (+=);
+// callers zero them; empty = not needed.
 #include "ops/attention.h"
 
-#include <cmath>
-#include <vector>
-
+#include "ops/check_shapes.h"
+#include "ops/ref/attention_impl.h"
 #include "ops/ref/ref_util.h"
 
 namespace llamba::ops::ref {
 
 void attention_forward(const core::TensorView& out, const core::TensorView& q, const core::TensorView& k,
                        const core::TensorView& v, int64_t n_past, double scale, const core::TensorView& probs) {
-  const int64_t T = q.size(0), Hq = q.size(1), hd = q.size(2), Hkv = k.size(1);
-  LLAMBA_CHECK(Hq % Hkv == 0 && k.size(0) >= n_past + T, "[ref::attention_forward] bad shapes");
-  for (int64_t h = 0; h < Hq; ++h) {
-    const int64_t hk = h / (Hq / Hkv);
-    for (int64_t t = 0; t < T; ++t) {
-      const int64_t S = n_past + t + 1;
-      std::vector<double> sc(S);
-      double mx = -INFINITY;
-      for (int64_t s = 0; s < S; ++s) {
-        double d = 0;
-        for (int64_t i = 0; i < hd; ++i)
-          d += ld(q, t * q.strides[0] + h * q.strides[1] + i) * ld(k, s * k.strides[0] + hk * k.strides[1] + i);
-        sc[s] = d * scale;
-        mx = std::max(mx, sc[s]);
-      }
-      double sum = 0;
-      for (auto& e : sc) sum += (e = std::exp(e - mx));
-      for (int64_t i = 0; i < hd; ++i) {
-        double o = 0;
-        for (int64_t s = 0; s < S; ++s) o += sc[s] / sum * ld(v, s * v.strides[0] + hk * v.strides[1] + i);
-        st(out, t * out.strides[0] + h * out.strides[1] + i, o);
-      }
-      if (probs.data)
-        for (int64_t s = 0; s < probs.size(2); ++s) st(probs, (h * T + t) * probs.size(2) + s, s < S ? sc[s] / sum : 0);
-    }
-  }
+  check_attention("ref::attention_forward", out, q, k, v, n_past, probs);
+  const impl::AttnDims d{q.size(0), q.size(1), k.size(1), q.size(2), n_past};
+  const std::vector<double> qd = gather(q), kd = gather(k), vd = gather(v);
+  std::vector<double> od(out.numel()), pd(probs.data ? probs.numel() : 0);
+  impl::attention_forward(od.data(), probs.data ? pd.data() : nullptr, probs.data ? probs.size(2) : 0, qd.data(),
+                          kd.data(), vd.data(), d, scale);
+  scatter(out, od);
+  if (probs.data) scatter(probs, pd);
+}
+
+void attention_backward(const core::TensorView& dq, const core::TensorView& dk, const core::TensorView& dv,
+                        const core::TensorView& dout, const core::TensorView& q, const core::TensorView& k,
+                        const core::TensorView& v, int64_t n_past, double scale) {
+  check_attention_backward("ref::attention_backward", dq, dk, dv, dout, q, k, v, n_past);
+  const impl::AttnDims d{q.size(0), q.size(1), k.size(1), q.size(2), n_past};
+  std::vector<double> gq = grad_buffer(dq), gk = grad_buffer(dk), gv = grad_buffer(dv);
+  impl::attention_backward(ptr_or_null(gq), ptr_or_null(gk), ptr_or_null(gv), gather(dout).data(), gather(q).data(),
+                           gather(k).data(), gather(v).data(), d, scale);
+  accumulate(dq, gq);
+  accumulate(dk, gk);
+  accumulate(dv, gv);
 }
 
 }  // namespace llamba::ops::ref

@@ -1,0 +1,28 @@
+// frobenius: the MOHAWK stage 1 loss (mohawk.md §3, goombalab/mohawk matrices.py): for a student mixer matrix M
+// and a teacher attention matrix A, both (B, H, T, T), loss = mean over (b, h) of ‖M[b, h] − A[b, h]‖_F —
+// the Frobenius norm, NOT squared, over the full T×T. Backward: dM += dloss · (M − A) / (‖M − A‖_F · B·H), and
+// 0 for a (b, h) whose norm is 0 (no derivative there). Per (b, h) this is the row L2 norm of the flattened
+// matrix, so both backends run mse's kMeanRowNorm on a (B·H, T·T) view.
+// Backward convention (llm.c): the gradient is ACCUMULATED into (+=), callers zero it.
+#pragma once
+
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+
+namespace llamba::ops {
+
+// m, a (B, H, T, T) or (H, T, T) (one batch row), f32, contiguous. Returns the loss.
+double frobenius_forward(core::ThreadPool& pool, const core::TensorView& m, const core::TensorView& a);
+
+// dm (shape of m, contiguous) += the gradient above. f32.
+void frobenius_backward(core::ThreadPool& pool, const core::TensorView& dm, const core::TensorView& m,
+                        const core::TensorView& a, float dloss = 1.0f);
+
+namespace ref {
+// Same contracts; f32 or f64 views, double arithmetic.
+double frobenius_forward(const core::TensorView& m, const core::TensorView& a);
+void frobenius_backward(const core::TensorView& dm, const core::TensorView& m, const core::TensorView& a,
+                        double dloss = 1.0);
+}  // namespace ref
+
+}  // namespace llamba::ops
