@@ -1,7 +1,6 @@
 // Test helpers for the gated_recurrence backward: random incoming gradients, running any backend / dtype /
-// mode of the backward on a gr::Data problem, the scalar loss whose gradient it computes, a central-difference
-// gradient of the fp64 ref forward, and error metrics. Small and local to this op (the shared grad_check.h
-// of the other ops' backward may replace the numerical part later).
+// mode of the backward on a gr::Data problem, the scalar loss whose gradient it computes, its central-difference
+// gradient through the fp64 ref forward (grad_check.h), and per-gradient error metrics.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -14,6 +13,7 @@
 #include <vector>
 
 #include "ops/gated_recurrence_testing.h"
+#include "ops/grad_check.h"
 
 namespace llamba::test::gr {
 
@@ -113,26 +113,23 @@ inline double loss(const Data& d, const Cotangent& ct, double scale) {
   return L;
 }
 
-// Central differences of `loss` w.r.t. every input of `d` (h_i = h·max(1, |x_i|): truncation ~h²·|L'''|,
-// rounding ~eps64·|L|/h ≈ 1e-10·|L|). Inputs equal to −inf (a = 0) are not perturbed; their entry is NaN.
+// Central differences of `loss` w.r.t. every input of `d` (grad_check.h's central_diff_grad: h_i =
+// h·max(1, |x_i|), truncation ~h²·|L'''|, rounding ~eps64·|L|/h ≈ 1e-10·|L|). Inputs equal to −inf (a = 0)
+// have no two-sided neighbourhood: their entry is NaN (not compared).
 inline Grads numeric_grads(const Data& d0, const Cotangent& ct, double scale, double h = 1e-6) {
   Data d = d0;
   auto diff = [&](std::vector<double>& x) {
-    std::vector<double> g(x.size());
-    for (size_t i = 0; i < x.size(); ++i) {
-      const double x0 = x[i];
-      if (std::isinf(x0)) {
-        g[i] = NAN;
-        continue;
-      }
-      const double hi = h * std::max(1.0, std::fabs(x0));
-      x[i] = x0 + hi;
-      const double lp = loss(d, ct, scale);
-      x[i] = x0 - hi;
-      const double lm = loss(d, ct, scale);
-      x[i] = x0;
-      g[i] = (lp - lm) / (2 * hi);
-    }
+    const std::vector<double> x0 = x;
+    std::vector<double> g = central_diff_grad(
+        x0,
+        [&](const std::vector<double>& xp) {
+          x = xp;
+          return loss(d, ct, scale);
+        },
+        h);
+    x = x0;
+    for (size_t i = 0; i < x.size(); ++i)
+      if (std::isinf(x[i])) g[i] = NAN;
     return g;
   };
   Grads r;
