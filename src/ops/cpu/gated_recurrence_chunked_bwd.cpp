@@ -6,7 +6,7 @@
 // Passes (threaded like the forward): (1) chunk states Z_in(c) in the absolute frame; (2) per chunk
 // E_c = Σ_l exp(Σ_{j=c0..l} g_j) q̃_l ⊗ dY_l, dY = scale·dy; (3) per head, right to left, the reverse state
 // passing dZ_in(c) = exp(Σ_c g) ⊙ dZ_out(c) + E_c, dZ_out(last) = dstate_out in the frame Θ_{T−1};
-// (4) per (batch, group, chunk), for every head of the group, with Z_in, Z_out, dZ_out of the chunk:
+// (4) per (batch, group, chunk), for every head of the group, with Z_in, dZ_out of the chunk:
 //   dq̃_l = Σ_{m<=l} (dY_l·v_m) M_lm ⊙ k̃_m + exp(Σ_{c0..l} g) ⊙ Z_in dY_l
 //   dk̃_m = Σ_{l>=m} (dY_l·v_m) M_lm ⊙ q̃_l + exp(Σ_{m<j<c1} g) ⊙ dZ_out v_m
 //   dv_m  = Σ_{l>=m} (q̃_l·(M_lm ⊙ k̃_m)) dY_l + (k̃_m ⊙ exp(Σ_{m<j<c1} g))·dZ_out
@@ -16,7 +16,9 @@
 // (q̃⊥ = ∂q̃/∂Θ, per key channel, halves summed), Λ_l = Σ_{j=c0..l} log a_j the chunk-local cumulative gate:
 // g_{log a_j} = Σ_{l=j..c1−1} g_{Λ_l}, a reverse cumsum of at most `chunk` terms in fp64 (never over all T: the
 // terms cancel to an O(1) result, so a global sum would lose ~eps·T). The chunk-end term carries the gradient of
-// every later step, which the reverse state passing already holds in dZ_out.
+// every later step, which the reverse state passing already holds in dZ_out. The products above are formed
+// without the self pairs (l, l) and the chunk-end term without the last step's own input (Zpre instead of
+// Z_out): those parts cancel exactly and, with strong decays, would swamp the O(|a|) result in fp32 noise.
 #include <algorithm>
 #include <cmath>
 #include <vector>
