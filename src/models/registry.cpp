@@ -3,6 +3,7 @@
 
 #include "models/llama/llama.h"
 #include "models/llamba/llamba.h"
+#include "models/mamba2/mamba2.h"
 #include "models/model.h"
 
 namespace llamba::models {
@@ -22,7 +23,7 @@ std::unique_ptr<Model> make(const io::GgufFile& f) {
 constexpr std::array<Entry, 4> kRegistry = {{
     {Arch::kLlama, "llama", &make<llama::LlamaModel>},
     {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>},
-    {Arch::kMamba2, "mamba2", nullptr},
+    {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>},
     {Arch::kGateLoop, "gateloop", nullptr},
 }};
 static_assert(kRegistry.size() == kArchCount, "one registry entry per Arch");

@@ -7,6 +7,8 @@ void register_all(CLI::App& app) {
   register_info(app);
   register_convert(app);
   register_tokenize(app);
+  register_run(app);
+  register_chat(app);
 }
 
 }  // namespace llamba::cli
