@@ -141,18 +141,6 @@ void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs
 // mode ∈ {kRecurrent, kChunked}; same views rules as the forward (innermost dimension contiguous).
 void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
 
-// TEMPORARY (branch train): the backward interface used by the model backward passes.
-struct GatedRecurrenceGrads {
-  core::TensorView dy;                          // (B, T, H, P) input
-  core::TensorView dstate_out, dstate_out_im;   // optional inputs (B, H, P, N)
-  core::TensorView dq, dk;                      // (B, T, G, N) accumulated
-  core::TensorView dv;                          // (B, T, H, P) accumulated
-  core::TensorView dlog_decay, dphase;          // shape of log_decay, accumulated
-  core::TensorView dstate_in, dstate_in_im;     // (B, H, P, N) accumulated
-};
-void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceArgs& fwd, const GatedRecurrenceGrads& g,
-                               RecurrenceMode mode);
-
 }  // namespace llamba::ops
 
 namespace llamba::ops::ref {

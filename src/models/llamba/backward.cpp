@@ -67,19 +67,18 @@ void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   // The recurrence, from the zero state a training forward starts from.
   Tensor dq = Tensor::zeros(DType::kF32, {batch, T, G, N}), dk = Tensor::zeros(DType::kF32, {batch, T, G, N});
   Tensor dld = Tensor::zeros(DType::kF32, {batch, T, H});
-  ops::GatedRecurrenceArgs fwd;
-  fwd.q = A.q;
-  fwd.k = A.k;
-  fwd.v = A.x;
-  fwd.log_decay = A.ld;
-  fwd.chunk = c_.chunk_size;
-  ops::GatedRecurrenceGrads g;
+  ops::GatedRecurrenceBackwardArgs g;
+  g.q = A.q;
+  g.k = A.k;
+  g.v = A.x;
+  g.log_decay = A.ld;
+  g.chunk = c_.chunk_size;
   g.dy = dy_pre.view().reshape({batch, T, H, P});
   g.dq = dq;
   g.dk = dk;
   g.dv = dx;
   g.dlog_decay = dld;
-  ops::gated_recurrence_backward(pool, fwd, g, ops::RecurrenceMode::kChunked);
+  ops::gated_recurrence_backward(pool, g, ops::RecurrenceMode::kChunked);
   // Back through the split of xbc = [x | B | C] and through log_decay = -softplus(a): d a = -sigmoid(a) · d ld.
   Tensor dxbc = Tensor::zeros(DType::kF32, {M, Cc});
   add_cols(dxbc, 0, dx.f32(), di);
