@@ -19,13 +19,13 @@ scripts/get_model.sh
 if [ $release -eq 1 ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j"$jobs"
-  ctest --test-dir build -L cpu --output-on-failure -j"$jobs"
+  ctest --test-dir build -L 'cpu|slow' --output-on-failure -j"$jobs"
 fi
 if [ $sanitize -eq 1 ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLAMBA_SANITIZE="address;undefined" \
     -DLLAMBA_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$jobs"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan -L cpu -LE slow --output-on-failure -j"$jobs"
+    ctest --test-dir build-asan -L cpu --output-on-failure -j"$jobs"
 fi
 echo "scripts/test.sh: all tests passed"

@@ -2,6 +2,8 @@
 // configuration (scalar real gates) and a GateLoop-like one (complex per-channel gates), plus the fp64 ref
 // Hillis–Steele scan to show its O(T log T). Counters: achieved FLOP/s (each mode's own arithmetic count) and
 // bytes/s (inputs read and outputs written once). Plot: tools/bench/plot_gated_recurrence.py.
+// Also gated_recurrence_backward (cpu kRecurrent and kChunked, every gradient requested) at a few T, named
+// `backward_<mode>` (the plot script ignores them; docs/benchmarks.md tabulates them by hand).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
@@ -109,6 +111,39 @@ void run_bench(benchmark::State& st, Cfg c, RecurrenceMode m, int64_t T, bool re
   st.counters["tokens/s"] = benchmark::Counter((double)(c.B * T), benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The backward's tensors on top of a forward problem: dy, dstate_out and every gradient output.
+struct BwdProblem {
+  Problem f;
+  Tensor dy, dso, dq, dk, dv, dg, dth, dsi, dsii;
+  llamba::ops::GatedRecurrenceBackwardArgs args;
+
+  BwdProblem(const Cfg& c, int64_t T) : f(c, T, DType::kF32) {
+    const DType dt = DType::kF32;
+    dy = Tensor::copy_of(f.v), dso = Tensor::copy_of(f.s_out);  // any values: the cost does not depend on them
+    dq = Tensor::zeros(dt, f.q.shape()), dk = Tensor::zeros(dt, f.k.shape()), dv = Tensor::zeros(dt, f.v.shape());
+    dg = Tensor::zeros(dt, f.g.shape()), dsi = Tensor::zeros(dt, f.s_out.shape());
+    args.q = f.q, args.k = f.k, args.v = f.v, args.log_decay = f.g, args.dy = dy, args.dstate_out = dso;
+    args.dq = dq, args.dk = dk, args.dv = dv, args.dlog_decay = dg, args.dstate_in = dsi;
+    if (c.cplx) {
+      dth = Tensor::zeros(dt, f.g.shape()), dsii = Tensor::zeros(dt, f.s_out.shape());
+      args.phase = f.th, args.dphase = dth, args.dstate_in_im = dsii;
+    }
+  }
+};
+
+// Outputs accumulate across iterations (the op adds into them; their values do not change the cost).
+void run_backward_bench(benchmark::State& st, Cfg c, RecurrenceMode m, int64_t T) {
+  BwdProblem p(c, T);
+  p.args.chunk = 64;
+  llamba::core::ThreadPool pool(2);
+  for (auto _ : st) {
+    llamba::ops::gated_recurrence_backward(pool, p.args, m);
+    benchmark::ClobberMemory();
+  }
+  st.counters["T"] = (double)T;
+  st.counters["tokens/s"] = benchmark::Counter((double)(c.B * T), benchmark::Counter::kIsIterationInvariantRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,6 +170,18 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond)
           ->UseRealTime()
           ->MinTime(0.2);
+    }
+  }
+  for (const Cfg* c : {&kLlamba, &kGateLoop}) {
+    for (RecurrenceMode m : {RecurrenceMode::kRecurrent, RecurrenceMode::kChunked}) {
+      for (int64_t T : {512, 4096}) {
+        const std::string name = std::string("gated_recurrence/") + c->name + "/cpu_f32/backward_" +
+                                 llamba::ops::recurrence_mode_name(m) + "/T:" + std::to_string(T);
+        benchmark::RegisterBenchmark(name.c_str(), run_backward_bench, *c, m, T)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime()
+            ->MinTime(0.2);
+      }
     }
   }
   benchmark::Initialize(&argc, argv);

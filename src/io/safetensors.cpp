@@ -173,9 +173,18 @@ core::Tensor SafetensorsFile::to_f64(const std::string& name) const {
 
 std::vector<int64_t> SafetensorsFile::to_i64(const std::string& name) const {
   const core::TensorView v = tensor(name);
-  std::vector<double> tmp(v.numel());
-  convert_to_f64(v.dtype, v.data, tmp.data(), v.numel());
-  return {tmp.begin(), tmp.end()};
+  std::vector<int64_t> out(v.numel());
+  const uint8_t* p = static_cast<const uint8_t*>(v.data);
+  // Integers are widened directly (a detour through double would corrupt values above 2^53).
+  switch (v.dtype) {
+    case DType::kI64: std::memcpy(out.data(), p, out.size() * 8); break;
+    case DType::kI32: for (size_t i = 0; i < out.size(); ++i) { int32_t x; std::memcpy(&x, p + 4 * i, 4); out[i] = x; } break;
+    case DType::kI16: for (size_t i = 0; i < out.size(); ++i) { int16_t x; std::memcpy(&x, p + 2 * i, 2); out[i] = x; } break;
+    case DType::kI8: for (size_t i = 0; i < out.size(); ++i) out[i] = (int8_t)p[i]; break;
+    case DType::kU8: for (size_t i = 0; i < out.size(); ++i) out[i] = p[i]; break;
+    default: LLAMBA_THROW("{}: tensor {} is {}, not an integer tensor", path_, name, core::dtype_name(v.dtype));
+  }
+  return out;
 }
 
 void SafetensorsWriter::add(const std::string& name, const core::TensorView& view) {
@@ -186,6 +195,12 @@ void SafetensorsWriter::add(const std::string& name, const core::TensorView& vie
 void SafetensorsWriter::add(const std::string& name, const core::Tensor& t) {
   keep_alive_.push_back(t);
   add(name, t.view());
+}
+
+bool SafetensorsWriter::has(const std::string& name) const {
+  for (const auto& [n, v] : tensors_)
+    if (n == name) return true;
+  return false;
 }
 
 void SafetensorsWriter::write(const std::string& path) const {

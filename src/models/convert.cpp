@@ -10,6 +10,7 @@ namespace llamba::models {
 
 void convert_llama_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
 void convert_llamba_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
+void convert_mamba2_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
 void convert_gateloop_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
 
 void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w) {
@@ -21,9 +22,10 @@ void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::Gg
   w.set("x_llamba.source", io::GgufValue::string(ckpt.dir()));
   if (type == "llama") return convert_llama_hf(ckpt, o, w);
   if (type == "llamba") return convert_llamba_hf(ckpt, o, w);
+  if (type == "mamba2") return convert_mamba2_hf(ckpt, o, w);
   if (type == "gateloop") return convert_gateloop_hf(ckpt, o, w);
-  LLAMBA_THROW("{}/config.json: model_type \"{}\" cannot be converted (supported: llama, llamba, gateloop)", ckpt.dir(),
-               type);
+  LLAMBA_THROW("{}/config.json: model_type \"{}\" cannot be converted (supported: llama, llamba, mamba2, gateloop)",
+               ckpt.dir(), type);
 }
 
 namespace convert {

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <unordered_map>
 
+#include <nlohmann/json.hpp>
+
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "io/gguf.h"
@@ -80,5 +82,10 @@ class Model {
 // Builds the model named by `general.architecture`; throws llamba::Error naming the file, key or tensor on bad
 // input. The returned model references `file`'s mapped data: keep `file` alive as long as the model.
 std::unique_ptr<Model> load_model(const io::GgufFile& file);
+
+// Writes a randomly initialized `arch` model described by `cfg` (architecture-specific JSON keys, documented in
+// each models/<arch>/init.cpp) into `w`. Throws llamba::Error for an architecture that cannot be trained or a
+// bad config field.
+void write_init_model(Arch arch, const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
 
 }  // namespace llamba::models

@@ -4,6 +4,7 @@
 #include "models/gateloop/gateloop.h"
 #include "models/llama/llama.h"
 #include "models/llamba/llamba.h"
+#include "models/mamba2/mamba2.h"
 #include "models/model.h"
 
 namespace llamba::models {
@@ -13,6 +14,7 @@ struct Entry {
   Arch arch;
   std::string_view name;
   std::unique_ptr<Model> (*make)(const io::GgufFile&);
+  void (*init)(const nlohmann::json&, int64_t, uint64_t, io::GgufWriter&);  // null: not trainable
 };
 
 template <class M>
@@ -21,10 +23,11 @@ std::unique_ptr<Model> make(const io::GgufFile& f) {
 }
 
 constexpr std::array<Entry, 4> kRegistry = {{
-    {Arch::kLlama, "llama", &make<llama::LlamaModel>},
-    {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>},
-    {Arch::kMamba2, "mamba2", nullptr},
-    {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>},
+    {Arch::kLlama, "llama", &make<llama::LlamaModel>, nullptr},
+    {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>, &llamba::write_init},
+    {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>, nullptr},
+    // GateLoop: no init entry until its backward exists (gateloop::write_init is ready for it).
+    {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>, nullptr},
 }};
 static_assert(kRegistry.size() == kArchCount, "one registry entry per Arch");
 }  // namespace
@@ -47,6 +50,12 @@ std::unique_ptr<Model> load_model(const io::GgufFile& file) {
                 "{}: unknown or unsupported architecture \"{}\" (general.architecture); this build runs: {}", file.path(),
                 arch, known);
   return kRegistry[(size_t)*a].make(file);
+}
+
+void write_init_model(Arch arch, const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w) {
+  const Entry& e = kRegistry[(size_t)arch];
+  LLAMBA_ENSURE(e.init != nullptr, "architecture {} cannot be trained by this build", e.name);
+  e.init(cfg, n_vocab, seed, w);
 }
 
 std::unique_ptr<ForwardCache> Model::forward_train(core::ThreadPool&, std::span<const int32_t>, int64_t,

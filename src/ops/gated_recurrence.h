@@ -1,6 +1,7 @@
 // The gated linear recurrence (GateLoop / Mamba-2 / Discrete Mamba-2 / GLA): declarations, shapes and the
-// numerical contract. fp32/fp64 CPU paths live in ops/cpu/gated_recurrence*.cpp, the fp64 oracle in
-// ops/ref/gated_recurrence*.cpp. D-skip, gating, norms, Δ-scaling of v and the conv belong to the models.
+// numerical contract of the forward, decode step and backward. fp32/fp64 CPU paths live in
+// ops/cpu/gated_recurrence*.cpp, the fp64 oracle in ops/ref/gated_recurrence*.cpp. D-skip, gating, norms,
+// Δ-scaling of v and the conv belong to the models.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +31,7 @@ namespace llamba::ops {
 //               O(T·chunk·(N + P) + T·P·N). Starts from any initial state; `chunk` need not divide T.
 //               cpu: three passes threaded over (b, h, chunk) / (b, h) / (b, h, chunk); the state entering
 //               every chunk is kept (B·H·⌈T/chunk⌉·P·N values, ×2 for complex gates: large for chunk = 1),
-//               which is what the backward (gated_recurrence_backward, later) will reuse.
+//               the same passes the backward runs to recompute the chunk states.
 //
 // Numerical contract (gateloop.md §4.5), identical in every mode and backend:
 //   - log_decay must be <= 0 (|a| <= 1); larger values are clamped to 0. −inf (a = 0) is a clean reset:
@@ -86,10 +87,59 @@ struct GatedRecurrenceStepArgs {
   double scale = 1.0;
 };
 
+// Backward of gated_recurrence_forward: given dy = ∂L/∂y and optionally the gradient flowing into the final
+// state, the gradients of L w.r.t. every input. Complex quantities follow PyTorch's convention
+// g_z = ∂L/∂Re z + i·∂L/∂Im z (gateloop.md §7): (dstate_out, dstate_out_im) is g of the final state,
+// (dstate_in, dstate_in_im) g of the initial one, (dlog_decay, dphase) = (Re, Im) of g_{log a}.
+//
+// ACCUMULATION CONVENTION: every gradient output is accumulated into (+=); callers zero them. An output view
+// with data == nullptr (or default-constructed) is not needed and is skipped. Outputs never alias inputs or
+// each other. dq and dk are summed over the heads of each group (as q, k are shared by them).
+//
+// Gates at the clamp: log_decay > 0 (clamped to 0 by the forward) gets zero dlog_decay (its dphase still
+// flows: the phase acts on a = e^{iθ}); log_decay = 0 passes the gradient (the one-sided derivative).
+// log_decay = −inf (a = 0) gets exactly zero dlog_decay and dphase (∂a/∂log a = a = 0), never NaN, and stops
+// the gradient flowing to earlier steps through the state, like the forward's reset.
+//
+// Modes: kRecurrent (the reverse-time loop, states recomputed from checkpoints every 64 steps; threads over
+// (batch, head); scratch B·H·(T/64 + 64)·P·N, plus 2·B·H·T·N for dq, dk when G < H) and kChunked (the training
+// path: per-chunk attention-style terms as matmuls, reverse state passing of dS, chunk-local reverse cumsums
+// of the log-decay gradient; complex gates through the rotation reduction; threads over (batch, head, chunk)
+// and (batch, group, chunk); scratch 2·B·H·⌈T/chunk⌉·P·N values, ×2 for complex gates). Both recompute what
+// they need from the inputs (kChunked reruns the forward's chunk-state passes, about a third of a forward), so
+// the caller keeps no activations: a simpler API than handing the forward's chunk states over, for that cost.
+// kScan and kQuadratic are not implemented for the backward (they throw); they compute the same function.
+struct GatedRecurrenceBackwardArgs {
+  // The forward's inputs, as passed to gated_recurrence_forward.
+  core::TensorView q;            // (B, T, G, N)
+  core::TensorView k;            // (B, T, G, N)
+  core::TensorView v;            // (B, T, H, P)
+  core::TensorView log_decay;    // (B, T, H) or (B, T, H, N)
+  core::TensorView phase;        // optional, shape of log_decay (complex gates)
+  core::TensorView state_in;     // optional (B, H, P, N)
+  core::TensorView state_in_im;  // optional (B, H, P, N), complex gates only
+  // Incoming gradients.
+  core::TensorView dy;             // (B, T, H, P)  ∂L/∂y
+  core::TensorView dstate_out;     // optional (B, H, P, N)  ∂L/∂Re(state_out)
+  core::TensorView dstate_out_im;  // optional (B, H, P, N)  ∂L/∂Im(state_out); complex gates only
+  // Outputs, each optional, all accumulated (+=).
+  core::TensorView dq;            // (B, T, G, N)
+  core::TensorView dk;            // (B, T, G, N)
+  core::TensorView dv;            // (B, T, H, P)
+  core::TensorView dlog_decay;    // shape of log_decay
+  core::TensorView dphase;        // shape of log_decay; complex gates only
+  core::TensorView dstate_in;     // (B, H, P, N)  ∂L/∂Re(state_in) (also when state_in is absent: zeros)
+  core::TensorView dstate_in_im;  // (B, H, P, N)  ∂L/∂Im(state_in); complex gates only
+  double scale = 1.0;
+  int64_t chunk = 64;  // kChunked only; any value >= 1
+};
+
 // fp32 (and fp64) CPU paths, threaded over (batch, head), chunks, row blocks or time blocks.
 // Throws llamba::Error on bad shapes, dtypes or strides.
 void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs& args, RecurrenceMode mode);
 void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs& args);
+// mode ∈ {kRecurrent, kChunked}; same views rules as the forward (innermost dimension contiguous).
+void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
 
 }  // namespace llamba::ops
 
@@ -99,5 +149,8 @@ namespace llamba::ops::ref {
 // Each mode is written independently of the others and of the cpu code.
 void gated_recurrence_forward(const GatedRecurrenceArgs& args, RecurrenceMode mode);
 void gated_recurrence_step(const GatedRecurrenceStepArgs& args);
+// The reverse-time loop of gateloop.md §7 in complex fp64 over all stored states (memory O(T·P·N) per head);
+// `args.chunk` is ignored.
+void gated_recurrence_backward(const GatedRecurrenceBackwardArgs& args);
 
 }  // namespace llamba::ops::ref

@@ -1,5 +1,5 @@
 // Internals shared by the ref and cpu backends of gated_recurrence: argument validation (shapes, dtypes,
-// strides) and the step-as-forward view adapter. No math lives here.
+// strides) of the forward and the backward, and the step-as-forward view adapter. No math lives here.
 #pragma once
 
 #include <fmt/format.h>
@@ -91,6 +91,65 @@ inline GrDims gr_validate(const GatedRecurrenceArgs& a, RecurrenceMode mode, boo
                   "---> HINT: pass a view with stride 1 on the last dimension",
                   names[i], v.strides[v.rank() - 1]);
   }
+  return d;
+}
+
+// The backward's inputs seen as forward arguments: y is dy and state_out is dstate_out (same shapes), so
+// gr_validate checks them and GrDims::has_state_out(_im) says whether dstate_out(_im) is given.
+inline GatedRecurrenceArgs gr_backward_as_forward(const GatedRecurrenceBackwardArgs& a) {
+  GatedRecurrenceArgs f;
+  f.q = a.q, f.k = a.k, f.v = a.v, f.log_decay = a.log_decay, f.phase = a.phase;
+  f.state_in = a.state_in, f.state_in_im = a.state_in_im;
+  f.y = a.dy, f.state_out = a.dstate_out, f.state_out_im = a.dstate_out_im;
+  f.scale = a.scale, f.chunk = a.chunk;
+  return f;
+}
+
+// A gradient output is wanted when it has data (the accumulation convention of the header).
+inline bool gr_wanted(const core::TensorView& v) { return v.data != nullptr; }
+
+// Validates the backward's arguments for `mode` and returns the sizes (see gr_validate).
+inline GrDims gr_validate_backward(const GatedRecurrenceBackwardArgs& a, RecurrenceMode mode, bool unit_inner) {
+  LLAMBA_ENSURE(mode == RecurrenceMode::kRecurrent || mode == RecurrenceMode::kChunked,
+                "[gated_recurrence] backward implements kRecurrent and kChunked, got {}\n"
+                "---> HINT: every mode computes the same function; use kChunked for training",
+                recurrence_mode_name(mode));
+  if (a.q.rank() == 4 && a.v.rank() == 4) {  // name dy / dstate_out in messages before gr_validate sees them
+    const int64_t B = a.q.size(0), T = a.q.size(1), H = a.v.size(2), P = a.v.size(3), N = a.q.size(3);
+    gr_expect(a.dy, "dy", {B, T, H, P}, "(B, T, H, P)");
+    if (gr_present(a.dstate_out)) gr_expect(a.dstate_out, "dstate_out", {B, H, P, N}, "(B, H, P, N)");
+    if (gr_present(a.dstate_out_im)) gr_expect(a.dstate_out_im, "dstate_out_im", {B, H, P, N}, "(B, H, P, N)");
+  }
+  LLAMBA_ENSURE(!gr_present(a.dstate_out_im) || gr_present(a.phase),
+                "[gated_recurrence] dstate_out_im needs complex gates (a phase tensor)");
+  const GrDims d = gr_validate(gr_backward_as_forward(a), mode, unit_inner);
+  const core::Shape sqk{d.B, d.T, d.G, d.N}, sv{d.B, d.T, d.H, d.P}, ss{d.B, d.H, d.P, d.N};
+  const core::Shape sg = a.log_decay.shape;
+  struct Out {
+    const core::TensorView* v;
+    const char* name;
+    const core::Shape* shape;
+    const char* dims;
+  };
+  const Out outs[] = {{&a.dq, "dq", &sqk, "(B, T, G, N)"},
+                      {&a.dk, "dk", &sqk, "(B, T, G, N)"},
+                      {&a.dv, "dv", &sv, "(B, T, H, P)"},
+                      {&a.dlog_decay, "dlog_decay", &sg, "the shape of log_decay"},
+                      {&a.dphase, "dphase", &sg, "the shape of log_decay"},
+                      {&a.dstate_in, "dstate_in", &ss, "(B, H, P, N)"},
+                      {&a.dstate_in_im, "dstate_in_im", &ss, "(B, H, P, N)"}};
+  for (const Out& o : outs) {
+    if (!gr_wanted(*o.v)) continue;
+    gr_expect(*o.v, o.name, *o.shape, o.dims);
+    LLAMBA_ENSURE(o.v->dtype == d.dtype, "[gated_recurrence] {} is {}, q is {}: all views must share one dtype",
+                  o.name, core::dtype_name(o.v->dtype), core::dtype_name(d.dtype));
+    LLAMBA_ENSURE(!unit_inner || o.v->size(-1) <= 1 || o.v->strides[o.v->rank() - 1] == 1,
+                  "[gated_recurrence] {} needs a contiguous innermost dimension (stride {})\n"
+                  "---> HINT: pass a view with stride 1 on the last dimension",
+                  o.name, o.v->strides[o.v->rank() - 1]);
+  }
+  LLAMBA_ENSURE(d.complex || (!gr_wanted(a.dphase) && !gr_wanted(a.dstate_in_im)),
+                "[gated_recurrence] dphase / dstate_in_im need complex gates (a phase tensor)");
   return d;
 }
 

@@ -6,9 +6,12 @@ namespace llamba::cli {
 void register_all(CLI::App& app) {
   register_info(app);
   register_convert(app);
+  register_tokenize(app);
+  register_run(app);
+  register_chat(app);
+  register_train(app);
+  register_make_task(app);
+  register_prepare_data(app);
 }
-
-// Until the tokenizer library lands, converted files carry no tokenizer.
-void add_tokenizer_if_present(const std::string&, io::GgufWriter&) {}
 
 }  // namespace llamba::cli

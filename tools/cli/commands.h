@@ -10,6 +10,12 @@ namespace llamba::cli {
 void register_all(CLI::App& app);
 void register_info(CLI::App& app);
 void register_convert(CLI::App& app);
+void register_tokenize(CLI::App& app);
+void register_run(CLI::App& app);
+void register_chat(CLI::App& app);
+void register_train(CLI::App& app);
+void register_make_task(CLI::App& app);
+void register_prepare_data(CLI::App& app);
 
 // Embeds the tokenizer found in `dir` (tokenizer.json or tokenizer.model), if any, into a GGUF being written.
 void add_tokenizer_if_present(const std::string& dir, io::GgufWriter& w);

@@ -1,5 +1,7 @@
-// Final norm + head.
+// Final norm + head, forward and backward.
 #include "models/blocks/lm_head.h"
+
+#include <cstring>
 
 #include "ops/linear.h"
 #include "ops/rmsnorm.h"
@@ -7,13 +9,17 @@
 namespace llamba::models {
 
 void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
-                     float* logits, const ForwardOptions& opts) {
+                     float* logits, const ForwardOptions& opts, const core::TensorView& keep_normed) {
   const int64_t M = h.size(0), D = h.size(1), T = M / batch, V = w.head.size(0);
-  core::Tensor hn;
-  if (opts.all_logits || opts.observer) {
-    hn = core::Tensor::zeros(core::DType::kF32, {M, D});
+  core::Tensor hn_owned;
+  core::TensorView hn = keep_normed;
+  if (!hn.data && (opts.all_logits || opts.observer)) {
+    hn_owned = core::Tensor::zeros(core::DType::kF32, {M, D});
+    hn = hn_owned.view();
+  }
+  if (hn.data) {
     ops::rmsnorm_forward(pool, hn, h, w.norm, w.eps);
-    if (opts.observer) (*opts.observer)("final_hidden", -1, hn.view());
+    if (opts.observer) (*opts.observer)("final_hidden", -1, hn);
   }
   if (opts.all_logits) {
     ops::linear_forward(pool, core::TensorView::contiguous(logits, core::DType::kF32, {M, V}), hn, w.head);
@@ -21,11 +27,20 @@ void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t 
   }
   core::Tensor last = core::Tensor::zeros(core::DType::kF32, {batch, D});
   for (int64_t b = 0; b < batch; ++b) {
-    const float* src = (hn.empty() ? h.f32() : hn.f32()) + ((b + 1) * T - 1) * D;
-    std::copy(src, src + D, last.f32() + b * D);
+    const float* src = (hn.data ? hn.f32() : h.f32()) + ((b + 1) * T - 1) * D;
+    std::memcpy(last.f32() + b * D, src, D * sizeof(float));
   }
-  if (hn.empty()) ops::rmsnorm_forward(pool, last, last, w.norm, w.eps);
+  if (!hn.data) ops::rmsnorm_forward(pool, last, last, w.norm, w.eps);
   ops::linear_forward(pool, core::TensorView::contiguous(logits, core::DType::kF32, {batch, V}), last, w.head);
+}
+
+void lm_head_backward(core::ThreadPool& pool, const core::TensorView& dh, const core::TensorView& dnorm,
+                      const core::TensorView& dhead, const core::TensorView& dlogits, const core::TensorView& h,
+                      const core::TensorView& hn, const LmHeadWeights& w) {
+  const int64_t M = h.size(0), D = h.size(1);
+  core::Tensor dhn = core::Tensor::zeros(core::DType::kF32, {M, D});
+  ops::linear_backward(pool, dhn, dhead, {}, dlogits, hn, w.head);
+  ops::rmsnorm_backward(pool, dh, dnorm, dhn, h, w.norm, w.eps);
 }
 
 }  // namespace llamba::models

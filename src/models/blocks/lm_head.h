@@ -1,5 +1,5 @@
 // Final norm and LM head shared by every architecture: picks the rows whose logits are wanted (all, or the
-// last position of each batch row), normalizes them and projects to the vocabulary.
+// last position of each batch row), normalizes them and projects to the vocabulary; and the training backward.
 #pragma once
 
 #include "core/tensor.h"
@@ -15,7 +15,14 @@ struct LmHeadWeights {
 };
 
 // h (B·T, D) residual stream after the last layer; logits (B, T, V) or (B, V).
+// With `keep_normed` (M, D), the normalized rows are stored there (all_logits only).
 void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
-                     float* logits, const ForwardOptions& opts);
+                     float* logits, const ForwardOptions& opts, const core::TensorView& keep_normed = {});
+
+// From dlogits (M, V) for every position: dh (M, D) +=, dnorm (D) +=, dhead (V, D) += (the embedding's gradient
+// when tied). `hn` is the normalized input kept by the forward.
+void lm_head_backward(core::ThreadPool& pool, const core::TensorView& dh, const core::TensorView& dnorm,
+                      const core::TensorView& dhead, const core::TensorView& dlogits, const core::TensorView& h,
+                      const core::TensorView& hn, const LmHeadWeights& w);
 
 }  // namespace llamba::models

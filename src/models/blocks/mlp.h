@@ -1,4 +1,5 @@
 // SwiGLU MLP block shared by Llama and Llamba: out = W_down (silu(W_gate u) ⊙ W_up u), no biases.
+// Forward (optionally keeping its activations) and backward (gradients accumulate, llm.c convention).
 #pragma once
 
 #include "core/tensor.h"
@@ -10,8 +11,22 @@ struct MlpWeights {
   core::TensorView gate, up, down;  // (F, D), (F, D), (D, F)
 };
 
-// out (M, D) = MLP(u (M, D)). Allocates its (M, F) scratch.
+// What the backward needs: the two projections and their product.
+struct MlpActs {
+  core::Tensor g, up, act;  // (M, F) each: W_gate u, W_up u, silu(g) ⊙ up
+};
+
+// out (M, D) = MLP(u (M, D)). With `keep`, the activations are stored there.
 void swiglu_mlp_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& u,
-                        const MlpWeights& w);
+                        const MlpWeights& w, MlpActs* keep = nullptr);
+
+struct MlpGrads {
+  core::TensorView gate, up, down;  // same shapes as MlpWeights; accumulated
+};
+
+// du (M, D) += ∂/∂u, grads += ∂/∂W from dout (M, D).
+void swiglu_mlp_backward(core::ThreadPool& pool, const core::TensorView& du, const MlpGrads& grads,
+                         const core::TensorView& dout, const core::TensorView& u, const MlpWeights& w,
+                         const MlpActs& acts);
 
 }  // namespace llamba::models

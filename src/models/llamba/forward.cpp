@@ -42,6 +42,27 @@ void LlambaModel::forward(core::ThreadPool& pool, std::span<const int32_t> token
 void LlambaModel::forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
                                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
                                MixerForm form, int64_t chunk) const {
+  run(pool, tokens, batch, states, logits, opts, form, chunk, nullptr);
+}
+
+std::unique_ptr<ForwardCache> LlambaModel::forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
+                                                         int64_t batch, float* logits) const {
+  auto cache = std::make_unique<LlambaCache>();
+  std::vector<std::unique_ptr<SequenceState>> owned;
+  std::vector<SequenceState*> states;
+  for (int64_t b = 0; b < batch; ++b) {
+    owned.push_back(new_state());
+    states.push_back(owned.back().get());
+  }
+  ForwardOptions opts;
+  opts.all_logits = true;
+  run(pool, tokens, batch, states, logits, opts, MixerForm::kChunked, c_.chunk_size, cache.get());
+  return cache;
+}
+
+void LlambaModel::run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                      std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
+                      MixerForm form, int64_t chunk, LlambaCache* cache) const {
   LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
                "[llamba forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
   const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
@@ -56,21 +77,35 @@ void LlambaModel::forward_with(core::ThreadPool& pool, std::span<const int32_t> 
   ops::embedding_forward(pool, h, w_.token_embd, tokens);
   Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
   float* hp = h.f32();
+  if (cache) {
+    cache->tokens.assign(tokens.begin(), tokens.end());
+    cache->batch = batch;
+    cache->layers.resize(c_.n_layers);
+  }
   for (int64_t l = 0; l < c_.n_layers; ++l) {
     const LayerWeights& lw = w_.layers[l];
+    LayerActs* acts = cache ? &cache->layers[l] : nullptr;
     if (opts.observer) (*opts.observer)("hidden", (int)l, h.view());
-    ops::rmsnorm_forward(pool, u, h, lw.attn_norm, (float)c_.block_eps);
-    mixer_forward(pool, l, u, batch, rs, o, form, chunk);
+    if (acts) acts->h_in = Tensor::copy_of(h), acts->u1 = Tensor::zeros(DType::kF32, {M, D});
+    const core::TensorView u1 = acts ? acts->u1.view() : u.view();
+    ops::rmsnorm_forward(pool, u1, h, lw.attn_norm, (float)c_.block_eps);
+    mixer_forward(pool, l, u1, batch, rs, o, form, chunk, acts ? &acts->mix : nullptr);
     if (opts.observer) (*opts.observer)("mixer_out", (int)l, o.view());
     for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
-    ops::rmsnorm_forward(pool, u, h, lw.ffn_norm, (float)c_.block_eps);
-    swiglu_mlp_forward(pool, o, u, lw.mlp);
+    if (acts) acts->h_mid = Tensor::copy_of(h), acts->u2 = Tensor::zeros(DType::kF32, {M, D});
+    const core::TensorView u2 = acts ? acts->u2.view() : u.view();
+    ops::rmsnorm_forward(pool, u2, h, lw.ffn_norm, (float)c_.block_eps);
+    swiglu_mlp_forward(pool, o, u2, lw.mlp, acts ? &acts->mlp : nullptr);
     for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
   }
   if (opts.observer) (*opts.observer)("hidden", (int)c_.n_layers, h.view());
   for (RecurrentState* r : rs) r->n_past += T;
   LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-  lm_head_forward(pool, h, batch, head, logits, opts);
+  if (cache) {
+    cache->h_final = h;
+    cache->hn = Tensor::zeros(DType::kF32, {M, D});
+  }
+  lm_head_forward(pool, h, batch, head, logits, opts, cache ? cache->hn.view() : core::TensorView{});
 }
 
 }  // namespace llamba::models::llamba

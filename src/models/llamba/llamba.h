@@ -3,6 +3,8 @@
 // materialized matrix). GGUF keys are documented in docs/gguf-keys.md.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <vector>
 
 #include "models/blocks/lm_head.h"
@@ -46,8 +48,32 @@ struct Weights {
   void for_each(const TensorVisitor& visit) const;
 };
 
+// A randomly initialized model for training (init.cpp documents the scheme); writes keys and tensors.
+void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
+
 // How the mixer computes the sequence: all forms give the same result (tested).
 enum class MixerForm { kChunked, kRecurrent, kQuadratic };
+
+// Activations a training forward keeps for the backward (M = B·T rows).
+struct MixerActs {
+  core::Tensor proj;           // (M, R) in_proj output [x|B|C|z|a]
+  core::Tensor xbc;            // (M, Cc) after the conv
+  core::Tensor x, k, q, ld;    // (B, T, H, P), (B, T, G, N) ×2, (B, T, H): the recurrence inputs
+  core::Tensor y_pre;          // (M, d_inner) recurrence output + D·x, before the gate
+  core::Tensor y2;             // (M, d_inner) gated, the out_proj input
+};
+struct LayerActs {
+  core::Tensor h_in, u1, h_mid, u2;  // (M, D): residual in, normed, residual after the mixer, normed
+  MixerActs mix;
+  MlpActs mlp;
+};
+class LlambaCache final : public ForwardCache {
+ public:
+  std::vector<int32_t> tokens;
+  int64_t batch = 0;
+  std::vector<LayerActs> layers;
+  core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
+};
 
 class LlambaModel final : public Model {
  public:
@@ -59,6 +85,10 @@ class LlambaModel final : public Model {
                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
+  std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                                              float* logits) const override;
+  void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
+                GradientMap& grads) const override;
 
   // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
   void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
@@ -68,11 +98,17 @@ class LlambaModel final : public Model {
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
   void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
                      std::span<RecurrentState* const> states, const core::TensorView& out, MixerForm form,
-                     int64_t chunk) const;
+                     int64_t chunk, MixerActs* keep = nullptr) const;
   // The materialized mixer matrix (H, T, T) of layer l for one fresh sequence with normalized input u (T, D).
   void mixer_matrix(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& m) const;
 
  private:
+  void run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+           std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
+           int64_t chunk, LlambaCache* cache) const;
+  // Backward of layer l's mixer: dh_mid (M, D) flows in; dh_in (M, D) += the gradient through u1.
+  void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+                      const core::TensorView& dout, const core::TensorView& du1, GradientMap& grads) const;
   Config c_;
   Weights w_;
   ModelInfo info_;

@@ -39,7 +39,7 @@ ops::RecurrenceMode mode_of(MixerForm f) {
 
 void LlambaModel::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorView& u, int64_t batch,
                                 std::span<RecurrentState* const> states, const TensorView& out, MixerForm form,
-                                int64_t chunk) const {
+                                int64_t chunk, MixerActs* keep) const {
   const LayerWeights& lw = w_.layers[l];
   const int64_t M = u.size(0), T = M / batch, R = c_.in_proj_rows(), Cc = c_.conv_channels();
   const int64_t di = c_.d_inner, H = c_.n_heads, P = c_.head_dim, G = c_.n_groups, N = c_.d_state;
@@ -82,9 +82,11 @@ void LlambaModel::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   for (int64_t m = 0; m < M; ++m)
     for (int64_t h = 0; h < H; ++h)
       for (int64_t p = 0; p < P; ++p) yp[(m * H + h) * P + p] += dp[h] * xp[(m * H + h) * P + p];
+  Tensor y_pre = keep ? Tensor::copy_of(y.view().reshape({M, di})) : Tensor();
   const TensorView y2 = y.view().reshape({M, di});
   ops::swiglu_forward(pool, y2, proj.view().slice(1, Cc, Cc + di), y2, lw.z_bias);
   ops::linear_forward(pool, out, y2, lw.out_proj);
+  if (keep) *keep = {proj, xbc, x, k, q, ld, y_pre, Tensor(y.buffer(), y2)};
 }
 
 void LlambaModel::mixer_matrix(core::ThreadPool& pool, int64_t l, const TensorView& u, const TensorView& m) const {

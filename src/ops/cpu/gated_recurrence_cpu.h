@@ -1,5 +1,5 @@
-// Internal to the cpu gated_recurrence files: typed row accessors over the argument views, the compile-time
-// dispatch over (scalar type, gate kind, complex), and the entry of the chunked/quadratic file.
+// Internal to the cpu gated_recurrence files: typed row accessors over the argument and gradient views, the
+// compile-time dispatch over (scalar type, gate kind, complex), and the entries of the chunked files.
 #pragma once
 
 #include <cstdint>
@@ -56,6 +56,33 @@ struct GrProblem {
   T* state_out_im_row(int64_t b, int64_t h, int64_t p) const { return s_out_im.p ? s_out_im.at(b, h, p) : nullptr; }
 };
 
+// Row pointers into the gradient views of a backward call (incoming dy, dstate_out; outputs, null when not
+// wanted). Outputs are accumulated (+=).
+template <class T>
+struct GrGrads {
+  using Rows = typename GrProblem<T>::Rows;
+  Rows dy, dso, dso_im, dq, dk, dv, dg, dth, dsi, dsi_im;
+  int64_t hpg = 1;  // heads per group
+
+  static Rows rows(const core::TensorView& t) { return detail::gr_wanted(t) ? GrProblem<T>::rows(t) : Rows{}; }
+  GrGrads(const GatedRecurrenceBackwardArgs& a, const detail::GrDims& d) : hpg(d.heads_per_group()) {
+    dy = rows(a.dy), dso = rows(a.dstate_out), dso_im = rows(a.dstate_out_im);
+    dq = rows(a.dq), dk = rows(a.dk), dv = rows(a.dv), dg = rows(a.dlog_decay), dth = rows(a.dphase);
+    dsi = rows(a.dstate_in), dsi_im = rows(a.dstate_in_im);
+  }
+  const T* dy_row(int64_t b, int64_t t, int64_t h) const { return dy.at(b, t, h); }  // (P)
+  // (N) rows of (b, h, p), null when absent / not wanted.
+  const T* dso_row(int64_t b, int64_t h, int64_t p) const { return dso.p ? dso.at(b, h, p) : nullptr; }
+  const T* dso_im_row(int64_t b, int64_t h, int64_t p) const { return dso_im.p ? dso_im.at(b, h, p) : nullptr; }
+  T* dsi_row(int64_t b, int64_t h, int64_t p) const { return dsi.p ? dsi.at(b, h, p) : nullptr; }
+  T* dsi_im_row(int64_t b, int64_t h, int64_t p) const { return dsi_im.p ? dsi_im.at(b, h, p) : nullptr; }
+  T* dq_row(int64_t b, int64_t t, int64_t h) const { return dq.p ? dq.at(b, t, h / hpg) : nullptr; }  // (N)
+  T* dk_row(int64_t b, int64_t t, int64_t h) const { return dk.p ? dk.at(b, t, h / hpg) : nullptr; }  // (N)
+  T* dv_row(int64_t b, int64_t t, int64_t h) const { return dv.p ? dv.at(b, t, h) : nullptr; }        // (P)
+  T* dg_row(int64_t b, int64_t t, int64_t h) const { return dg.p ? dg.at(b, t, h) : nullptr; }        // (N) or (1)
+  T* dth_row(int64_t b, int64_t t, int64_t h) const { return dth.p ? dth.at(b, t, h) : nullptr; }
+};
+
 // Calls fn.template operator()<T, kVector, kComplex>() for the runtime combination in `d`.
 template <class Fn>
 void gr_dispatch(const detail::GrDims& d, Fn&& fn) {
@@ -72,6 +99,10 @@ void gr_dispatch(const detail::GrDims& d, Fn&& fn) {
     by_gate.template operator()<float>();
   }
 }
+
+// kChunked backward (gated_recurrence_chunked_bwd.cpp); `d.T`, `d.N`, `d.P` > 0.
+void gated_recurrence_chunked_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args,
+                                       const detail::GrDims& d);
 
 // kChunked and kQuadratic (gated_recurrence_chunked.cpp); `d.T` > 0.
 void gated_recurrence_chunked(core::ThreadPool& pool, const GatedRecurrenceArgs& args, const detail::GrDims& d,

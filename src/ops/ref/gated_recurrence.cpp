@@ -1,6 +1,7 @@
 // fp64 oracle for gated_recurrence: every mode written as plain loops over one (batch, head) at a time, in
 // std::complex<double>, each mode independent of the others. Speed is not a goal; memory of kScan is O(T·P·N).
-// The backward (gated_recurrence_backward) will live here too.
+// The backward is the reverse-time loop over all stored states; like every backward it ACCUMULATES (+=) into
+// its gradient outputs, callers zero them.
 #include <algorithm>
 #include <cmath>
 #include <complex>
@@ -13,6 +14,7 @@ namespace llamba::ops::ref {
 namespace {
 
 using cd = std::complex<double>;
+using detail::gr_wanted;
 
 // a = exp(re + i·im) without relying on Annex G corner cases: re = −inf gives exactly 0.
 cd cexp(double re, double im) {
@@ -220,6 +222,74 @@ void run_chunked(Head& x, int64_t chunk) {
   x.sT = S;
 }
 
+void add_to(const core::TensorView& v, std::initializer_list<int64_t> idx, double x) {
+  store(v, idx, load(v, idx) + x);
+}
+
+// Backward of one (b, h) by the reverse-time loop (gateloop.md §7), with G = g_{h_t} (PyTorch convention):
+//   G += scale · dy_tᵀ q_t;   dq_t += scale · Σ_p dy_tp Re h_t;   dk_t += Σ_p v_tp Re G;   dv_t += Σ_n k_tn Re G
+//   g_{log a_t} = Σ_p conj(a_t h_{t−1}) ⊙ G   (= conj(a)·g_a; exactly 0 when a = 0);   G ← conj(a_t) ⊙ G.
+// dq, dk (T, N) are returned for the caller to sum over the group; everything else is accumulated here.
+void backward_head(const GatedRecurrenceBackwardArgs& a, const detail::GrDims& d, int64_t b, int64_t h,
+                   std::vector<double>& dq, std::vector<double>& dk) {
+  const Head x = gather(detail::gr_backward_as_forward(a), d, b, h);
+  const int64_t T = d.T, N = d.N, P = d.P, PN = P * N;
+  std::vector<cd> A(T * N), S((T + 1) * PN);  // S block t + 1 holds h_t; block 0 holds h_{−1}
+  std::copy(x.s0.begin(), x.s0.end(), S.begin());
+  for (int64_t t = 0; t < T; ++t) {
+    for (int64_t n = 0; n < N; ++n) A[t * N + n] = cexp(x.g[t * N + n], x.th[t * N + n]);
+    for (int64_t p = 0; p < P; ++p)
+      for (int64_t n = 0; n < N; ++n)
+        S[(t + 1) * PN + p * N + n] = A[t * N + n] * S[t * PN + p * N + n] + x.v[t * P + p] * x.k[t * N + n];
+  }
+  std::vector<cd> G(PN, 0.0), dla(N);
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t n = 0; n < N; ++n) {
+      const double re = d.has_state_out ? load(a.dstate_out, {b, h, p, n}) : 0.0;
+      const double im = d.has_state_out_im ? load(a.dstate_out_im, {b, h, p, n}) : 0.0;
+      G[p * N + n] = {re, im};
+    }
+  dq.assign(T * N, 0.0), dk.assign(T * N, 0.0);
+  for (int64_t t = T - 1; t >= 0; --t) {
+    const cd* St = &S[(t + 1) * PN];
+    const cd* Sp = &S[t * PN];
+    std::fill(dla.begin(), dla.end(), cd(0.0));
+    for (int64_t p = 0; p < P; ++p) {
+      const double dyp = a.scale * load(a.dy, {b, t, h, p});
+      double dv = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        cd& g = G[p * N + n];
+        g += dyp * x.q[t * N + n];
+        dq[t * N + n] += dyp * St[p * N + n].real();
+        dk[t * N + n] += x.v[t * P + p] * g.real();
+        dv += x.k[t * N + n] * g.real();
+        dla[n] += std::conj(A[t * N + n] * Sp[p * N + n]) * g;
+        g *= std::conj(A[t * N + n]);
+      }
+      if (gr_wanted(a.dv)) add_to(a.dv, {b, t, h, p}, dv);
+    }
+    // Gates: per key channel, or summed over n for one gate per head; Re is zero through the clamp (raw > 0).
+    const int64_t ng = d.vector_gate ? N : 1;
+    for (int64_t i = 0; i < ng; ++i) {
+      cd g = 0;
+      for (int64_t n = d.vector_gate ? i : 0; n < (d.vector_gate ? i + 1 : N); ++n) g += dla[n];
+      const double raw = d.vector_gate ? load(a.log_decay, {b, t, h, i}) : load(a.log_decay, {b, t, h});
+      if (raw > 0) g.real(0.0);  // clamped magnitude; the phase still acts
+      if (gr_wanted(a.dlog_decay)) {
+        d.vector_gate ? add_to(a.dlog_decay, {b, t, h, i}, g.real()) : add_to(a.dlog_decay, {b, t, h}, g.real());
+      }
+      if (gr_wanted(a.dphase)) {
+        d.vector_gate ? add_to(a.dphase, {b, t, h, i}, g.imag()) : add_to(a.dphase, {b, t, h}, g.imag());
+      }
+    }
+  }
+  for (int64_t p = 0; p < P; ++p)
+    for (int64_t n = 0; n < N; ++n) {
+      if (gr_wanted(a.dstate_in)) add_to(a.dstate_in, {b, h, p, n}, G[p * N + n].real());
+      if (gr_wanted(a.dstate_in_im)) add_to(a.dstate_in_im, {b, h, p, n}, G[p * N + n].imag());
+    }
+}
+
 }  // namespace
 
 void gated_recurrence_forward(const GatedRecurrenceArgs& args, RecurrenceMode mode) {
@@ -242,6 +312,22 @@ void gated_recurrence_forward(const GatedRecurrenceArgs& args, RecurrenceMode mo
 
 void gated_recurrence_step(const GatedRecurrenceStepArgs& args) {
   gated_recurrence_forward(detail::gr_step_as_forward(args), RecurrenceMode::kRecurrent);
+}
+
+void gated_recurrence_backward(const GatedRecurrenceBackwardArgs& args) {
+  const detail::GrDims d = detail::gr_validate_backward(args, RecurrenceMode::kRecurrent, /*unit_inner=*/false);
+  std::vector<double> dq, dk;
+  for (int64_t b = 0; b < d.B; ++b) {
+    for (int64_t h = 0; h < d.H; ++h) {
+      backward_head(args, d, b, h, dq, dk);
+      const int64_t grp = h / d.heads_per_group();
+      for (int64_t t = 0; t < d.T; ++t)
+        for (int64_t n = 0; n < d.N; ++n) {
+          if (detail::gr_wanted(args.dq)) add_to(args.dq, {b, t, grp, n}, dq[t * d.N + n]);
+          if (detail::gr_wanted(args.dk)) add_to(args.dk, {b, t, grp, n}, dk[t * d.N + n]);
+        }
+    }
+  }
 }
 
 }  // namespace llamba::ops::ref

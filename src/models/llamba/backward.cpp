@@ -1,0 +1,134 @@
+// Llamba training backward: the reverse of forward.cpp/mixer.cpp over the activations a training forward kept
+// (LlambaCache). Every parameter gradient is accumulated (+=) into `grads` under its GGUF name.
+#include <cmath>
+#include <cstring>
+
+#include "models/blocks/weights_util.h"
+#include "models/llamba/llamba.h"
+#include "ops/conv1d_causal.h"
+#include "ops/embedding.h"
+#include "ops/gated_recurrence.h"
+#include "ops/linear.h"
+#include "ops/rmsnorm.h"
+#include "ops/swiglu.h"
+
+namespace llamba::models::llamba {
+
+using core::DType;
+using core::Tensor;
+using core::TensorView;
+
+namespace {
+
+TensorView grad_of(GradientMap& g, const std::string& name) {
+  auto it = g.find(name);
+  LLAMBA_CHECK(it != g.end(), "[llamba backward] no gradient tensor for {}", name);
+  return it->second.view();
+}
+
+// Adds src (M, n) into columns [c0, c0 + n) of dst (M, R).
+void add_cols(const TensorView& dst, int64_t c0, const float* src, int64_t n) {
+  for (int64_t m = 0; m < dst.size(0); ++m) {
+    float* d = dst.f32() + m * dst.strides[0] + c0;
+    for (int64_t i = 0; i < n; ++i) d[i] += src[m * n + i];
+  }
+}
+
+}  // namespace
+
+void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+                                 const TensorView& dout, const TensorView& du1, GradientMap& grads) const {
+  const LayerWeights& lw = w_.layers[l];
+  const MixerActs& A = a.mix;
+  const int64_t M = dout.size(0), T = M / batch, R = c_.in_proj_rows(), Cc = c_.conv_channels();
+  const int64_t di = c_.d_inner, H = c_.n_heads, P = c_.head_dim, G = c_.n_groups, N = c_.d_state;
+  // out = W_out · y2
+  Tensor dy2 = Tensor::zeros(DType::kF32, {M, di});
+  ops::linear_backward(pool, dy2, grad_of(grads, blk(l, "ssm_out.weight")), {}, dout, A.y2, lw.out_proj);
+  // y2 = y_pre ⊙ silu(z + z_bias)
+  Tensor dproj = Tensor::zeros(DType::kF32, {M, R});
+  Tensor dy_pre = Tensor::zeros(DType::kF32, {M, di});
+  ops::swiglu_backward(pool, dproj.view().slice(1, Cc, Cc + di), dy_pre, grad_of(grads, blk(l, "ssm_z_bias")), dy2,
+                       A.proj.view().slice(1, Cc, Cc + di), A.y_pre, lw.z_bias);
+  // y_pre = y_rec + D·x
+  Tensor dx = Tensor::zeros(DType::kF32, {batch, T, H, P});
+  float* dd = grad_of(grads, blk(l, "ssm_d")).f32();
+  const float* dp = lw.d.f32();
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t h = 0; h < H; ++h) {
+      double s = 0;
+      for (int64_t p = 0; p < P; ++p) {
+        const int64_t i = (m * H + h) * P + p;
+        s += (double)dy_pre.f32()[i] * A.x.f32()[i];
+        dx.f32()[i] = dp[h] * dy_pre.f32()[i];
+      }
+      dd[h] += (float)s;
+    }
+  // The recurrence, from the zero state a training forward starts from.
+  Tensor dq = Tensor::zeros(DType::kF32, {batch, T, G, N}), dk = Tensor::zeros(DType::kF32, {batch, T, G, N});
+  Tensor dld = Tensor::zeros(DType::kF32, {batch, T, H});
+  ops::GatedRecurrenceBackwardArgs g;
+  g.q = A.q;
+  g.k = A.k;
+  g.v = A.x;
+  g.log_decay = A.ld;
+  g.chunk = c_.chunk_size;
+  g.dy = dy_pre.view().reshape({batch, T, H, P});
+  g.dq = dq;
+  g.dk = dk;
+  g.dv = dx;
+  g.dlog_decay = dld;
+  ops::gated_recurrence_backward(pool, g, ops::RecurrenceMode::kChunked);
+  // Back through the split of xbc = [x | B | C] and through log_decay = -softplus(a): d a = -sigmoid(a) · d ld.
+  Tensor dxbc = Tensor::zeros(DType::kF32, {M, Cc});
+  add_cols(dxbc, 0, dx.f32(), di);
+  add_cols(dxbc, di, dk.f32(), G * N);
+  add_cols(dxbc, di + G * N, dq.f32(), G * N);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t h = 0; h < H; ++h) {
+      const float av = A.proj.f32()[m * R + Cc + di + h];
+      dproj.f32()[m * R + Cc + di + h] += -dld.f32()[m * H + h] / (1.0f + std::exp(-av));
+    }
+  const TensorView dconv_b = lw.conv_b.data ? grad_of(grads, blk(l, "ssm_conv1d.bias")) : TensorView{};
+  for (int64_t b = 0; b < batch; ++b)
+    ops::conv1d_causal_backward(pool, dproj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc),
+                                grad_of(grads, blk(l, "ssm_conv1d.weight")), dconv_b, {},
+                                dxbc.view().slice(0, b * T, (b + 1) * T),
+                                A.proj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc), lw.conv_w, lw.conv_b, {},
+                                c_.conv_activation);
+  ops::linear_backward(pool, du1, grad_of(grads, blk(l, "ssm_in.weight")), {}, dproj, a.u1, lw.in_proj);
+}
+
+void LlambaModel::backward(core::ThreadPool& pool, ForwardCache& base, const float* dlogits,
+                           GradientMap& grads) const {
+  auto* cache = dynamic_cast<LlambaCache*>(&base);
+  LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == c_.n_layers, "[llamba backward] not this model's cache");
+  const int64_t M = cache->h_final.shape()[0], D = c_.d_model, V = c_.n_vocab;
+  const bool tied = w_.output.data == nullptr;
+  LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
+  Tensor dh = Tensor::zeros(DType::kF32, {M, D});
+  lm_head_backward(pool, dh, grad_of(grads, "output_norm.weight"),
+                   grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
+                   TensorView::contiguous(const_cast<float*>(dlogits), DType::kF32, {M, V}), cache->h_final,
+                   cache->hn, head);
+  Tensor du = Tensor::zeros(DType::kF32, {M, D});
+  for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
+    const LayerWeights& lw = w_.layers[l];
+    const LayerActs& a = cache->layers[l];
+    // h_out = h_mid + MLP(norm(h_mid))
+    std::memset(du.f32(), 0, M * D * sizeof(float));
+    MlpGrads mg{grad_of(grads, blk(l, "ffn_gate.weight")), grad_of(grads, blk(l, "ffn_up.weight")),
+                grad_of(grads, blk(l, "ffn_down.weight"))};
+    swiglu_mlp_backward(pool, du, mg, dh, a.u2, lw.mlp, a.mlp);
+    ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "ffn_norm.weight")), du, a.h_mid, lw.ffn_norm,
+                          (float)c_.block_eps);
+    // h_mid = h_in + mixer(norm(h_in))
+    std::memset(du.f32(), 0, M * D * sizeof(float));
+    mixer_backward(pool, l, a, cache->batch, dh, du, grads);
+    ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "attn_norm.weight")), du, a.h_in, lw.attn_norm,
+                          (float)c_.block_eps);
+  }
+  ops::embedding_backward(pool, grad_of(grads, "token_embd.weight"), dh, cache->tokens);
+}
+
+}  // namespace llamba::models::llamba

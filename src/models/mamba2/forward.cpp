@@ -1,0 +1,71 @@
+// Mamba-2 forward: embedding, then per layer h += mixer(norm(h)) (a pure mixer stack, no MLP), final norm and
+// head. Decode (T = 1) is the recurrent step; prefill is chunked from whatever state the sequence carries.
+#include "models/mamba2/mamba2.h"
+#include "ops/embedding.h"
+#include "ops/rmsnorm.h"
+
+namespace llamba::models::mamba2 {
+
+using core::DType;
+using core::Tensor;
+
+Mamba2Model::Mamba2Model(const io::GgufFile& f) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
+  info_.arch = Arch::kMamba2;
+  info_.name = f.get_string("general.name", "mamba2");
+  info_.n_vocab = c_.n_vocab;
+  info_.d_model = c_.d_model;
+  info_.n_layers = c_.n_layers;
+  info_.recurrent = true;
+}
+
+std::unique_ptr<SequenceState> Mamba2Model::new_state() const {
+  auto s = std::make_unique<RecurrentState>();
+  for (int64_t l = 0; l < c_.n_layers; ++l)
+    s->layers.push_back({Tensor::zeros(DType::kF32, {c_.conv_kernel - 1, c_.conv_channels()}),
+                         Tensor::zeros(DType::kF32, {c_.n_heads, c_.head_dim, c_.d_state}), {}});
+  return s;
+}
+
+int64_t Mamba2Model::state_bytes(int64_t) const {
+  return c_.n_layers * ((c_.conv_kernel - 1) * c_.conv_channels() + c_.n_heads * c_.head_dim * c_.d_state) *
+         (int64_t)sizeof(float);
+}
+
+void Mamba2Model::forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                          std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const {
+  const int64_t T = batch > 0 ? (int64_t)tokens.size() / batch : 0;
+  forward_with(pool, tokens, batch, states, logits, opts, T == 1 ? MixerForm::kRecurrent : MixerForm::kChunked,
+               c_.chunk_size);
+}
+
+void Mamba2Model::forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                               std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
+                               MixerForm form, int64_t chunk) const {
+  LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
+               "[mamba2 forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
+  const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
+  if (T == 0) return;
+  std::vector<RecurrentState*> rs;
+  for (SequenceState* s : states) {
+    auto* r = dynamic_cast<RecurrentState*>(s);
+    LLAMBA_CHECK(r && (int64_t)r->layers.size() == c_.n_layers, "[mamba2 forward] state is not this model's");
+    rs.push_back(r);
+  }
+  Tensor h = Tensor::zeros(DType::kF32, {M, D});  // (B·T, D) residual stream, fp32 (residual_in_fp32)
+  ops::embedding_forward(pool, h, w_.token_embd, tokens);
+  Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
+  float* hp = h.f32();
+  for (int64_t l = 0; l < c_.n_layers; ++l) {
+    if (opts.observer) (*opts.observer)("hidden", (int)l, h.view());
+    ops::rmsnorm_forward(pool, u, h, w_.layers[l].attn_norm, (float)c_.norm_eps);
+    mixer_forward(pool, l, u, batch, rs, o, form, chunk, opts.observer);
+    if (opts.observer) (*opts.observer)("mixer_out", (int)l, o.view());
+    for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
+  }
+  if (opts.observer) (*opts.observer)("hidden", (int)c_.n_layers, h.view());
+  for (RecurrentState* r : rs) r->n_past += T;
+  LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
+  lm_head_forward(pool, h, batch, head, logits, opts);
+}
+
+}  // namespace llamba::models::mamba2

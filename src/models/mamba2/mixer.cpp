@@ -1,0 +1,127 @@
+// The Mamba-2 mixer (llamba.md §10): in_proj -> causal conv + SiLU over [x|B|C] -> Δ = softplus(dt + dt_bias)
+// (clamped to dt_limit) -> scalar-gated recurrence, log-decay Δ·A, input (Δ·x) ⊗ B -> D skip -> grouped gated RMSNorm
+// (y ⊙ silu(z), RMS per group of d_inner/G channels: mamba_ssm `rms_norm_ref`, norm_before_gate=False) ->
+// [silu(z0)·x0 |] -> out_proj. The recurrence is the shared gated_recurrence op (chunked prefill from any state).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "models/mamba2/mamba2.h"
+#include "ops/conv1d_causal.h"
+#include "ops/gated_recurrence.h"
+#include "ops/linear.h"
+#include "ops/rmsnorm.h"
+#include "ops/swiglu.h"
+
+namespace llamba::models::mamba2 {
+
+using core::DType;
+using core::Tensor;
+using core::TensorView;
+
+namespace {
+
+// Exact softplus (torch's threshold-20 shortcut differs by < 2.1e-9).
+inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(-std::fabs(a))); }
+
+// Copies columns [c0, c0 + n) of every row of src (M, R) into dst (M, n).
+void copy_cols(const TensorView& src, int64_t c0, int64_t n, float* dst) {
+  for (int64_t m = 0; m < src.size(0); ++m) std::memcpy(dst + m * n, src.f32() + m * src.strides[0] + c0, n * 4);
+}
+
+ops::RecurrenceMode mode_of(MixerForm f) {
+  switch (f) {
+    case MixerForm::kChunked: return ops::RecurrenceMode::kChunked;
+    case MixerForm::kRecurrent: return ops::RecurrenceMode::kRecurrent;
+    case MixerForm::kQuadratic: return ops::RecurrenceMode::kQuadratic;
+  }
+  return ops::RecurrenceMode::kChunked;
+}
+
+// y (M, d_inner) in place: RMS-normalized per group of d_inner/G channels, times w (G, d_inner/G).
+void group_rmsnorm(core::ThreadPool& pool, const TensorView& y, const TensorView& w, float eps) {
+  const int64_t G = w.size(0), dg = w.size(1);
+  for (int64_t g = 0; g < G; ++g) {
+    const TensorView yg = y.slice(1, g * dg, (g + 1) * dg);
+    ops::rmsnorm_forward(pool, yg, yg, w.select(0, g), eps);
+  }
+}
+
+}  // namespace
+
+void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorView& u, int64_t batch,
+                                std::span<RecurrentState* const> states, const TensorView& out, MixerForm form,
+                                int64_t chunk, const Observer* observer) const {
+  const LayerWeights& lw = w_.layers[l];
+  const int64_t M = u.size(0), T = M / batch, R = c_.in_proj_rows(), Cc = c_.conv_channels();
+  const int64_t di = c_.d_inner, dm = c_.d_mlp, H = c_.n_heads, P = c_.head_dim, G = c_.n_groups, N = c_.d_state;
+  // Column offsets of the in_proj output [z0 | x0 | z | xBC | dt].
+  const int64_t o_x0 = dm, o_z = 2 * dm, o_xbc = 2 * dm + di, o_dt = 2 * dm + di + Cc;
+  Tensor proj = Tensor::zeros(DType::kF32, {M, R});  // (B·T, R)
+  ops::linear_forward(pool, proj, u, lw.in_proj, lw.in_bias);
+  const TensorView pv = proj.view();
+
+  // Causal conv + SiLU over xBC, per batch row from its carried window.
+  Tensor xbc = Tensor::zeros(DType::kF32, {M, Cc});  // (B·T, Cc)
+  for (int64_t b = 0; b < batch; ++b) {
+    ops::conv1d_causal_forward(pool, xbc.view().slice(0, b * T, (b + 1) * T),
+                               pv.slice(0, b * T, (b + 1) * T).slice(1, o_xbc, o_xbc + Cc), lw.conv_w, lw.conv_b,
+                               states[b]->layers[l].conv, ops::ConvActivation::kSilu);
+  }
+  Tensor x = Tensor::zeros(DType::kF32, {batch, T, H, P});
+  Tensor k = Tensor::zeros(DType::kF32, {batch, T, G, N});  // B
+  Tensor q = Tensor::zeros(DType::kF32, {batch, T, G, N});  // C
+  copy_cols(xbc, 0, di, x.f32());
+  copy_cols(xbc, di, G * N, k.f32());
+  copy_cols(xbc, di + G * N, G * N, q.f32());
+
+  // Δ = clamp(softplus(dt + dt_bias)); log-decay Δ·A; the recurrence input is Δ·x.
+  Tensor delta = Tensor::zeros(DType::kF32, {batch, T, H});
+  Tensor log_decay = Tensor::zeros(DType::kF32, {batch, T, H});
+  Tensor v = Tensor::zeros(DType::kF32, {batch, T, H, P});
+  const float *dtb = lw.dt_bias.f32(), *ap = lw.a.f32();
+  for (int64_t m = 0; m < M; ++m) {
+    const float* dtr = pv.f32() + m * pv.strides[0] + o_dt;
+    for (int64_t h = 0; h < H; ++h) {
+      const float dl = std::clamp(softplus(dtr[h] + dtb[h]), c_.dt_min, c_.dt_max);
+      delta.f32()[m * H + h] = dl;
+      log_decay.f32()[m * H + h] = dl * ap[h];
+      for (int64_t p = 0; p < P; ++p) v.f32()[(m * H + h) * P + p] = dl * x.f32()[(m * H + h) * P + p];
+    }
+  }
+
+  Tensor s_in = Tensor::zeros(DType::kF32, {batch, H, P, N}), s_out = Tensor::zeros(DType::kF32, {batch, H, P, N});
+  const int64_t S = H * P * N;
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(s_in.f32() + b * S, states[b]->layers[l].ssm.f32(), S * 4);
+  Tensor y = Tensor::zeros(DType::kF32, {batch, T, H, P});
+  ops::GatedRecurrenceArgs args;
+  args.q = q;
+  args.k = k;
+  args.v = v;
+  args.log_decay = log_decay;
+  args.y = y;
+  args.state_in = s_in;
+  args.state_out = s_out;
+  args.chunk = chunk;
+  ops::gated_recurrence_forward(pool, args, mode_of(form));
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
+
+  // y += D·x (x before the Δ scaling).
+  const float* dp = lw.d.f32();
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t p = 0; p < P; ++p) y.f32()[(m * H + h) * P + p] += dp[h] * x.f32()[(m * H + h) * P + p];
+  const TensorView y2 = y.view().reshape({M, di});
+  if (observer) (*observer)("mixer_y", (int)l, y2);
+
+  // Gated norm into the out_proj input [silu(z0)·x0 | RMSNorm_group(y ⊙ silu(z)) ⊙ w].
+  Tensor cat = Tensor::zeros(DType::kF32, {M, dm + di});  // (B·T, d_mlp + d_inner)
+  const TensorView gated = cat.view().slice(1, dm, dm + di);
+  ops::swiglu_forward(pool, gated, pv.slice(1, o_z, o_z + di), y2);
+  group_rmsnorm(pool, gated, lw.norm, (float)c_.norm_eps);
+  if (observer) (*observer)("mixer_gated", (int)l, dm ? Tensor::copy_of(gated).view() : gated);
+  if (dm > 0) ops::swiglu_forward(pool, cat.view().slice(1, 0, dm), pv.slice(1, 0, dm), pv.slice(1, o_x0, o_x0 + dm));
+  ops::linear_forward(pool, out, cat, lw.out_proj, lw.out_bias);
+}
+
+}  // namespace llamba::models::mamba2

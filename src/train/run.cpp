@@ -1,0 +1,116 @@
+// run_training: the outer loop around Trainer::step — progress bar (tokens/s, loss, ETA) on stderr, log.csv,
+// periodic held-out evaluation, periodic and final checkpoints, and the PNG loss curve at the end.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "train/loss_curve.h"
+#include "train/trainer.h"
+
+namespace llamba::train {
+
+namespace {
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string hms(double s) {
+  const int64_t t = (int64_t)s;
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", (long)(t / 3600), (long)(t / 60 % 60), (long)(t % 60));
+  return buf;
+}
+
+// Removes temp files a killed writer may have left next to `path` (AtomicFile names them <path>.tmp.<pid>).
+void remove_stale_temps(const std::filesystem::path& path) {
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(path.parent_path(), ec))
+    if (e.path().filename().string().rfind(path.filename().string() + ".tmp.", 0) == 0)
+      std::filesystem::remove(e.path(), ec);
+}
+}  // namespace
+
+EvalResult run_training(Trainer& t, const RunOptions& opts) {
+  namespace fs = std::filesystem;
+  const TrainConfig& c = t.config();
+  fs::create_directories(opts.out_dir);
+  const fs::path ckpt = fs::path(opts.out_dir) / "checkpoint.gguf";
+  const fs::path csv_path = fs::path(opts.out_dir) / "log.csv";
+  remove_stale_temps(ckpt);
+  const bool fresh = t.steps_done() == 0 || !fs::exists(csv_path);
+  std::ofstream csv(csv_path, fresh ? std::ios::trunc : std::ios::app);
+  if (fresh) csv << "step,tokens,lr,loss,grad_norm,tokens_per_s,val_loss,val_accuracy\n";
+  Series train_curve{"train", {}, {}}, val_curve{"held-out", {}, {}};
+  // Earlier points of a resumed run come back from the CSV so the final plot covers the whole run.
+  if (!fresh) {
+    std::ifstream in(csv_path);
+    std::string line;
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      double v[8] = {};
+      int k = 0;
+      size_t pos = 0;
+      while (k < 8) {
+        const size_t e = line.find(',', pos);
+        const std::string f = line.substr(pos, e == std::string::npos ? std::string::npos : e - pos);
+        v[k++] = f.empty() ? NAN : std::atof(f.c_str());
+        if (e == std::string::npos) break;
+        pos = e + 1;
+      }
+      if (v[0] > (double)t.steps_done()) continue;
+      if (!std::isnan(v[3])) train_curve.x.push_back(v[0]), train_curve.y.push_back(v[3]);
+      if (!std::isnan(v[6])) val_curve.x.push_back(v[0]), val_curve.y.push_back(v[6]);
+    }
+  }
+  const double t0 = now_s();
+  // On a terminal the bar redraws in place every step; in a log file it prints a line every log_interval.
+  const bool tty = isatty(fileno(stderr));
+  int64_t tokens = 0;
+  const int64_t start = t.steps_done();
+  EvalResult last;
+  while (t.steps_done() < c.steps) {
+    const StepResult r = t.step();
+    tokens += r.tokens;
+    const double dt = now_s() - t0;
+    const double tps = tokens / std::max(dt, 1e-9);
+    const bool eval_now = c.eval_interval > 0 && (r.step % c.eval_interval == 0 || r.step == c.steps);
+    std::string val_loss, val_acc;
+    if (eval_now) {
+      last = t.evaluate();
+      val_loss = std::to_string(last.loss);
+      val_acc = std::to_string(last.accuracy);
+      val_curve.x.push_back((double)r.step);
+      val_curve.y.push_back(last.loss);
+    }
+    const bool log_now = r.step % std::max<int64_t>(1, c.log_interval) == 0 || eval_now || r.step == c.steps;
+    if (log_now) {
+      csv << r.step << ',' << r.step * r.tokens << ',' << r.lr << ',' << r.loss << ',' << r.grad_norm << ',' << tps
+          << ',' << val_loss << ',' << val_acc << '\n';
+      csv.flush();
+      train_curve.x.push_back((double)r.step);
+      train_curve.y.push_back(r.loss);
+    }
+    if (opts.progress_bar && (tty || log_now)) {
+      const double frac = (double)r.step / (double)std::max<int64_t>(1, c.steps);
+      const int width = 24, filled = (int)(frac * width);
+      const double eta = (c.steps - r.step) * dt / std::max<int64_t>(1, r.step - start);
+      std::fprintf(stderr, "%s[%s%s] %ld/%ld loss %.4f lr %.2e %.0f tok/s ETA %s%s", tty ? "\r" : "", std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), (long)r.step, (long)c.steps, r.loss, r.lr, tps,
+                   hms(eta).c_str(),
+                   eval_now ? (" | held-out loss " + val_loss.substr(0, 6) + " acc " + val_acc.substr(0, 5)).c_str()
+                            : "");
+      if (eval_now || !tty) std::fputc('\n', stderr);
+    }
+    if (c.checkpoint_interval > 0 && r.step % c.checkpoint_interval == 0) t.save(ckpt.string());
+  }
+  if (opts.progress_bar && tty) std::fputc('\n', stderr);
+  t.save(ckpt.string());
+  if (!train_curve.x.empty())
+    plot_png((fs::path(opts.out_dir) / "loss.png").string(), c.arch + " training loss", {train_curve, val_curve});
+  return last;
+}
+
+}  // namespace llamba::train
