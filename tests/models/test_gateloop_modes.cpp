@@ -222,6 +222,23 @@ TEST(GateLoopInit, FollowsTheDocumentedLaws) {
   }
 }
 
+TEST(GateLoopInit, FromTrainingJson) {
+  io::GgufWriter w;
+  models::gateloop::write_init(nlohmann::json{{"d_model", 16}, {"n_layers", 1}, {"n_heads", 4},
+                                              {"transition", "fixed"}, {"gate_kind", "vector"}},
+                               50, 1, w);
+  const io::GgufFile f = io::GgufFile::parse(w.write_to_memory(), "json");
+  GateLoopModel m(f);
+  EXPECT_EQ(m.config().transition, Transition::kFixed);
+  EXPECT_EQ(m.config().n_gates(), 16);
+  EXPECT_EQ(m.info().n_vocab, 50);
+  EXPECT_EQ(m.config().ffn_dim, 64);
+  io::GgufWriter bad;
+  EXPECT_THROW(models::gateloop::write_init(nlohmann::json{{"d_modle", 16}}, 50, 1, bad), Error);  // typo
+  EXPECT_THROW(models::gateloop::write_init(nlohmann::json{{"transition", "real"}, {"complex", true}}, 50, 1, bad),
+               Error);
+}
+
 INSTANTIATE_TEST_SUITE_P(Variants, GateLoopModes, ::testing::Range(0, (int)cases().size()),
                          [](const auto& info) { return std::string(cases()[info.param].name); });
 

@@ -27,6 +27,10 @@ For each entry of FIXTURES writes tests/fixtures/gateloop/<name>/:
     decode_state.{l}.ssm / .ssm_im: state after prompt + S tokens
     greedy_ids (G,) i64        argmax continuation of prompt row 0 (prefix re-run per token); the smallest
                                top-1/top-2 logit margin on the way is in the metadata (no near-ties)
+Also writes tests/fixtures/gateloop/bytes/tokenizer.json: a byte-level BPE with no merges whose token id is the
+byte value (the fixtures' num_tokens = 256, as in lucidrains' enwik8 byte models), written by `tokenizers`; and per
+fixture `cli_prompt_ids` / `cli_greedy_ids`: the bytes of CLI_PROMPT and their 16-token argmax continuation, the
+golden of `llamba run` on the converted model (tests/models/test_gateloop_cli.cpp).
 Usage: /opt/refenv/bin/python tools/reference/make_gateloop_fixtures.py [out_dir]   (pins: requirements.txt)
 Re-running gives byte-identical files (fixed seeds, one thread, canonical safetensors header order).
 """
@@ -42,6 +46,7 @@ import sys
 import einops
 import safetensors
 import safetensors.torch
+import tokenizers
 import torch
 from einops import rearrange
 from gateloop_transformer import Transformer
@@ -52,6 +57,7 @@ GENERATOR = "tools/reference/make_gateloop_fixtures.py"
 BATCH = 2
 DECODE_STEPS = 5
 GREEDY_TOKENS = 16
+CLI_PROMPT = "GateLoop: "
 MAX_FILE_BYTES = 1_000_000
 
 # Transformer(...) keyword arguments per fixture; T = prompt length (not a multiple of any default chunk).
@@ -178,6 +184,37 @@ def run(model, ids, kw):
     return taps
 
 
+def greedy(model, seq, n):
+    """Argmax continuation of seq (1, T), re-running the prefix per token; returns ids and the smallest top-2
+    margin met on the way."""
+    out, margin = [], float("inf")
+    with torch.no_grad():
+        for _ in range(n):
+            top2 = model(seq)[0, -1].topk(2)
+            margin = min(margin, (top2.values[0] - top2.values[1]).item())
+            out.append(top2.indices[0].item())
+            seq = torch.cat([seq, top2.indices[:1].view(1, 1)], dim=1)
+    return out, margin
+
+
+def byte_tokenizer(path):
+    """A GPT-2-style byte-level BPE with the 256 byte tokens only (id = byte value) and no merges."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    cs, n = bs[:], 0
+    for b in range(256):  # GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to 256 + n
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    vocab = {chr(c): b for b, c in zip(bs, cs)}
+    tok = tokenizers.Tokenizer(tokenizers.models.BPE(vocab=vocab, merges=[]))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.decoder = tokenizers.decoders.ByteLevel()
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tok.save(path)
+    assert tok.encode(CLI_PROMPT).ids == list(CLI_PROMPT.encode()), "id must equal the byte value"
+
+
 def maxdiff(a, b):
     return (a.double() - b.double()).abs().max().item()
 
@@ -208,18 +245,16 @@ def build(fx, out_root):
         for s in range(DECODE_STEPS):
             dec_logits.append(model(ids[:, :T + s + 1])[:, -1])
     full = run(model, ids, kw)
-    # Greedy golden for row 0: argmax, re-running the prefix for every token.
-    seq, greedy, margin = prompt[:1], [], float("inf")
-    with torch.no_grad():
-        for _ in range(GREEDY_TOKENS):
-            top2 = model(seq)[0, -1].topk(2)
-            margin = min(margin, (top2.values[0] - top2.values[1]).item())
-            greedy.append(top2.indices[0].item())
-            seq = torch.cat([seq, top2.indices[:1].view(1, 1)], dim=1)
+    # Greedy goldens: row 0 of the prompt, and the CLI prompt's bytes.
+    greedy_ids, margin = greedy(model, prompt[:1], GREEDY_TOKENS)
+    cli_ids = torch.tensor([list(CLI_PROMPT.encode())], dtype=torch.int64)
+    cli_greedy, cli_margin = greedy(model, cli_ids, GREEDY_TOKENS)
+    margin = min(margin, cli_margin)
     assert margin > 1e-4, (name, margin)
     tensors = {"input_ids": prompt.contiguous(), "decode_ids": dec.contiguous(),
                "decode_logits": torch.stack(dec_logits, dim=1).contiguous(),
-               "greedy_ids": torch.tensor(greedy, dtype=torch.int64)}
+               "greedy_ids": torch.tensor(greedy_ids, dtype=torch.int64),
+               "cli_prompt_ids": cli_ids[0].contiguous(), "cli_greedy_ids": torch.tensor(cli_greedy, dtype=torch.int64)}
     tensors.update({k: v.contiguous() for k, v in taps.items()})
     for l in range(len(model.layers)):
         for part in ("ssm", "ssm_im"):
@@ -249,7 +284,7 @@ def build(fx, out_root):
         "device": "cpu",
         "torch_threads": "1",
         "versions": json.dumps({p: importlib.metadata.version(p) for p in
-                                ("torch", "gateloop-transformer", "einops", "safetensors", "numpy")}, sort_keys=True),
+                                ("torch", "gateloop-transformer", "einops", "safetensors", "numpy", "tokenizers")}, sort_keys=True),
         "python": platform.python_version(),
         "batch": str(BATCH),
         "T": str(T),
@@ -273,6 +308,7 @@ def main():
     torch.set_num_threads(1)
     torch.use_deterministic_algorithms(True)
     out_root = sys.argv[1] if len(sys.argv) > 1 else "tests/fixtures/gateloop"
+    byte_tokenizer(os.path.join(out_root, "bytes", "tokenizer.json"))
     print(f"{'name':15} {'T':>3} {'|logits|':>8} {'fp32~fp64':>9} {'prefix':>7} {'dec~long':>8} "
           f"{'|state|':>7} {'|a| range':>13} {'greedy margin':>13}  sizes")
     for fx in FIXTURES:

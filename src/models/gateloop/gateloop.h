@@ -5,6 +5,8 @@
 // (each with its own ThreadPool).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <vector>
 
@@ -125,5 +127,7 @@ class GateLoopModel final : public Model {
 // Random-initialized GateLoop weights for `c` (c.n_vocab rows of embedding) added to `w` with every key, so
 // `llamba train --arch gateloop` can start from a file. Init follows lucidrains where it matters (init.cpp).
 void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w);
+// The same from a `llamba train --config` JSON object (keys in init.cpp); the registry's init signature.
+void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
 
 }  // namespace llamba::models::gateloop
