@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <numbers>
 
@@ -190,6 +191,32 @@ TEST(GateLoopConvert, KeysDescribeTheLucidrainsBlock) {
   const auto a = io::GgufFile::open(convert("ablate_complex"));
   EXPECT_FALSE(a.get_bool("gateloop.complex", true));
   EXPECT_EQ(a.find_tensor("blk.0.gl_a.weight")->shape, (core::Shape{4, 32}));  // Re rows only
+}
+
+TEST(GateLoopConvert, RefusesWhatItCannotRepresent) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "gateloop_bad_config";
+  fs::create_directories(dir);
+  fs::copy_file(test::fixture_path("gateloop/heads4/model.safetensors"), dir / "model.safetensors",
+                fs::copy_options::overwrite_existing);
+  const auto write_config = [&](const std::string& extra) {
+    std::ofstream(dir / "config.json") << "{\"model_type\": \"gateloop\", \"dim\": 32, \"depth\": 2, " << extra
+                                       << "}";
+  };
+  write_config("\"gate_loop_heads\": 4");  // the control: this one converts
+  {
+    io::GgufWriter w;
+    EXPECT_NO_THROW(models::convert_hf(io::HfCheckpoint::open(dir.string()), {}, w));
+  }
+  for (const char* extra : {"\"gate_loop_heads\": 4, \"post_ln_norm\": true",
+                            "\"gate_loop_heads\": 4, \"ablate_state_transition\": true",
+                            "\"gate_loop_heads\": 4, \"use_gate_looped_attn\": false",
+                            "\"gate_loop_heads\": 5", "\"gate_loop_heads\": 4, \"num_tokens\": 300"}) {
+    write_config(extra);
+    const auto ckpt = io::HfCheckpoint::open(dir.string());
+    io::GgufWriter w;
+    EXPECT_THROW(models::convert_hf(ckpt, {}, w), Error) << extra;
+  }
 }
 
 }  // namespace
