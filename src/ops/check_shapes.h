@@ -210,4 +210,42 @@ inline void check_swiglu_backward(const char* op, const core::TensorView& dgate,
                "[{}] dgate_bias {} for width {}", op, dgate_bias.shape.str(), dout.size(1));
 }
 
+// gelu: out, x (M, F) with contiguous rows; bias (F) optional.
+inline void check_gelu(const char* op, const core::TensorView& out, const core::TensorView& x,
+                       const core::TensorView& bias) {
+  check_rows(op, out, x);
+  LLAMBA_CHECK(!bias.data || (bias.numel() == x.size(1) && bias.is_contiguous()), "[{}] bias {} for width {}", op,
+               bias.shape.str(), x.size(1));
+}
+
+// gelu backward: dout, x (M, F); dx (M, F) and dbias (F) optional.
+inline void check_gelu_backward(const char* op, const core::TensorView& dx, const core::TensorView& dbias,
+                                const core::TensorView& dout, const core::TensorView& x,
+                                const core::TensorView& bias) {
+  check_gelu(op, dout, x, bias);
+  if (dx.data) check_rows(op, dx, x);
+  LLAMBA_CHECK(!dbias.data || (dbias.numel() == x.size(1) && dbias.is_contiguous()), "[{}] dbias {} for width {}",
+               op, dbias.shape.str(), x.size(1));
+}
+
+// layernorm: y, x (M, D) with contiguous rows; w (D), b (D) optional.
+inline void check_layernorm(const char* op, const core::TensorView& y, const core::TensorView& x,
+                            const core::TensorView& w, const core::TensorView& b) {
+  check_rows(op, y, x);
+  const int64_t D = x.size(1);
+  LLAMBA_CHECK(w.rank() == 1 && w.size(0) == D && (!b.data || (b.rank() == 1 && b.size(0) == D)),
+               "[{}] weight {} / bias {} for width {}", op, w.shape.str(), b.shape.str(), D);
+}
+
+// layernorm backward: dy, x (M, D), w (D), b (D) optional; dx (M, D), dw (D), db (D) optional.
+inline void check_layernorm_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,
+                                     const core::TensorView& db, const core::TensorView& dy,
+                                     const core::TensorView& x, const core::TensorView& w) {
+  check_layernorm(op, dy, x, w, {});
+  if (dx.data) check_rows(op, dx, x);
+  for (const core::TensorView* g : {&dw, &db})
+    LLAMBA_CHECK(!g->data || (g->numel() == x.size(1) && g->is_contiguous()), "[{}] dw/db {} for width {}", op,
+                 g->shape.str(), x.size(1));
+}
+
 }  // namespace llamba::ops

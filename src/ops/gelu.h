@@ -1,5 +1,7 @@
 // gelu: out = g · Φ(g), g = x + bias — the exact (erf) GELU of torch nn.GELU(approximate='none'), used by the
-// GateLoop feed-forward (Linear → GELU → Linear). Backward will live beside the forward in the same files.
+// GateLoop feed-forward (Linear → GELU → Linear). Forward and backward.
+// Backward convention (llm.c): every gradient output is ACCUMULATED into (+=), callers zero them; a gradient
+// view with data == nullptr is not needed and its work is skipped. Gradients never alias inputs.
 #pragma once
 
 #include "core/tensor.h"
@@ -11,8 +13,17 @@ namespace llamba::ops {
 void gelu_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& x,
                   const core::TensorView& bias = {});
 
+// dx (M, F) += dout · gelu'(g), dbias (F) += Σ_rows dout · gelu'(g), with g = x + bias and
+// gelu'(g) = Φ(g) + g · φ(g), given dout (M, F) and the forward's inputs x (M, F), bias (F) (optional, as in the
+// forward). Rows may be strided. f32.
+void gelu_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dbias,
+                   const core::TensorView& dout, const core::TensorView& x, const core::TensorView& bias = {});
+
 namespace ref {
 void gelu_forward(const core::TensorView& out, const core::TensorView& x, const core::TensorView& bias = {});
-}
+// Same contract; f32 or f64 views, double arithmetic.
+void gelu_backward(const core::TensorView& dx, const core::TensorView& dbias, const core::TensorView& dout,
+                   const core::TensorView& x, const core::TensorView& bias = {});
+}  // namespace ref
 
 }  // namespace llamba::ops

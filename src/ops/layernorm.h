@@ -1,5 +1,7 @@
 // layernorm: y = (x − mean) / sqrt(var + eps) · w + b per row, biased variance (torch nn.LayerNorm). Used by
-// GateLoop's optional sub-LN. Backward will live beside the forward in the same files.
+// GateLoop's optional sub-LN. Forward and backward.
+// Backward convention (llm.c): every gradient output is ACCUMULATED into (+=), callers zero them; a gradient
+// view with data == nullptr is not needed and its work is skipped. Gradients never alias inputs.
 #pragma once
 
 #include "core/tensor.h"
@@ -11,9 +13,20 @@ namespace llamba::ops {
 void layernorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                        const core::TensorView& w, const core::TensorView& b, float eps);
 
+// With r = rsqrt(var + eps), x̂ = (x − mean)·r and g = dy ⊙ w per row:
+//   dx (M, D) += r · (g − mean(g) − x̂ · mean(g ⊙ x̂)),   dw (D) += Σ_rows dy ⊙ x̂,   db (D) += Σ_rows dy,
+// given dy (M, D) and the forward's inputs x (M, D), w (D). Rows of dx, dy, x may be strided. f32.
+void layernorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+                        const core::TensorView& db, const core::TensorView& dy, const core::TensorView& x,
+                        const core::TensorView& w, float eps);
+
 namespace ref {
 void layernorm_forward(const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
                        const core::TensorView& b, double eps);
-}
+// Same contract; f32 or f64 views, double arithmetic.
+void layernorm_backward(const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& db,
+                        const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
+                        double eps);
+}  // namespace ref
 
 }  // namespace llamba::ops
