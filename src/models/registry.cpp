@@ -26,8 +26,7 @@ constexpr std::array<Entry, 4> kRegistry = {{
     {Arch::kLlama, "llama", &make<llama::LlamaModel>, nullptr},
     {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>, &llamba::write_init},
     {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>, nullptr},
-    // GateLoop: no init entry until its backward exists (gateloop::write_init is ready for it).
-    {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>, nullptr},
+    {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>, &gateloop::write_init},
 }};
 static_assert(kRegistry.size() == kArchCount, "one registry entry per Arch");
 }  // namespace

@@ -32,10 +32,11 @@ inline models::gateloop::Config tiny_gateloop_config(models::gateloop::Transitio
   return c;
 }
 
-inline std::string write_tiny_gateloop(const models::gateloop::Config& c, uint64_t seed, const std::string& name) {
+inline std::string write_tiny_gateloop(const models::gateloop::Config& c, uint64_t seed, const std::string& name,
+                                       bool tied = false) {
   using models::gateloop::Transition;
   io::GgufWriter w;
-  models::gateloop::write_random_init(c, seed, w);
+  models::gateloop::write_random_init(c, seed, w, tied);
   w.set("general.name", io::GgufValue::string(name));
   const auto buf = w.write_to_memory();
   const io::GgufFile f = io::GgufFile::parse(buf, name);

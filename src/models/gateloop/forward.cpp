@@ -1,4 +1,5 @@
 // GateLoop forward: embedding, then per layer h += mixer(rmsnorm(h)); h += ffn(rmsnorm(h)); final norm and head.
+// One implementation (run) serves inference and the training forward, which keeps its activations (GateLoopCache).
 // Taps (Observer): hidden.l, attn_norm.l, the mixer's (mixer.cpp), mixer_out.l, ffn_norm.l, ffn_out.l,
 // hidden.L, final_hidden.
 #include "models/blocks/lm_head.h"
@@ -45,21 +46,44 @@ void GateLoopModel::forward(core::ThreadPool& pool, std::span<const int32_t> tok
 }
 
 void GateLoopModel::ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u,
-                                const core::TensorView& out) const {
+                                const core::TensorView& out, FfnActs* keep) const {
   const LayerWeights& lw = w_.layers[l];
   if (c_.ffn == FfnKind::kSwiglu) {
-    swiglu_mlp_forward(pool, out, u, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down});
+    swiglu_mlp_forward(pool, out, u, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down}, keep ? &keep->mlp : nullptr);
     return;
   }
   Tensor hid = Tensor::zeros(DType::kF32, {u.size(0), c_.ffn_dim});  // (B·T, F)
   ops::linear_forward(pool, hid, u, lw.ffn_up, lw.ffn_up_b);
-  ops::gelu_forward(pool, hid, hid);
-  ops::linear_forward(pool, out, hid, lw.ffn_down, lw.ffn_down_b);
+  Tensor act = keep ? Tensor::zeros(DType::kF32, {u.size(0), c_.ffn_dim}) : hid;  // in place unless kept
+  ops::gelu_forward(pool, act, hid);
+  ops::linear_forward(pool, out, act, lw.ffn_down, lw.ffn_down_b);
+  if (keep) keep->pre = hid, keep->act = act;
 }
 
 void GateLoopModel::forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
                                  std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
                                  MixerForm form, int64_t chunk) const {
+  run(pool, tokens, batch, states, logits, opts, form, chunk, nullptr);
+}
+
+std::unique_ptr<ForwardCache> GateLoopModel::forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
+                                                           int64_t batch, float* logits) const {
+  auto cache = std::make_unique<GateLoopCache>();
+  std::vector<std::unique_ptr<SequenceState>> owned;
+  std::vector<SequenceState*> states;
+  for (int64_t b = 0; b < batch; ++b) {
+    owned.push_back(new_state());
+    states.push_back(owned.back().get());
+  }
+  ForwardOptions opts;
+  opts.all_logits = true;
+  run(pool, tokens, batch, states, logits, opts, MixerForm::kChunked, c_.chunk_size, cache.get());
+  return cache;
+}
+
+void GateLoopModel::run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                        std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
+                        MixerForm form, int64_t chunk, GateLoopCache* cache) const {
   LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
                "[gateloop forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
   const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
@@ -78,25 +102,39 @@ void GateLoopModel::forward_with(core::ThreadPool& pool, std::span<const int32_t
   ops::embedding_forward(pool, h, w_.token_embd, tokens);
   Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
   float* hp = h.f32();
-  MixerActs acts;
+  MixerActs scratch;  // the mixer's intermediates when nothing is kept
+  if (cache) {
+    cache->tokens.assign(tokens.begin(), tokens.end());
+    cache->batch = batch;
+    cache->layers.resize(c_.n_layers);
+  }
   for (int64_t l = 0; l < c_.n_layers; ++l) {
     const LayerWeights& lw = w_.layers[l];
+    LayerActs* keep = cache ? &cache->layers[l] : nullptr;
     tap("hidden", l, h);
-    ops::rmsnorm_forward(pool, u, h, lw.attn_norm, (float)c_.norm_eps);
-    tap("attn_norm", l, u);
-    mixer_forward(pool, l, u, batch, rs, o, form, chunk, acts, obs);
+    if (keep) keep->h_in = Tensor::copy_of(h), keep->u1 = Tensor::zeros(DType::kF32, {M, D});
+    const core::TensorView u1 = keep ? keep->u1.view() : u.view();
+    ops::rmsnorm_forward(pool, u1, h, lw.attn_norm, (float)c_.norm_eps);
+    tap("attn_norm", l, u1);
+    mixer_forward(pool, l, u1, batch, rs, o, form, chunk, keep ? keep->mix : scratch, obs);
     tap("mixer_out", l, o);
     for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
-    ops::rmsnorm_forward(pool, u, h, lw.ffn_norm, (float)c_.norm_eps);
-    tap("ffn_norm", l, u);
-    ffn_forward(pool, l, u, o);
+    if (keep) keep->h_mid = Tensor::copy_of(h), keep->u2 = Tensor::zeros(DType::kF32, {M, D});
+    const core::TensorView u2 = keep ? keep->u2.view() : u.view();
+    ops::rmsnorm_forward(pool, u2, h, lw.ffn_norm, (float)c_.norm_eps);
+    tap("ffn_norm", l, u2);
+    ffn_forward(pool, l, u2, o, keep ? &keep->ffn : nullptr);
     tap("ffn_out", l, o);
     for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
   }
   tap("hidden", c_.n_layers, h);
   for (RecurrentState* r : rs) r->n_past += T;
   LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-  lm_head_forward(pool, h, batch, head, logits, opts);
+  if (cache) {
+    cache->h_final = h;
+    cache->hn = Tensor::zeros(DType::kF32, {M, D});
+  }
+  lm_head_forward(pool, h, batch, head, logits, opts, cache ? cache->hn.view() : core::TensorView{});
 }
 
 }  // namespace llamba::models::gateloop

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "models/blocks/mlp.h"
 #include "models/model.h"
 #include "ops/gated_recurrence.h"
 
@@ -40,6 +41,10 @@ struct Config {
   double norm_eps = 1e-5;      // every RMSNorm (block and final)
   double sub_norm_eps = 1e-5;  // the sub-LN
   int64_t chunk_size = 64;     // prefill chunk: a speed knob, any value gives the same result
+  // Training only: the backward scales the gradient into the transition pre-activation z (and so into gl_a and,
+  // through it, into the block input) by this factor. lucidrains' frac_gradient_state_transition (0.9 there:
+  // a = 0.9·a + 0.1·stopgrad(a), "alternative to a lowered learning rate"); 1 (plain gradient) for our training.
+  double transition_grad_scale = 1.0;
 
   int64_t n_gates() const { return gate_kind == ops::GateKind::kScalar ? n_heads : d_inner; }  // Hg
   // Two components per gate (re/im, or magnitude/phase)?
@@ -93,6 +98,24 @@ struct MixerActs {
   core::Tensor gated;           // (B·T, d_inner) input of the out projection
 };
 
+// What a training forward keeps for the backward (M = B·T rows).
+struct FfnActs {
+  core::Tensor pre, act;  // gelu: (M, F) u W_up + b_up and gelu of it, the down projection's input
+  MlpActs mlp;            // swiglu: the shared block's activations
+};
+struct LayerActs {
+  core::Tensor h_in, u1, h_mid, u2;  // (M, D): residual in, attn-normed, residual after the mixer, ffn-normed
+  MixerActs mix;
+  FfnActs ffn;
+};
+class GateLoopCache final : public ForwardCache {
+ public:
+  std::vector<int32_t> tokens;  // (B·T)
+  int64_t batch = 0;
+  std::vector<LayerActs> layers;
+  core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
+};
+
 class GateLoopModel final : public Model {
  public:
   explicit GateLoopModel(const io::GgufFile& f);
@@ -103,6 +126,12 @@ class GateLoopModel final : public Model {
                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
+  // Training (backward.cpp, backward_mixer.cpp): a chunked forward from zero states keeping GateLoopCache, and
+  // the backward accumulating every parameter's gradient under its GGUF name.
+  std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                                              float* logits) const override;
+  void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
+                GradientMap& grads) const override;
 
   // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
   void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
@@ -116,17 +145,32 @@ class GateLoopModel final : public Model {
                      int64_t chunk, MixerActs& acts, const Observer* obs) const;
 
  private:
+  // The one forward: forward_with (cache null) and forward_train (cache kept) both run it.
+  void run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+           std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
+           int64_t chunk, GateLoopCache* cache) const;
   void transition(core::ThreadPool& pool, int64_t l, const core::TensorView& u, MixerActs& acts) const;
-  void ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& out) const;
+  // FFN of layer l on normed u (B·T, D) -> out (B·T, D); with `keep`, its activations are stored there.
+  void ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& out,
+                   FfnActs* keep = nullptr) const;
+  // Backward pieces: dout (M, D) = ∂L/∂(sub-block output) flows in; du (M, D) += ∂L/∂(normed input).
+  void ffn_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, const core::TensorView& dout,
+                    const core::TensorView& du, GradientMap& grads) const;
+  void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+                      const core::TensorView& dout, const core::TensorView& du, GradientMap& grads) const;
 
   Config c_;
   Weights w_;
   ModelInfo info_;
 };
 
+// The gradient tensor of parameter `name` (a GGUF name) in `g`; throws when it is missing (backward.cpp).
+core::TensorView grad_of(GradientMap& g, const std::string& name);
+
 // Random-initialized GateLoop weights for `c` (c.n_vocab rows of embedding) added to `w` with every key, so
 // `llamba train --arch gateloop` can start from a file. Init follows lucidrains where it matters (init.cpp).
-void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w);
+// `tied`: no output.weight (the head reuses token_embd).
+void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w, bool tied = false);
 // The same from a `llamba train --config` JSON object (keys in init.cpp); the registry's init signature.
 void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
 

@@ -31,6 +31,8 @@ void convert_gateloop_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io:
   g.out_proj = g.d_inner != g.d_model || g.output_gate;  // otherwise to_out is nn.Identity
   g.ffn = gateloop::FfnKind::kGelu;
   g.ffn_bias = true;
+  // frac_gradient_state_transition (package default 0.9) only scales the transition's gradient: kept for training.
+  g.transition_grad_scale = c.config_float("frac_gradient_state_transition", 0.9);
   // F.normalize divides by max(|x|, 1e-12): |x|/sqrt(D) = sqrt(mean x²), so eps on the mean square is 1e-24/D.
   g.norm_eps = 1e-24 / (double)g.d_model;
   const int64_t D = g.d_model, di = g.d_inner, H = g.n_heads, F = g.ffn_dim;
@@ -102,7 +104,8 @@ void convert_gateloop_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io:
         io::GgufValue::string(std::string("to_qkv -> gl_q|gl_k|gl_v; to_a rows (2h re, 2h+1 im) -> [re | im]") +
                               (g.complex ? "" : " (re only: ablate_complex)") +
                               "; RMSNorm F.normalize*sqrt(D)*gamma -> rmsnorm eps 1e-24/D; "
-                              "frac_gradient_state_transition dropped (forward identity up to rounding)"));
+                              "frac_gradient_state_transition -> gateloop.transition_grad_scale (training "
+                              "only; the forward is the identity up to rounding)"));
 }
 
 }  // namespace llamba::models

@@ -1,4 +1,4 @@
-// Random-initialized GateLoop GGUF (for `llamba train --arch gateloop` once the backward lands, and tests).
+// Random-initialized GateLoop GGUF (for `llamba train --arch gateloop`, and tests).
 // lucidrains' Transformer uses PyTorch defaults, which we follow: token embedding N(0, 1); every Linear weight and
 // bias U(−1/√in, 1/√in) (kaiming_uniform(a=√5)); RMSNorm and LayerNorm gains 1, LayerNorm bias 0; untied head.
 // The data-controlled transitions (polar, magphase, real) therefore start with the same W_a law as lucidrains'
@@ -13,7 +13,7 @@
 
 namespace llamba::models::gateloop {
 
-void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w) {
+void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w, bool tied) {
   using namespace init;
   LLAMBA_ENSURE(c.n_vocab > 0 && c.d_model > 0 && c.n_layers > 0 && c.ffn_dim > 0 && c.n_heads > 0 &&
                     c.d_inner % c.n_heads == 0 && (c.out_proj || c.d_inner == c.d_model),
@@ -57,16 +57,19 @@ void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w) {
     if (c.ffn_bias) add_uniform(w, rng, blk(l, "ffn_down.bias"), {D}, bF);
   }
   add_const(w, "output_norm.weight", {D}, 1.0f);
-  add_uniform(w, rng, "output.weight", {V, D}, bD);
+  if (!tied) add_uniform(w, rng, "output.weight", {V, D}, bD);
 }
 
 // JSON keys (`llamba train --config`): d_model (64), n_layers (2), ffn (4·d_model), d_inner (d_model), n_heads
 // (d_inner: max-headed), transition ("polar"), complex (true; false for "real"), gate_kind ("scalar"),
-// output_gate (true), sub_norm (false), out_proj (true), ffn_activation ("gelu"), norm_eps (1e-5), chunk_size (64).
+// output_gate (true), sub_norm (false), out_proj (true), ffn_activation ("gelu"), norm_eps (1e-5), chunk_size (64),
+// tied (false: an output matrix; true: the head is token_embd), transition_grad_scale (1.0; lucidrains trains
+// with 0.9). Parameter counts per layer differ by transition (docs/training.md, "GateLoop variants").
 void write_init(const nlohmann::json& j, int64_t n_vocab, uint64_t seed, io::GgufWriter& w) {
   using namespace init;
   check_keys(j, {"d_model", "n_layers", "ffn", "d_inner", "n_heads", "transition", "complex", "gate_kind",
-                 "output_gate", "sub_norm", "out_proj", "ffn_activation", "norm_eps", "chunk_size"},
+                 "output_gate", "sub_norm", "out_proj", "ffn_activation", "norm_eps", "chunk_size", "tied",
+                 "transition_grad_scale"},
              "gateloop");
   Config c;
   c.n_vocab = n_vocab;
@@ -96,10 +99,13 @@ void write_init(const nlohmann::json& j, int64_t n_vocab, uint64_t seed, io::Ggu
   c.ffn_bias = c.ffn == FfnKind::kGelu;
   c.norm_eps = cfg_float(j, "norm_eps", 1e-5);
   c.chunk_size = cfg_int(j, "chunk_size", 64);
+  c.transition_grad_scale = cfg_float(j, "transition_grad_scale", 1.0);
+  LLAMBA_ENSURE(c.transition_grad_scale >= 0 && c.transition_grad_scale <= 1,
+                "gateloop config: transition_grad_scale {} (expected 0..1)", c.transition_grad_scale);
   LLAMBA_ENSURE(c.n_heads > 0 && c.d_inner % c.n_heads == 0, "gateloop config: d_inner {} / n_heads {} must divide",
                 c.d_inner, c.n_heads);
   c.head_dim = c.d_inner / c.n_heads;
-  write_random_init(c, seed, w);
+  write_random_init(c, seed, w, cfg_bool(j, "tied", false));
 }
 
 }  // namespace llamba::models::gateloop

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "models/gateloop/gateloop.h"
+#include "models/gateloop/transition.h"
 #include "ops/layernorm.h"
 #include "ops/linear.h"
 #include "ops/swiglu.h"
@@ -17,9 +18,6 @@ using core::Tensor;
 using core::TensorView;
 
 namespace {
-
-// log sigmoid(x) = −softplus(−x), without overflow for either sign.
-inline float log_sigmoid(float x) { return std::min(x, 0.0f) - std::log1p(std::exp(-std::fabs(x))); }
 
 ops::RecurrenceMode mode_of(MixerForm f) {
   switch (f) {
@@ -50,19 +48,11 @@ void GateLoopModel::transition(core::ThreadPool& pool, int64_t l, const TensorVi
   const float* z = acts.z.f32();
   float* ld = acts.log_decay.f32();
   float* ph = c_.has_phase() ? acts.phase.f32() : nullptr;
+  // transition.h: polar's im = +0 without the complex half gives arg 0 or π (as torch.angle does).
   for (int64_t m = 0; m < M; ++m) {
     const float* zr = z + m * A;
-    for (int64_t j = 0; j < Hg; ++j) {
-      const float first = zr[j], second = two ? zr[Hg + j] : 0.0f;
-      if (c_.transition == Transition::kPolar) {
-        // |z| and arg z of re + i·im; im = +0 without the complex half gives arg 0 or π (torch.angle).
-        ld[m * Hg + j] = log_sigmoid(std::hypot(first, second));
-        ph[m * Hg + j] = std::atan2(second, first);
-      } else {
-        ld[m * Hg + j] = log_sigmoid(first);
-        if (ph) ph[m * Hg + j] = second;
-      }
-    }
+    for (int64_t j = 0; j < Hg; ++j)
+      transition_forward(c_.transition, zr[j], two ? zr[Hg + j] : 0.0f, ld[m * Hg + j], ph ? ph + m * Hg + j : nullptr);
   }
 }
 

@@ -31,6 +31,9 @@ Config Config::from_gguf(const io::GgufFile& f) {
   c.norm_eps = f.get_float("gateloop.attention.layer_norm_rms_epsilon", 1e-5);
   c.sub_norm_eps = f.get_float("gateloop.sub_norm_epsilon", 1e-5);
   c.chunk_size = f.has("gateloop.chunk_size") ? require_dim(f, "gateloop.chunk_size", 1 << 16) : 64;
+  c.transition_grad_scale = f.get_float("gateloop.transition_grad_scale", 1.0);
+  LLAMBA_ENSURE(c.transition_grad_scale >= 0 && c.transition_grad_scale <= 1,
+                "{}: gateloop.transition_grad_scale {} (expected 0..1)", f.path(), c.transition_grad_scale);
   c.transition = parse_transition(f, f.get_string("gateloop.transition"));
   c.complex = f.get_bool("gateloop.complex", c.transition != Transition::kReal);
   LLAMBA_ENSURE(!(c.transition == Transition::kReal && c.complex),
@@ -78,6 +81,7 @@ void Config::to_gguf(io::GgufWriter& w) const {
   w.set("gateloop.ffn_activation", GgufValue::string(ffn == FfnKind::kGelu ? "gelu" : "swiglu"));
   w.set("gateloop.ffn_bias", GgufValue::boolean(ffn_bias));
   w.set("gateloop.chunk_size", GgufValue::u32((uint32_t)chunk_size));
+  w.set("gateloop.transition_grad_scale", GgufValue::f32((float)transition_grad_scale));
 }
 
 Weights Weights::from_gguf(const io::GgufFile& f, const Config& c) {
