@@ -7,7 +7,10 @@ compared with). Writes tests/fixtures/train/<family>_<name>.safetensors:
   adamw_losses (10,) f64: losses before each of 10 AdamW steps on the same batch
   metadata: lr, betas, eps, weight_decay, decay rule, versions.
 Families: llamba (tools/reference/llamba_reference.py on tests/fixtures/llamba/<name>).
-Usage: /opt/refenv/bin/python tools/reference/make_train_fixtures.py
+  gateloop  tools/reference/gateloop_train_reference.py: lucidrains gateloop-transformer on tests/fixtures/gateloop/
+            checkpoints (frac_gradient_state_transition 0.9 reproduced), and a checked re-implementation for our
+            own variants, whose fixtures also hold param.<gguf name> (initial values) and the init_config JSON.
+Usage: /opt/refenv/bin/python tools/reference/make_train_fixtures.py [llamba] [gateloop]
 """
 import copy
 import os
@@ -20,6 +23,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from llamba_reference import LlambaLMHeadModel  # noqa: E402
+import gateloop_train_reference  # noqa: E402
 
 OUT = "tests/fixtures/train"
 LR, BETAS, EPS, WD, STEPS = 1e-3, (0.9, 0.95), 1e-8, 0.1, 10
@@ -89,11 +93,26 @@ def make_llamba(name, seed, B=2, T=24):
     print(path, os.path.getsize(path), "loss", loss.item(), "trajectory", [round(x, 6) for x in losses])
 
 
+def make_gateloop():
+    import importlib.metadata
+    import make_gateloop_fixtures
+    meta = {"fixture_format": "1", "generator": "tools/reference/make_train_fixtures.py", "dtype": "float64",
+            "lr": str(LR), "betas": str(BETAS), "eps": str(EPS), "weight_decay": str(WD),
+            "decay_rule": "p.dim() >= 2 and 'conv1d' not in name", "torch": torch.__version__,
+            "gateloop-transformer": importlib.metadata.version("gateloop-transformer")}
+    gateloop_train_reference.write_fixtures(OUT, (LR, BETAS, EPS, WD, STEPS), decays, meta,
+                                            make_gateloop_fixtures.save_canonical)
+
+
 def main():
     torch.set_num_threads(1)
     os.makedirs(OUT, exist_ok=True)
-    make_llamba("g_lt_h", 21)
-    make_llamba("p_odd", 22)
+    which = sys.argv[1:] or ["llamba", "gateloop"]
+    if "llamba" in which:
+        make_llamba("g_lt_h", 21)
+        make_llamba("p_odd", 22)
+    if "gateloop" in which:
+        make_gateloop()
 
 
 if __name__ == "__main__":
