@@ -233,7 +233,8 @@ def make_mamba2(name, seed, rms_norm_ref, B=2, T=24):
             "decay_rule": "p.dim() >= 2 and 'conv1d' not in name and 'norm' not in name",
             "torch": torch.__version__, "transformers": transformers.__version__}
     path = os.path.join(OUT, f"mamba2_{name}.safetensors")
-    safetensors.numpy.save_file(tensors, path, metadata=meta)
+    # Sorted __metadata__: byte-identical re-runs.
+    m2fx.save_canonical({k: torch.from_numpy(v) for k, v in tensors.items()}, path, meta)
     assert os.path.getsize(path) < 1_000_000, path
     print(path, os.path.getsize(path), "loss", loss.item(), "cross-check vs ref64", f"{cross:.1e}", "trajectory",
           [round(x, 6) for x in losses])
