@@ -111,12 +111,14 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   const float* dtb = lw.dt_bias.f32();
   float* ddtb = grad_of(grads, blk(l, "ssm_dt.bias")).f32();
   std::vector<double> da(H, 0.0), ddt_bias(H, 0.0);
+  std::vector<float> a_h(H);
+  for (int64_t h = 0; h < H; ++h) a_h[h] = lw.decay_rate(h);
   for (int64_t m = 0; m < M; ++m) {
     const float* dtr = pv.f32() + m * pv.strides[0] + o_dt;
     for (int64_t h = 0; h < H; ++h) {
       const int64_t mh = m * H + h;
-      const float delta = A.delta.f32()[mh], a_h = lw.decay_rate(h);
-      double d_delta = (double)a_h * dld.f32()[mh];
+      const float delta = A.delta.f32()[mh];
+      double d_delta = (double)a_h[h] * dld.f32()[mh];
       for (int64_t p = 0; p < P; ++p) {
         d_delta += (double)dv.f32()[mh * P + p] * A.x.f32()[mh * P + p];
         dx.f32()[mh * P + p] += delta * dv.f32()[mh * P + p];
@@ -132,7 +134,7 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   for (int64_t h = 0; h < H; ++h) ddtb[h] += (float)ddt_bias[h];
   if (lw.a_log.data) {
     float* dal = grad_of(grads, blk(l, "ssm_a_log")).f32();
-    for (int64_t h = 0; h < H; ++h) dal[h] += (float)(lw.decay_rate(h) * da[h]);  // dA/dA_log = A
+    for (int64_t h = 0; h < H; ++h) dal[h] += (float)(a_h[h] * da[h]);  // dA/dA_log = A
   } else {
     float* dA = grad_of(grads, blk(l, "ssm_a")).f32();
     for (int64_t h = 0; h < H; ++h) dA[h] += (float)da[h];

@@ -80,6 +80,7 @@ struct LayerActs {
   core::Tensor h_in, u;  // (M, D): residual entering the layer, normed
   MixerActs mix;
 };
+// One training forward's activations, consumed by one backward. Not thread-safe.
 class Mamba2Cache final : public ForwardCache {
  public:
   std::vector<int32_t> tokens;

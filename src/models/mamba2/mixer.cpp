@@ -2,6 +2,7 @@
 // (clamped to dt_limit) -> scalar-gated recurrence, log-decay Δ·A, input (Δ·x) ⊗ B -> D skip -> grouped gated RMSNorm
 // (y ⊙ silu(z), RMS per group of d_inner/G channels: mamba_ssm `rms_norm_ref`, norm_before_gate=False) ->
 // [silu(z0)·x0 |] -> out_proj. The recurrence is the shared gated_recurrence op (chunked prefill from any state).
+// A training forward passes `keep` to store the activations backward.cpp needs.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
