@@ -84,7 +84,9 @@ TEST_P(TrainerResume, ResumeEqualsUninterrupted) {
   const auto f = io::GgufFile::open(ckpt);
   EXPECT_EQ(f.get_string("general.architecture"), arch);
   EXPECT_EQ(f.get_int("train.step"), 4);
-  if (arch == "mamba2") EXPECT_TRUE(f.find_tensor("blk.0.ssm_a_log") && !f.find_tensor("blk.0.ssm_a"));
+  if (arch == "mamba2") {
+    EXPECT_TRUE(f.find_tensor("blk.0.ssm_a_log") && !f.find_tensor("blk.0.ssm_a"));
+  }
   fs::remove(ckpt);
 }
 
