@@ -197,6 +197,12 @@ void SafetensorsWriter::add(const std::string& name, const core::Tensor& t) {
   add(name, t.view());
 }
 
+bool SafetensorsWriter::has(const std::string& name) const {
+  for (const auto& [n, v] : tensors_)
+    if (n == name) return true;
+  return false;
+}
+
 void SafetensorsWriter::write(const std::string& path) const {
   json header = json::object();
   if (!metadata_.empty()) header["__metadata__"] = metadata_;

@@ -56,6 +56,7 @@ class SafetensorsWriter {
   void add(const std::string& name, const core::TensorView& view);
   void add(const std::string& name, const core::Tensor& t);
   void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
+  bool has(const std::string& name) const;
   void write(const std::string& path) const;
 
  private:

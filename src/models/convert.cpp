@@ -11,6 +11,7 @@ namespace llamba::models {
 void convert_llama_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
 void convert_llamba_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
 void convert_mamba2_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
+void convert_gateloop_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
 
 void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w) {
   const std::string type = ckpt.config_string("model_type", "");
@@ -22,7 +23,8 @@ void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::Gg
   if (type == "llama") return convert_llama_hf(ckpt, o, w);
   if (type == "llamba") return convert_llamba_hf(ckpt, o, w);
   if (type == "mamba2") return convert_mamba2_hf(ckpt, o, w);
-  LLAMBA_THROW("{}/config.json: model_type \"{}\" cannot be converted (supported: llama, llamba, mamba2)",
+  if (type == "gateloop") return convert_gateloop_hf(ckpt, o, w);
+  LLAMBA_THROW("{}/config.json: model_type \"{}\" cannot be converted (supported: llama, llamba, mamba2, gateloop)",
                ckpt.dir(), type);
 }
 
@@ -58,6 +60,32 @@ void add_tensor(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const std::stri
     const int64_t rows = shape.numel() / row, rb = core::dtype_bytes(type, row);
     for (int64_t r = 0; r < rows; ++r)
       quant::quantize_row(type, data.data() + r * row, static_cast<uint8_t*>(dst) + r * rb, row);
+  });
+}
+
+void add_tensor_rows(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const std::string& hf_name,
+                     const std::string& gguf_name, const core::Shape& shape, const std::vector<int64_t>& rows,
+                     core::DType type) {
+  const core::TensorView src = ckpt.tensor(hf_name);
+  const int64_t n_rows = (int64_t)rows.size(), row = n_rows > 0 ? shape.numel() / n_rows : 0;
+  const int64_t src_rows = src.rank() > 0 ? src.size(0) : 0;
+  LLAMBA_ENSURE(n_rows == shape[0] && row > 0 && src_rows * row == src.numel(),
+                "{}: tensor {} of shape {} cannot give {} rows of {} for {}", ckpt.file_of(hf_name), hf_name,
+                src.shape.str(), n_rows, row, gguf_name);
+  for (int64_t r : rows)
+    LLAMBA_ENSURE(r >= 0 && r < src_rows, "{}: row {} of {} out of range", ckpt.file_of(hf_name), r, hf_name);
+  const int64_t inner = shape[-1];
+  LLAMBA_ENSURE(inner % core::dtype_info(type).block_size == 0,
+                "tensor {}: row length {} is not a multiple of the {} block size; choose another --outtype", gguf_name,
+                inner, core::dtype_name(type));
+  w.add_tensor(gguf_name, shape, type, [src, shape, type, rows, row, inner](void* dst) {
+    std::vector<float> all(src.numel()), data;
+    io::convert_to_f32(src.dtype, src.data, all.data(), src.numel());
+    data.reserve(shape.numel());
+    for (int64_t r : rows) data.insert(data.end(), all.begin() + r * row, all.begin() + (r + 1) * row);
+    const int64_t n = shape.numel() / inner, rb = core::dtype_bytes(type, inner);
+    for (int64_t r = 0; r < n; ++r)
+      quant::quantize_row(type, data.data() + r * inner, static_cast<uint8_t*>(dst) + r * rb, inner);
   });
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/dtype.h"
 #include "io/gguf.h"
@@ -33,6 +34,11 @@ using Transform = std::function<void(std::vector<float>& data)>;
 // number of elements), optionally transformed in f32, encoded as `type`.
 void add_tensor(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const std::string& hf_name,
                 const std::string& gguf_name, const core::Shape& shape, core::DType type, Transform t = {});
+// Like add_tensor, but `gguf_name` (shape `shape`, first dim = rows.size()) takes the listed rows of HF tensor
+// `hf_name` viewed as (R, row length) in that order: splits fused projections and de-interleaves rows.
+void add_tensor_rows(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const std::string& hf_name,
+                     const std::string& gguf_name, const core::Shape& shape, const std::vector<int64_t>& rows,
+                     core::DType type);
 // The dtype for a 2-D matrix given the options (source float type when kept).
 core::DType matrix_type(const io::HfCheckpoint& ckpt, const std::string& hf_name, const ConvertOptions& o);
 // Checks the HF tensor's shape.

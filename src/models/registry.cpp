@@ -1,6 +1,7 @@
 // Architecture registry: `general.architecture` string -> model factory. A new model = one folder + one line here.
 #include <array>
 
+#include "models/gateloop/gateloop.h"
 #include "models/llama/llama.h"
 #include "models/llamba/llamba.h"
 #include "models/mamba2/mamba2.h"
@@ -25,7 +26,8 @@ constexpr std::array<Entry, 4> kRegistry = {{
     {Arch::kLlama, "llama", &make<llama::LlamaModel>, nullptr},
     {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>, &llamba::write_init},
     {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>, &mamba2::write_init},
-    {Arch::kGateLoop, "gateloop", nullptr, nullptr},
+    // GateLoop: no init entry until its backward exists (gateloop::write_init is ready for it).
+    {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>, nullptr},
 }};
 static_assert(kRegistry.size() == kArchCount, "one registry entry per Arch");
 }  // namespace

@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "io/gguf.h"
 #include "io/hf_checkpoint.h"
@@ -69,6 +72,52 @@ TEST_P(LlamaHfImport, ConvertedModelMatchesTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, LlamaHfImport, ::testing::Values("tiny_llama3_untied", "tiny_tied"));
+
+TEST(LlamaHfImport, ShardedCheckpointEqualsSingleFile) {
+  // Split tiny_tied into two shards with a model.safetensors.index.json, as large HF checkpoints ship.
+  namespace fs = std::filesystem;
+  const fs::path src = test::fixture_path("llama_hf/tiny_tied");
+  const fs::path dir = fs::temp_directory_path() / "llamba_sharded_llama";
+  fs::create_directories(dir);
+  fs::copy_file(src / "config.json", dir / "config.json", fs::copy_options::overwrite_existing);
+  const auto whole = io::SafetensorsFile::open((src / "model.safetensors").string());
+  io::SafetensorsWriter a, b;
+  nlohmann::json index = {{"metadata", {{"total_size", 0}}}, {"weight_map", nlohmann::json::object()}};
+  int i = 0;
+  for (const auto& e : whole.entries()) {
+    const bool first = i++ % 2 == 0;
+    (first ? a : b).add(e.name, whole.tensor(e.name));
+    index["weight_map"][e.name] = first ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+  }
+  a.write((dir / "model-00001-of-00002.safetensors").string());
+  b.write((dir / "model-00002-of-00002.safetensors").string());
+  std::ofstream(dir / "model.safetensors.index.json") << index.dump();
+  const auto ckpt = io::HfCheckpoint::open(dir.string());
+  io::GgufWriter w;
+  models::convert_hf(ckpt, {}, w);
+  const std::string out = (dir / "out.gguf").string();
+  w.write(out);
+  const auto gguf = io::GgufFile::open(out);
+  auto model = models::load_model(gguf);
+  const auto ref = io::SafetensorsFile::open((src / "reference.safetensors").string());
+  const auto ids64 = ref.to_i64("input_ids");
+  const auto logits = run(*model, {ids64.begin(), ids64.end()}, true);
+  const core::Tensor want = ref.to_f32("logits");
+  EXPECT_LE(test::rel_max_error(logits.data(), want.f32(), want.numel()), kShortTol);
+  // A weight_map entry pointing at a shard that lacks the tensor is named.
+  index["weight_map"]["model.norm.weight"] = "model-00001-of-00002.safetensors";
+  const bool norm_in_first = a.has("model.norm.weight");
+  std::ofstream(dir / "model.safetensors.index.json") << index.dump();
+  if (!norm_in_first) {
+    try {
+      io::HfCheckpoint::open(dir.string());
+      ADD_FAILURE() << "a wrong weight_map must be rejected";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("model.norm.weight"), std::string::npos) << e.what();
+    }
+  }
+  fs::remove_all(dir);
+}
 
 TEST(LlamaHfImport, Q8_0OutputStaysClose) {
   // Q8_0 matrices: per-weight error <= d/2 with d = max|w|/127, i.e. ~0.4% of the block's largest weight;

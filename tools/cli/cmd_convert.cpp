@@ -1,21 +1,27 @@
-// `llamba convert HF_DIR -o OUT.gguf`: Hugging Face checkpoint (LlamaForCausalLM or cartesia Llamba) to GGUF.
+// `llamba convert HF_DIR -o OUT.gguf [--tokenizer FILE]`: Hugging Face checkpoint (Llama, cartesia Llamba,
+// Mamba-2, lucidrains GateLoop) to GGUF, with the tokenizer given, or else the one found in HF_DIR, embedded.
 #include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "io/gguf.h"
 #include "io/hf_checkpoint.h"
 #include "models/convert.h"
+#include "tokenizer/tokenizer.h"
 
 namespace llamba::cli {
 
 void register_convert(CLI::App& app) {
   auto* cmd = app.add_subcommand("convert", "Convert a Hugging Face checkpoint folder to a llamba GGUF file");
-  static std::string dir, out, outtype = "auto", name;
+  static std::string dir, out, outtype = "auto", name, tokenizer_file;
   cmd->add_option("hf_dir", dir, "Folder with config.json and model.safetensors (or a sharded index)")->required();
   cmd->add_option("-o,--output", out, "Output GGUF file")->required();
   cmd->add_option("--outtype", outtype, "Matrix type: auto (keep), f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1")
       ->check(CLI::IsMember({"auto", "f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1"}));
   cmd->add_option("--name", name, "general.name (default: the folder name)");
+  cmd->add_option("--tokenizer", tokenizer_file,
+                  "Tokenizer to embed (tiktoken file, tokenizer.json or GGUF); default: tokenizer.json or "
+                  "tokenizer.model in HF_DIR, if any")
+      ->check(CLI::ExistingFile);
   cmd->callback([] {
     const auto ckpt = io::HfCheckpoint::open(dir);
     models::ConvertOptions opts;
@@ -23,7 +29,11 @@ void register_convert(CLI::App& app) {
     if (outtype != "auto") core::dtype_from_name(outtype, &opts.matrix_type);
     io::GgufWriter w;
     models::convert_hf(ckpt, opts, w);
-    add_tokenizer_if_present(ckpt.dir(), w);
+    if (tokenizer_file.empty()) {
+      add_tokenizer_if_present(ckpt.dir(), w);
+    } else {
+      tokenizer::Tokenizer::load(tokenizer_file)->write_gguf_metadata(w);
+    }
     w.write(out);
     fmt::print("wrote {} ({} tensors)\n", out, w.tensor_count());
   });

@@ -1,0 +1,102 @@
+// GateLoop forward: embedding, then per layer h += mixer(rmsnorm(h)); h += ffn(rmsnorm(h)); final norm and head.
+// Taps (Observer): hidden.l, attn_norm.l, the mixer's (mixer.cpp), mixer_out.l, ffn_norm.l, ffn_out.l,
+// hidden.L, final_hidden.
+#include "models/blocks/lm_head.h"
+#include "models/blocks/mlp.h"
+#include "models/gateloop/gateloop.h"
+#include "ops/embedding.h"
+#include "ops/gelu.h"
+#include "ops/linear.h"
+#include "ops/rmsnorm.h"
+
+namespace llamba::models::gateloop {
+
+using core::DType;
+using core::Tensor;
+
+GateLoopModel::GateLoopModel(const io::GgufFile& f) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
+  info_.arch = Arch::kGateLoop;
+  info_.name = f.get_string("general.name", "gateloop");
+  info_.n_vocab = c_.n_vocab;
+  info_.d_model = c_.d_model;
+  info_.n_layers = c_.n_layers;
+  info_.recurrent = true;
+}
+
+// Per layer ssm (H, P, N) (+ ssm_im with complex gates); no conv.
+std::unique_ptr<SequenceState> GateLoopModel::new_state() const {
+  auto s = std::make_unique<RecurrentState>();
+  const core::Shape shape{c_.n_heads, c_.head_dim, c_.head_dim};
+  for (int64_t l = 0; l < c_.n_layers; ++l)
+    s->layers.push_back({{}, Tensor::zeros(DType::kF32, shape),
+                         c_.has_phase() ? Tensor::zeros(DType::kF32, shape) : Tensor()});
+  return s;
+}
+
+int64_t GateLoopModel::state_bytes(int64_t) const {
+  return c_.n_layers * (c_.has_phase() ? 2 : 1) * c_.n_heads * c_.head_dim * c_.head_dim * (int64_t)sizeof(float);
+}
+
+void GateLoopModel::forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                            std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const {
+  const int64_t T = batch > 0 ? (int64_t)tokens.size() / batch : 0;
+  forward_with(pool, tokens, batch, states, logits, opts, T == 1 ? MixerForm::kStep : MixerForm::kChunked,
+               c_.chunk_size);
+}
+
+void GateLoopModel::ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u,
+                                const core::TensorView& out) const {
+  const LayerWeights& lw = w_.layers[l];
+  if (c_.ffn == FfnKind::kSwiglu) {
+    swiglu_mlp_forward(pool, out, u, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down});
+    return;
+  }
+  Tensor hid = Tensor::zeros(DType::kF32, {u.size(0), c_.ffn_dim});  // (B·T, F)
+  ops::linear_forward(pool, hid, u, lw.ffn_up, lw.ffn_up_b);
+  ops::gelu_forward(pool, hid, hid);
+  ops::linear_forward(pool, out, hid, lw.ffn_down, lw.ffn_down_b);
+}
+
+void GateLoopModel::forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                                 std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
+                                 MixerForm form, int64_t chunk) const {
+  LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
+               "[gateloop forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
+  const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
+  if (T == 0) return;
+  std::vector<RecurrentState*> rs;
+  for (SequenceState* s : states) {
+    auto* r = dynamic_cast<RecurrentState*>(s);
+    LLAMBA_CHECK(r && (int64_t)r->layers.size() == c_.n_layers, "[gateloop forward] state is not this model's");
+    rs.push_back(r);
+  }
+  const Observer* obs = opts.observer;
+  const auto tap = [&](const char* name, int64_t l, const core::TensorView& t) {
+    if (obs) (*obs)(name, (int)l, t);
+  };
+  Tensor h = Tensor::zeros(DType::kF32, {M, D});  // (B·T, D) residual stream
+  ops::embedding_forward(pool, h, w_.token_embd, tokens);
+  Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
+  float* hp = h.f32();
+  MixerActs acts;
+  for (int64_t l = 0; l < c_.n_layers; ++l) {
+    const LayerWeights& lw = w_.layers[l];
+    tap("hidden", l, h);
+    ops::rmsnorm_forward(pool, u, h, lw.attn_norm, (float)c_.norm_eps);
+    tap("attn_norm", l, u);
+    mixer_forward(pool, l, u, batch, rs, o, form, chunk, acts, obs);
+    tap("mixer_out", l, o);
+    for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
+    ops::rmsnorm_forward(pool, u, h, lw.ffn_norm, (float)c_.norm_eps);
+    tap("ffn_norm", l, u);
+    ffn_forward(pool, l, u, o);
+    tap("ffn_out", l, o);
+    for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
+  }
+  tap("hidden", c_.n_layers, h);
+  for (RecurrentState* r : rs) r->n_past += T;
+  LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
+  lm_head_forward(pool, h, batch, head, logits, opts);
+}
+
+}  // namespace llamba::models::gateloop

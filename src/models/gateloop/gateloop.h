@@ -1,0 +1,133 @@
+// GateLoop (gateloop.md §3; lucidrains gateloop-transformer `Transformer`): pre-norm blocks
+// x += TimeMix(RMSNorm(x)); x += FFN(RMSNorm(x)), final RMSNorm, head. Config (with the transition variants the
+// training experiment compares), weights, the Model and the mixer forms. GGUF keys: docs/gguf-keys.md.
+// Thread safety: a GateLoopModel is immutable after loading; forwards on distinct states may run concurrently
+// (each with its own ThreadPool).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "models/model.h"
+#include "ops/gated_recurrence.h"
+
+namespace llamba::models::gateloop {
+
+// How the state transition a_t (one per head, or one per key channel) is computed from the normed input u_t.
+// z = u W_a + b_a has one or two components per gate, [first | second] halves of gl_a's rows:
+enum class Transition {
+  kPolar,     // lucidrains: z = re + i·im, a = sigmoid(|z|)·e^{i·arg z}; complex = false: z = re only (their
+              // ablate_complex), a = sigmoid(|re|)·sign(re)
+  kMagPhase,  // a = sigmoid(m)·e^{iθ}, z = [m | θ]; complex = false is the same as kReal
+  kReal,      // a = sigmoid(m), z = [m]
+  kFixed,     // input-independent: z = b_a alone (no gl_a.weight), then the kMagPhase formula
+};
+enum class FfnKind { kGelu, kSwiglu };
+
+struct Config {
+  int64_t n_vocab = 0, d_model = 0, n_layers = 0, ffn_dim = 0;
+  int64_t d_inner = 0, n_heads = 0, head_dim = 0;  // head_dim P = key dim N = d_inner / n_heads
+  Transition transition = Transition::kPolar;
+  bool complex = true;
+  ops::GateKind gate_kind = ops::GateKind::kScalar;
+  bool output_gate = true;  // out ⊙ silu(u W_g)
+  bool sub_norm = false;    // LayerNorm(d_inner) on the recurrence output, before the gate
+  bool out_proj = true;     // false: identity (needs d_inner == d_model)
+  FfnKind ffn = FfnKind::kGelu;
+  bool ffn_bias = true;
+  double norm_eps = 1e-5;      // every RMSNorm (block and final)
+  double sub_norm_eps = 1e-5;  // the sub-LN
+  int64_t chunk_size = 64;     // prefill chunk: a speed knob, any value gives the same result
+
+  int64_t n_gates() const { return gate_kind == ops::GateKind::kScalar ? n_heads : d_inner; }  // Hg
+  // Two components per gate (re/im, or magnitude/phase)?
+  bool two_components() const { return complex && transition != Transition::kReal; }
+  int64_t a_rows() const { return (two_components() ? 2 : 1) * n_gates(); }
+  // Complex gates (a phase, so a complex state)? polar with complex = false still has phase 0 or π.
+  bool has_phase() const { return transition == Transition::kPolar || two_components(); }
+
+  static Config from_gguf(const io::GgufFile& f);
+  // Writes every gateloop.* key (n_vocab comes from token_embd).
+  void to_gguf(io::GgufWriter& w) const;
+};
+
+const char* transition_name(Transition t);
+
+struct LayerWeights {
+  core::TensorView attn_norm;             // (D)
+  core::TensorView q, k, v;               // (d_inner, D) each
+  core::TensorView a_w, a_b;              // (A, D), (A) with A = a_rows(); a_w null for kFixed, a_b optional
+  core::TensorView sub_norm_w, sub_norm_b;  // (d_inner) when sub_norm
+  core::TensorView g;                     // (d_inner, D) when output_gate
+  core::TensorView out;                   // (D, d_inner) when out_proj
+  core::TensorView ffn_norm;              // (D)
+  core::TensorView ffn_gate;              // (F, D) swiglu only
+  core::TensorView ffn_up, ffn_up_b;      // (F, D), (F) when ffn_bias
+  core::TensorView ffn_down, ffn_down_b;  // (D, F), (D) when ffn_bias
+};
+
+struct Weights {
+  core::TensorView token_embd;   // (V, D)
+  std::vector<LayerWeights> layers;
+  core::TensorView output_norm;  // (D)
+  core::TensorView output;       // (V, D); null when tied
+
+  static Weights from_gguf(const io::GgufFile& f, const Config& c);
+  void for_each(const TensorVisitor& visit) const;
+};
+
+// How the recurrence runs over a sequence; all forms give the same result (tested).
+enum class MixerForm { kChunked, kRecurrent, kQuadratic, kScan, kStep /* token by token, the decode op */ };
+
+// The named intermediates of one layer's time mixing (B·T rows), kept so a backward can sit beside the forward.
+struct MixerActs {
+  core::Tensor q, k, v;         // (B·T, d_inner) each = (B, T, H, P)
+  core::Tensor z;               // (B·T, A) transition pre-activation (for kFixed: the bias broadcast)
+  core::Tensor log_decay;       // (B·T, Hg) = (B, T, H) or (B, T, H, N); log|a| <= 0
+  core::Tensor phase;           // (B·T, Hg) arg a; empty without phase
+  core::Tensor y;               // (B·T, d_inner) Re(q · h), merged heads
+  core::Tensor y_norm;          // (B·T, d_inner) after the sub-LN (empty without)
+  core::Tensor gate;            // (B·T, d_inner) u W_g before silu (empty without)
+  core::Tensor gated;           // (B·T, d_inner) input of the out projection
+};
+
+class GateLoopModel final : public Model {
+ public:
+  explicit GateLoopModel(const io::GgufFile& f);
+  const ModelInfo& info() const override { return info_; }
+  std::unique_ptr<SequenceState> new_state() const override;
+  int64_t state_bytes(int64_t n_tokens) const override;
+  void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+               std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
+  void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
+  const Config& config() const { return c_; }
+
+  // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
+  void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                    std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
+                    int64_t chunk) const;
+
+  // Time mixing of layer l on normed input u (B·T, D) -> out (B·T, D), continuing and updating each row's
+  // state; fills `acts` and reports its taps to `obs` (may be null).
+  void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
+                     std::span<RecurrentState* const> states, const core::TensorView& out, MixerForm form,
+                     int64_t chunk, MixerActs& acts, const Observer* obs) const;
+
+ private:
+  void transition(core::ThreadPool& pool, int64_t l, const core::TensorView& u, MixerActs& acts) const;
+  void ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& out) const;
+
+  Config c_;
+  Weights w_;
+  ModelInfo info_;
+};
+
+// Random-initialized GateLoop weights for `c` (c.n_vocab rows of embedding) added to `w` with every key, so
+// `llamba train --arch gateloop` can start from a file. Init follows lucidrains where it matters (init.cpp).
+void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w);
+// The same from a `llamba train --config` JSON object (keys in init.cpp); the registry's init signature.
+void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
+
+}  // namespace llamba::models::gateloop

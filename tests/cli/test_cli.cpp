@@ -1,0 +1,117 @@
+// The `llamba` binary as users run it: the main job on the default model, run/info/tokenize round trips, state
+// save/load continuation, and bad flags or files giving a clear message and a non-zero exit (never a crash).
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "test_util.h"
+
+namespace llamba {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int code = -1;
+  std::string out;  // stdout + stderr
+};
+
+std::string bin() {
+  if (const char* b = std::getenv("LLAMBA_BIN")) return b;
+  return test::source_dir() + "/build/bin/llamba";
+}
+
+Result run(const std::string& args, const std::string& stdin_text = "") {
+  const fs::path in = fs::temp_directory_path() / "llamba_cli_stdin.txt";
+  std::ofstream(in) << stdin_text;
+  const std::string cmd = bin() + " " + args + " < " + in.string() + " 2>&1";
+  Result r;
+  FILE* p = popen(cmd.c_str(), "r");
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+  const int status = pclose(p);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return r;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    model_ = test::default_model_path();
+    if (model_.empty()) GTEST_SKIP() << "default model not installed: run scripts/setup.sh";
+  }
+  std::string model_;
+};
+
+TEST_F(Cli, MainJobAnswersParis) {
+  const Result r = run("run -m " + model_ + " -p \"The capital of France is\" -n 16 --temp 0");
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("The capital of France is Paris"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, InfoTokenizeAndDetokenize) {
+  Result r = run("info " + model_);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("architecture:  llama"), std::string::npos) << r.out;
+  r = run("tokenize -t " + model_, "Hello world");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const std::string ids = r.out.substr(0, r.out.find('\n'));
+  r = run("detokenize -t " + model_, ids);
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("Hello world"), std::string::npos) << r.out;
+}
+
+TEST_F(Cli, SavedStateContinuesLikeOneRun) {
+  const std::string state = (fs::temp_directory_path() / "llamba_cli_state.gguf").string();
+  const Result whole = run("run -m " + model_ + " -p \"One, two, three,\" -n 12 --temp 0 --no-display-prompt");
+  ASSERT_EQ(whole.code, 0) << whole.out;
+  Result a = run("run -m " + model_ + " -p \"One, two, three,\" -n 6 --temp 0 --no-display-prompt --save-state " + state);
+  ASSERT_EQ(a.code, 0) << a.out;
+  Result b = run("run -m " + model_ + " --load-state " + state + " -n 6 --temp 0 --no-display-prompt");
+  ASSERT_EQ(b.code, 0) << b.out;
+  const auto text = [](const std::string& s) { return s.substr(0, s.find("\n[llamba]")); };
+  std::string joined = text(a.out);
+  if (!joined.empty() && joined.back() == '\n') joined.pop_back();
+  EXPECT_EQ(text(whole.out), joined + text(b.out)) << "continuing from a saved state must equal one run";
+  fs::remove(state);
+}
+
+struct BadCase {
+  std::string args;
+  std::string expect;
+};
+
+TEST(CliErrors, BadFlagsAndFilesFailCleanly) {
+  const fs::path junk = fs::temp_directory_path() / "llamba_cli_junk.gguf";
+  std::ofstream(junk) << "GGUF this is not really a gguf file";
+  const std::string j = junk.string();
+  const BadCase cases[] = {
+      {"", "A subcommand is required"},
+      {"frobnicate", "frobnicate"},
+      {"run --temp -1 -p x", "--temp"},
+      {"run --top-p 7 -p x", "--top-p"},
+      {"run -n abc -p x", "-n"},
+      {"info /nonexistent/model.gguf", "/nonexistent/model.gguf"},
+      {"info " + j, "llamba_cli_junk.gguf"},
+      {"run -m " + j + " -p hi", "llamba_cli_junk.gguf"},
+      {"convert /nonexistent_dir -o /tmp/x.gguf", "/nonexistent_dir"},
+      {"tokenize -t /nonexistent.json", "/nonexistent.json"},
+      {"train --data /nonexistent_shards --arch llamba", "/nonexistent_shards"},
+  };
+  for (const auto& c : cases) {
+    const Result r = run(c.args);
+    EXPECT_NE(r.code, 0) << c.args << ": " << r.out;
+    EXPECT_LT(r.code, 128) << c.args << ": crashed (signal) " << r.out;
+    EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.args << ": message should mention \"" << c.expect
+                                                       << "\", got: " << r.out;
+  }
+  fs::remove(junk);
+}
+
+}  // namespace
+}  // namespace llamba
