@@ -25,7 +25,7 @@ std::unique_ptr<Model> make(const io::GgufFile& f) {
 constexpr std::array<Entry, 4> kRegistry = {{
     {Arch::kLlama, "llama", &make<llama::LlamaModel>, nullptr},
     {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>, &llamba::write_init},
-    {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>, nullptr},
+    {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>, &mamba2::write_init},
     // GateLoop: no init entry until its backward exists (gateloop::write_init is ready for it).
     {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>, nullptr},
 }};
