@@ -17,6 +17,10 @@ struct ConvertOptions {
   // float type. Norms, biases, conv weights and decay/skip parameters always stay f32.
   core::DType matrix_type = core::DType::kCount;
   std::string name;  // general.name; default: the folder name
+  // Write the parametrization training updates instead of the inference fold: mamba2 keeps A_log as
+  // `blk.N.ssm_a_log` rather than folding it into `ssm_a` = −exp(A_log) (models/mamba2/mamba2.h). Other
+  // architectures ignore it.
+  bool training = false;
 };
 
 // Fills `w` with the converted model (metadata + tensors); the caller adds the tokenizer and writes the file.

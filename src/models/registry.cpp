@@ -25,7 +25,7 @@ std::unique_ptr<Model> make(const io::GgufFile& f) {
 constexpr std::array<Entry, 4> kRegistry = {{
     {Arch::kLlama, "llama", &make<llama::LlamaModel>, nullptr},
     {Arch::kLlamba, "llamba", &make<llamba::LlambaModel>, &llamba::write_init},
-    {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>, nullptr},
+    {Arch::kMamba2, "mamba2", &make<mamba2::Mamba2Model>, &mamba2::write_init},
     {Arch::kGateLoop, "gateloop", &make<gateloop::GateLoopModel>, &gateloop::write_init},
 }};
 static_assert(kRegistry.size() == kArchCount, "one registry entry per Arch");

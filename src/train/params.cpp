@@ -7,7 +7,8 @@
 namespace llamba::train {
 
 bool default_decay(const std::string& name, const core::Shape& shape) {
-  return shape.rank() >= 2 && name.find("conv1d") == std::string::npos;
+  // Norm weights are named: Mamba-2's gated norm weight is stored 2-D, (G, d_inner / G).
+  return shape.rank() >= 2 && name.find("conv1d") == std::string::npos && name.find("norm") == std::string::npos;
 }
 
 ParameterSet::ParameterSet(const models::Model& model) {

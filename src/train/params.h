@@ -21,7 +21,7 @@ struct Parameter {
 };
 
 // Default decay policy: matrices (projections, embeddings, head) decay; norms, biases, conv weights and
-// decay/skip parameters (1-D tensors and conv kernels) do not.
+// decay/skip parameters (1-D tensors, conv kernels and any tensor named *norm*) do not.
 bool default_decay(const std::string& name, const core::Shape& shape);
 
 class ParameterSet {

@@ -1,5 +1,6 @@
 // Mamba-2 through the `llamba` binary users run: `llamba convert` of a transformers checkpoint, `llamba info` (state
-// bytes per sequence), and a q8_0 conversion whose logits stay near the fp32 reference.
+// bytes per sequence), the training form (--for-training), and a q8_0 conversion whose logits stay near the fp32
+// reference.
 // `llamba run` is not tested here: the run command and the tokenizer library have not landed on main yet.
 #include <gtest/gtest.h>
 
@@ -51,6 +52,35 @@ TEST(Mamba2Cli, ConvertThenInfo) {
   EXPECT_NE(text.find("layers:        2   d_model: 16   vocab: 256"), std::string::npos) << text;
   // 2 layers × (3 conv rows × Cc 64 + H 4 × P 8 × N 16) × 4 B = 5632 B.
   EXPECT_NE(text.find("state/seq:     5.50 KiB (constant in context)"), std::string::npos) << text;
+}
+
+// --for-training keeps A_log (ssm_a_log) instead of folding it into ssm_a; both forms compute the same logits.
+TEST(Mamba2Cli, ConvertForTrainingKeepsALog) {
+  if (bin().empty()) GTEST_SKIP() << "no llamba binary (set LLAMBA_BIN or build the llamba target)";
+  const auto tmp = std::filesystem::temp_directory_path();
+  const std::string inf = (tmp / "mamba2_cli_p_odd.gguf").string(), trn = (tmp / "mamba2_cli_p_odd_train.gguf").string();
+  const std::string src = test::fixture_path("mamba2/p_odd_untied");
+  auto [rc, text] = sh(bin() + " convert " + src + " -o " + inf);
+  ASSERT_EQ(rc, 0) << text;
+  std::tie(rc, text) = sh(bin() + " convert " + src + " --for-training -o " + trn);
+  ASSERT_EQ(rc, 0) << text;
+  const auto fi = io::GgufFile::open(inf), ft = io::GgufFile::open(trn);
+  EXPECT_TRUE(fi.find_tensor("blk.0.ssm_a") && !fi.find_tensor("blk.0.ssm_a_log"));
+  EXPECT_TRUE(ft.find_tensor("blk.0.ssm_a_log") && !ft.find_tensor("blk.0.ssm_a"));
+  // The checkpoint has no conv bias: only the inference form writes zeros for llama.cpp.
+  EXPECT_TRUE(fi.find_tensor("blk.0.ssm_conv1d.bias") && !ft.find_tensor("blk.0.ssm_conv1d.bias"));
+  const auto mi = models::load_model(fi), mt = models::load_model(ft);
+  const std::vector<int32_t> ids = {5, 17, 3, 99, 42, 7, 150, 8, 23, 61, 0, 199};
+  const int64_t V = mi->info().n_vocab, T = (int64_t)ids.size();
+  std::vector<float> li(T * V), lt(T * V);
+  core::ThreadPool pool(2);
+  for (auto [m, l] : {std::pair{mi.get(), &li}, std::pair{mt.get(), &lt}}) {
+    auto st = m->new_state();
+    models::SequenceState* sp = st.get();
+    m->forward(pool, ids, 1, {&sp, 1}, l->data(), {.all_logits = true});
+  }
+  // A = −exp(A_log) in fp32 at conversion or per forward: the same value to an ulp, so logits agree to ~1e-6.
+  EXPECT_LE(test::rel_max_error(lt.data(), li.data(), T * V), 1e-5);
 }
 
 // Matrices in q8_0 (conv, Δ/A/D, norms stay f32): logits move by the quantization noise only.

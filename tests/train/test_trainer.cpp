@@ -1,5 +1,6 @@
 // The training loop: a resumed run equals an uninterrupted one bit for bit; a writer killed with SIGKILL at any
-// moment never leaves a broken checkpoint; a tiny model learns the memory-horizon task; bad configs are named.
+// moment never leaves a broken checkpoint; tiny llamba and mamba2 models learn the memory-horizon task; bad configs
+// are named.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -32,10 +33,14 @@ struct TaskDir {
   ~TaskDir() { fs::remove_all(dir); }
 };
 
-train::TrainConfig tiny_config(int64_t steps, int32_t query) {
-  return train::TrainConfig::from_json({{"arch", "llamba"},
-                                        {"model", {{"d_model", 32}, {"n_layers", 2}, {"ffn", 64}, {"n_heads", 4},
-                                                   {"d_state", 8}, {"chunk_size", 16}}},
+train::TrainConfig tiny_config(int64_t steps, int32_t query, const std::string& arch = "llamba") {
+  const nlohmann::json model =
+      arch == "mamba2"
+          ? nlohmann::json{{"d_model", 32}, {"n_layers", 2}, {"head_dim", 16}, {"d_state", 8}, {"chunk_size", 16}}
+          : nlohmann::json{{"d_model", 32}, {"n_layers", 2}, {"ffn", 64}, {"n_heads", 4}, {"d_state", 8},
+                           {"chunk_size", 16}};
+  return train::TrainConfig::from_json({{"arch", arch},
+                                        {"model", model},
                                         {"batch", 4},
                                         {"seq_len", 32},
                                         {"grad_accum", 2},
@@ -52,15 +57,18 @@ std::vector<float> all_params(const train::Trainer& t) {
   return v;
 }
 
-TEST(Trainer, ResumeEqualsUninterrupted) {
-  TaskDir task("llamba_resume_task", 32);
+class TrainerResume : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(TrainerResume, ResumeEqualsUninterrupted) {
+  const std::string arch = GetParam();
+  TaskDir task(arch + "_resume_task", 32);
   const auto data = train::open_shard_dir(task.dir);
-  const auto cfg = tiny_config(9, task.info.query_id);
+  const auto cfg = tiny_config(9, task.info.query_id, arch);
   core::ThreadPool pool(2);
   train::Trainer straight(pool, cfg, data);
   for (int i = 0; i < 9; ++i) straight.step();
 
-  const std::string ckpt = (fs::temp_directory_path() / "llamba_resume.gguf").string();
+  const std::string ckpt = (fs::temp_directory_path() / (arch + "_resume.gguf")).string();
   {
     train::Trainer first(pool, cfg, data);
     for (int i = 0; i < 4; ++i) first.step();
@@ -74,10 +82,16 @@ TEST(Trainer, ResumeEqualsUninterrupted) {
   EXPECT_EQ(std::memcmp(a.data(), b.data(), a.size() * sizeof(float)), 0) << "resumed weights differ";
   // The checkpoint is also a runnable model file.
   const auto f = io::GgufFile::open(ckpt);
-  EXPECT_EQ(f.get_string("general.architecture"), "llamba");
+  EXPECT_EQ(f.get_string("general.architecture"), arch);
   EXPECT_EQ(f.get_int("train.step"), 4);
+  if (arch == "mamba2") {
+    EXPECT_TRUE(f.find_tensor("blk.0.ssm_a_log") && !f.find_tensor("blk.0.ssm_a"));
+  }
   fs::remove(ckpt);
 }
+
+// mamba2 checkpoints hold the decay rate in its training form, ssm_a_log.
+INSTANTIATE_TEST_SUITE_P(Archs, TrainerResume, ::testing::Values("llamba", "mamba2"));
 
 TEST(Trainer, KilledWriterNeverLeavesABrokenCheckpoint) {
   TaskDir task("llamba_kill_task", 32);
@@ -121,7 +135,7 @@ TEST(Trainer, LearnsTheMemoryHorizonTask) {
   cfg.batch = 8;
   cfg.grad_accum = 1;
   cfg.schedule.min_lr = 3e-4;
-  cfg.eval_batches = 4;
+  cfg.eval_batches = 100;  // all 40 held-out episodes
   core::ThreadPool pool(2);
   train::Trainer t(pool, cfg, data);
   const auto before = t.evaluate();
@@ -131,6 +145,32 @@ TEST(Trainer, LearnsTheMemoryHorizonTask) {
   // Measured with this seed: 2.9 -> 0.88, accuracy 0.91 (the task is learned abruptly after ~120 steps).
   EXPECT_LT(after.loss, 0.6 * before.loss) << "before " << before.loss << " after " << after.loss;
   EXPECT_GT(after.accuracy, 0.5);
+  // The per-horizon evaluation (fresh state per episode, the same held-out answers) agrees.
+  const auto by_horizon = train::evaluate_task(pool, t.model(), task.dir);
+  EXPECT_EQ(by_horizon.all_total, after.n);
+  EXPECT_NEAR((double)by_horizon.all_correct / (double)by_horizon.all_total, after.accuracy, 0.02);
+}
+
+TEST(Trainer, Mamba2LearnsTheMemoryHorizonTask) {
+  TaskDir task("mamba2_learn_task", 32);
+  const auto data = train::open_shard_dir(task.dir);
+  auto cfg = tiny_config(300, task.info.query_id, "mamba2");
+  cfg.model["d_model"] = 64;  // expand 2: d_inner 128, 8 heads of 16
+  cfg.batch = 8;
+  cfg.grad_accum = 1;
+  cfg.schedule.min_lr = 3e-4;
+  cfg.eval_batches = 4;
+  core::ThreadPool pool(2);
+  train::Trainer t(pool, cfg, data);
+  const auto before = t.evaluate();
+  for (int i = 0; i < 300; ++i) t.step();
+  const auto after = t.evaluate();
+  // The llamba test's task and settings, 300 steps (chance 1/16, loss starts near log(18) ≈ 2.9). Measured with
+  // this seed: 2.98 -> 0.32, accuracy 0.92 (after 200 steps it is still learning: 1.37, 0.67).
+  EXPECT_LT(after.loss, 0.6 * before.loss) << "before " << before.loss << " after " << after.loss;
+  EXPECT_GT(after.accuracy, 0.5);
+  std::printf("mamba2 memory horizon: loss %.3f -> %.3f, accuracy %.3f -> %.3f\n", before.loss, after.loss,
+              before.accuracy, after.accuracy);
 }
 
 TEST(Trainer, BadConfigFieldsAreNamed) {

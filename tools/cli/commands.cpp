@@ -12,6 +12,7 @@ void register_all(CLI::App& app) {
   register_train(app);
   register_make_task(app);
   register_prepare_data(app);
+  register_eval_task(app);
 }
 
 }  // namespace llamba::cli

@@ -50,11 +50,8 @@ OURS = [
 # converted names.
 
 def ours_decays(gguf_name, shape):
-    """train::default_decay (src/train/params.cpp), on main and with the Mamba-2 branch's extra norm rule: the same
-    for every GateLoop tensor (all norm weights are 1-D)."""
-    base = len(shape) >= 2 and "conv1d" not in gguf_name
-    assert base == (base and "norm" not in gguf_name), gguf_name
-    return base
+    """train::default_decay (src/train/params.cpp): matrices decay, except conv kernels and norm weights."""
+    return len(shape) >= 2 and "conv1d" not in gguf_name and "norm" not in gguf_name
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 // Mamba-2 forward: embedding, then per layer h += mixer(norm(h)) (a pure mixer stack, no MLP), final norm and
-// head. Decode (T = 1) is the recurrent step; prefill is chunked from whatever state the sequence carries.
+// head. Decode (T = 1) is the recurrent step; prefill is chunked from whatever state the sequence carries. A training
+// forward (forward_train) is the same pass over fresh states, keeping its activations in a Mamba2Cache.
 #include "models/mamba2/mamba2.h"
 #include "ops/embedding.h"
 #include "ops/rmsnorm.h"
@@ -41,6 +42,27 @@ void Mamba2Model::forward(core::ThreadPool& pool, std::span<const int32_t> token
 void Mamba2Model::forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
                                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
                                MixerForm form, int64_t chunk) const {
+  run(pool, tokens, batch, states, logits, opts, form, chunk, nullptr);
+}
+
+std::unique_ptr<ForwardCache> Mamba2Model::forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
+                                                         int64_t batch, float* logits) const {
+  auto cache = std::make_unique<Mamba2Cache>();
+  std::vector<std::unique_ptr<SequenceState>> owned;
+  std::vector<SequenceState*> states;
+  for (int64_t b = 0; b < batch; ++b) {
+    owned.push_back(new_state());
+    states.push_back(owned.back().get());
+  }
+  ForwardOptions opts;
+  opts.all_logits = true;
+  run(pool, tokens, batch, states, logits, opts, MixerForm::kChunked, c_.chunk_size, cache.get());
+  return cache;
+}
+
+void Mamba2Model::run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                      std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
+                      MixerForm form, int64_t chunk, Mamba2Cache* cache) const {
   LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
                "[mamba2 forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
   const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
@@ -55,17 +77,29 @@ void Mamba2Model::forward_with(core::ThreadPool& pool, std::span<const int32_t> 
   ops::embedding_forward(pool, h, w_.token_embd, tokens);
   Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
   float* hp = h.f32();
+  if (cache) {
+    cache->tokens.assign(tokens.begin(), tokens.end());
+    cache->batch = batch;
+    cache->layers.resize(c_.n_layers);
+  }
   for (int64_t l = 0; l < c_.n_layers; ++l) {
+    LayerActs* acts = cache ? &cache->layers[l] : nullptr;
     if (opts.observer) (*opts.observer)("hidden", (int)l, h.view());
-    ops::rmsnorm_forward(pool, u, h, w_.layers[l].attn_norm, (float)c_.norm_eps);
-    mixer_forward(pool, l, u, batch, rs, o, form, chunk, opts.observer);
+    if (acts) acts->h_in = Tensor::copy_of(h), acts->u = Tensor::zeros(DType::kF32, {M, D});
+    const core::TensorView ul = acts ? acts->u.view() : u.view();
+    ops::rmsnorm_forward(pool, ul, h, w_.layers[l].attn_norm, (float)c_.norm_eps);
+    mixer_forward(pool, l, ul, batch, rs, o, form, chunk, opts.observer, acts ? &acts->mix : nullptr);
     if (opts.observer) (*opts.observer)("mixer_out", (int)l, o.view());
     for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
   }
   if (opts.observer) (*opts.observer)("hidden", (int)c_.n_layers, h.view());
   for (RecurrentState* r : rs) r->n_past += T;
   LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-  lm_head_forward(pool, h, batch, head, logits, opts);
+  if (cache) {
+    cache->h_final = h;
+    cache->hn = Tensor::zeros(DType::kF32, {M, D});
+  }
+  lm_head_forward(pool, h, batch, head, logits, opts, cache ? cache->hn.view() : core::TensorView{});
 }
 
 }  // namespace llamba::models::mamba2

@@ -1,7 +1,9 @@
 // HF Mamba-2 (transformers `Mamba2ForCausalLM`, config.json `model_type` "mamba2") -> GGUF `mamba2` with llama.cpp's
 // keys, names and shapes. Folds: A = −exp(A_log) into ssm_a (H, 1); D -> ssm_d (H, 1); dt_bias -> ssm_dt.bias;
 // conv1d.weight (Cc, 1, K) -> (Cc, K); norm.weight (d_inner) -> ssm_norm.weight (G, d_inner/G); a missing conv1d.bias
-// becomes zeros (llama.cpp requires the tensor). The head is tied unless config.json says otherwise.
+// becomes zeros (llama.cpp requires the tensor). The head is tied unless config.json says otherwise. With
+// ConvertOptions::training, A_log is kept as ssm_a_log (H, 1) instead (the training form; not a llama.cpp name) and
+// a missing conv bias stays missing (no parameter the source model does not train).
 #include <cmath>
 #include <limits>
 
@@ -80,8 +82,8 @@ void convert_mamba2_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
   w.set("mamba2.ssm.chunk_size", io::GgufValue::u32((uint32_t)c.config_int("chunk_size", 256)));
   if (dt_min > 0) w.set("mamba2.ssm.dt_limit_min", io::GgufValue::f32((float)dt_min));
   if (std::isfinite(dt_max)) w.set("mamba2.ssm.dt_limit_max", io::GgufValue::f32((float)dt_max));
-  std::string folds = "A_log->ssm_a=-exp(A_log) (H,1); D->(H,1); conv1d.weight (Cc,1,K)->(Cc,K); "
-                      "norm.weight->(G,d_inner/G)";
+  std::string folds = std::string(o.training ? "A_log->ssm_a_log (H,1)" : "A_log->ssm_a=-exp(A_log) (H,1)") +
+                      "; D->(H,1); conv1d.weight (Cc,1,K)->(Cc,K); norm.weight->(G,d_inner/G)";
 
   using convert::add_tensor;
   using convert::expect_shape;
@@ -104,14 +106,18 @@ void convert_mamba2_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
     f32("mixer.conv1d.weight", "ssm_conv1d.weight", {Cc, 1, K}, {Cc, K});
     if (c.has(p + "mixer.conv1d.bias")) {
       f32("mixer.conv1d.bias", "ssm_conv1d.bias", {Cc}, {Cc});
-    } else {
+    } else if (!o.training) {  // training keeps the parameter set as it is: no bias to learn
       w.add_tensor(blk(l, "ssm_conv1d.bias"), core::Tensor::zeros(core::DType::kF32, {Cc}));
       if (l == 0) folds += "; missing conv1d.bias = 0";
     }
     f32("mixer.dt_bias", "ssm_dt.bias", {H}, {H});
-    f32("mixer.A_log", "ssm_a", {H}, {H, 1}, [](std::vector<float>& a) {
-      for (float& v : a) v = -std::exp(v);
-    });
+    if (o.training) {
+      f32("mixer.A_log", "ssm_a_log", {H}, {H, 1});
+    } else {
+      f32("mixer.A_log", "ssm_a", {H}, {H, 1}, [](std::vector<float>& a) {
+        for (float& v : a) v = -std::exp(v);
+      });
+    }
     f32("mixer.D", "ssm_d", {H}, {H, 1});
     f32("mixer.norm.weight", "ssm_norm.weight", {di}, {G, di / G});
     mat("mixer.out_proj.weight", "ssm_out.weight", {D, dm + di});

@@ -1,8 +1,13 @@
 // Mamba-2 (llamba.md §10): a pure stack of pre-norm residual Mamba-2 mixers (no MLP), in the layout of
 // transformers' Mamba2ForCausalLM / mamba_ssm's Mamba2. Config, weights, the Model implementation and the mixer
-// forms (chunked SSD from any state, recurrent step, quadratic). GGUF keys: docs/gguf-keys.md (`mamba2`).
+// forms (chunked SSD from any state, recurrent step, quadratic), and what training keeps (backward.cpp, init.cpp).
+// GGUF keys: docs/gguf-keys.md (`mamba2`).
 #pragma once
 
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -10,6 +15,9 @@
 #include "models/model.h"
 
 namespace llamba::models::mamba2 {
+
+// Exact softplus, Δ's nonlinearity (torch's threshold-20 shortcut differs by < 2.1e-9).
+inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(-std::fabs(a))); }
 
 struct Config {
   int64_t n_vocab = 0, d_model = 0, n_layers = 0;
@@ -33,7 +41,11 @@ struct LayerWeights {
   core::TensorView in_proj, in_bias;    // (R, D), (R) optional; rows [z0 | x0 | z | xBC | dt]
   core::TensorView conv_w, conv_b;      // (Cc, K), (Cc) optional
   core::TensorView dt_bias;             // (H)
-  core::TensorView a;                   // (H) = −exp(A_log), folded at conversion
+  // The decay rate, in exactly one of two forms: `a` (H) = A = −exp(A_log), folded at conversion (llama.cpp's
+  // `ssm_a`, inference files), or `a_log` (H) = A_log (`ssm_a_log`, the training form: written by write_init and
+  // `convert` with `training`, so the optimizer updates A_log as mamba_ssm does and A stays negative).
+  core::TensorView a, a_log;
+  float decay_rate(int64_t h) const { return a_log.data ? -std::exp(a_log.f32()[h]) : a.f32()[h]; }  // A_h
   core::TensorView d;                   // (H)
   core::TensorView norm;                // (G, d_inner / G): gated RMSNorm weight, one row per group
   core::TensorView out_proj, out_bias;  // (D, d_mlp + d_inner), (D) optional
@@ -49,8 +61,33 @@ struct Weights {
   void for_each(const TensorVisitor& visit) const;
 };
 
+// A randomly initialized model for training (init.cpp documents the scheme); writes keys and tensors.
+void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
+
 // How the mixer computes the sequence: all forms give the same result (tested).
 enum class MixerForm { kChunked, kRecurrent, kQuadratic };
+
+// Activations a training forward keeps for the backward (M = B·T rows).
+struct MixerActs {
+  core::Tensor proj;              // (M, R) in_proj output [z0 | x0 | z | xBC | dt]
+  core::Tensor x, k, q;           // (B, T, H, P), (B, T, G, N) ×2: x, B, C after the conv
+  core::Tensor delta, ld, v;      // (B, T, H) Δ, (B, T, H) log-decay Δ·A, (B, T, H, P) Δ·x: the recurrence inputs
+  core::Tensor y_pre;             // (M, d_inner) recurrence output + D·x
+  core::Tensor gz;                // (M, d_inner) y_pre ⊙ silu(z), the grouped norm's input
+  core::Tensor cat;               // (M, d_mlp + d_inner) the out_proj input
+};
+struct LayerActs {
+  core::Tensor h_in, u;  // (M, D): residual entering the layer, normed
+  MixerActs mix;
+};
+// One training forward's activations, consumed by one backward. Not thread-safe.
+class Mamba2Cache final : public ForwardCache {
+ public:
+  std::vector<int32_t> tokens;
+  int64_t batch = 0;
+  std::vector<LayerActs> layers;
+  core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
+};
 
 class Mamba2Model final : public Model {
  public:
@@ -62,6 +99,10 @@ class Mamba2Model final : public Model {
                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
+  std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+                                              float* logits) const override;
+  void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
+                GradientMap& grads) const override;
 
   // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
   void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
@@ -70,11 +111,19 @@ class Mamba2Model final : public Model {
 
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
   // Taps ("mixer_y", l) = scan output + D·x and ("mixer_gated", l) = after the gated norm, both (B·T, d_inner).
+  // With `keep`, the activations the backward needs are stored there.
   void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
                      std::span<RecurrentState* const> states, const core::TensorView& out, MixerForm form,
-                     int64_t chunk, const Observer* observer = nullptr) const;
+                     int64_t chunk, const Observer* observer = nullptr, MixerActs* keep = nullptr) const;
 
  private:
+  void run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+           std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
+           int64_t chunk, Mamba2Cache* cache) const;
+  // Backward of layer l's mixer from dout (M, D): du (M, D) += the gradient of its normalized input; parameter
+  // gradients accumulate into `grads`.
+  void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+                      const core::TensorView& dout, const core::TensorView& du, GradientMap& grads) const;
   Config c_;
   Weights w_;
   ModelInfo info_;

@@ -2,6 +2,7 @@
 // (clamped to dt_limit) -> scalar-gated recurrence, log-decay Δ·A, input (Δ·x) ⊗ B -> D skip -> grouped gated RMSNorm
 // (y ⊙ silu(z), RMS per group of d_inner/G channels: mamba_ssm `rms_norm_ref`, norm_before_gate=False) ->
 // [silu(z0)·x0 |] -> out_proj. The recurrence is the shared gated_recurrence op (chunked prefill from any state).
+// A training forward passes `keep` to store the activations backward.cpp needs.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -20,9 +21,6 @@ using core::Tensor;
 using core::TensorView;
 
 namespace {
-
-// Exact softplus (torch's threshold-20 shortcut differs by < 2.1e-9).
-inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(-std::fabs(a))); }
 
 // Copies columns [c0, c0 + n) of every row of src (M, R) into dst (M, n).
 void copy_cols(const TensorView& src, int64_t c0, int64_t n, float* dst) {
@@ -51,7 +49,7 @@ void group_rmsnorm(core::ThreadPool& pool, const TensorView& y, const TensorView
 
 void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorView& u, int64_t batch,
                                 std::span<RecurrentState* const> states, const TensorView& out, MixerForm form,
-                                int64_t chunk, const Observer* observer) const {
+                                int64_t chunk, const Observer* observer, MixerActs* keep) const {
   const LayerWeights& lw = w_.layers[l];
   const int64_t M = u.size(0), T = M / batch, R = c_.in_proj_rows(), Cc = c_.conv_channels();
   const int64_t di = c_.d_inner, dm = c_.d_mlp, H = c_.n_heads, P = c_.head_dim, G = c_.n_groups, N = c_.d_state;
@@ -79,13 +77,15 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   Tensor delta = Tensor::zeros(DType::kF32, {batch, T, H});
   Tensor log_decay = Tensor::zeros(DType::kF32, {batch, T, H});
   Tensor v = Tensor::zeros(DType::kF32, {batch, T, H, P});
-  const float *dtb = lw.dt_bias.f32(), *ap = lw.a.f32();
+  const float* dtb = lw.dt_bias.f32();
+  std::vector<float> a_h(H);
+  for (int64_t h = 0; h < H; ++h) a_h[h] = lw.decay_rate(h);
   for (int64_t m = 0; m < M; ++m) {
     const float* dtr = pv.f32() + m * pv.strides[0] + o_dt;
     for (int64_t h = 0; h < H; ++h) {
       const float dl = std::clamp(softplus(dtr[h] + dtb[h]), c_.dt_min, c_.dt_max);
       delta.f32()[m * H + h] = dl;
-      log_decay.f32()[m * H + h] = dl * ap[h];
+      log_decay.f32()[m * H + h] = dl * a_h[h];
       for (int64_t p = 0; p < P; ++p) v.f32()[(m * H + h) * P + p] = dl * x.f32()[(m * H + h) * P + p];
     }
   }
@@ -113,15 +113,18 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
       for (int64_t p = 0; p < P; ++p) y.f32()[(m * H + h) * P + p] += dp[h] * x.f32()[(m * H + h) * P + p];
   const TensorView y2 = y.view().reshape({M, di});
   if (observer) (*observer)("mixer_y", (int)l, y2);
+  Tensor y_pre = keep ? Tensor::copy_of(y2) : Tensor();
 
   // Gated norm into the out_proj input [silu(z0)·x0 | RMSNorm_group(y ⊙ silu(z)) ⊙ w].
   Tensor cat = Tensor::zeros(DType::kF32, {M, dm + di});  // (B·T, d_mlp + d_inner)
   const TensorView gated = cat.view().slice(1, dm, dm + di);
   ops::swiglu_forward(pool, gated, pv.slice(1, o_z, o_z + di), y2);
+  Tensor gz = keep ? Tensor::copy_of(gated) : Tensor();
   group_rmsnorm(pool, gated, lw.norm, (float)c_.norm_eps);
   if (observer) (*observer)("mixer_gated", (int)l, dm ? Tensor::copy_of(gated).view() : gated);
   if (dm > 0) ops::swiglu_forward(pool, cat.view().slice(1, 0, dm), pv.slice(1, 0, dm), pv.slice(1, o_x0, o_x0 + dm));
   ops::linear_forward(pool, out, cat, lw.out_proj, lw.out_bias);
+  if (keep) *keep = {proj, x, k, q, delta, log_decay, v, y_pre, gz, cat};
 }
 
 }  // namespace llamba::models::mamba2

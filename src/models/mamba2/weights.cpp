@@ -1,6 +1,6 @@
 // Mamba-2 config and weights from GGUF (keys under `mamba2.`, llama.cpp's names and shapes), every shape checked.
 // ssm_a / ssm_d are stored (H, 1) and ssm_norm (G, d_inner/G) as llama.cpp writes them; flat (H) / (d_inner) are
-// accepted too.
+// accepted too. Training files hold `ssm_a_log` (A_log, (H) or (H, 1)) instead of `ssm_a` (mamba2.h).
 #include <cmath>
 
 #include "models/blocks/weights_util.h"
@@ -79,12 +79,18 @@ Weights Weights::from_gguf(const io::GgufFile& f, Config& c) {
     lw.conv_w = require_weight(f, blk(l, "ssm_conv1d.weight"), {Cc, c.conv_kernel}, WeightKind::kF32);
     lw.conv_b = optional_weight(f, blk(l, "ssm_conv1d.bias"), {Cc}, WeightKind::kF32);
     lw.dt_bias = require_weight(f, blk(l, "ssm_dt.bias"), {H}, WeightKind::kF32);
-    lw.a = f32_any_shape(f, blk(l, "ssm_a"), {{H, 1}, {H}}, {H});
+    if (f.find_tensor(blk(l, "ssm_a_log"))) {
+      LLAMBA_ENSURE(!f.find_tensor(blk(l, "ssm_a")), "{}: both {} and {}: a file holds one form of A", f.path(),
+                    blk(l, "ssm_a"), blk(l, "ssm_a_log"));
+      lw.a_log = f32_any_shape(f, blk(l, "ssm_a_log"), {{H, 1}, {H}}, {H});
+    } else {
+      lw.a = f32_any_shape(f, blk(l, "ssm_a"), {{H, 1}, {H}}, {H});
+    }
     lw.d = f32_any_shape(f, blk(l, "ssm_d"), {{H, 1}, {H}}, {H});
     lw.norm = f32_any_shape(f, blk(l, "ssm_norm.weight"), {{G, di / G}, {di}}, {G, di / G});
     lw.out_proj = require_weight(f, blk(l, "ssm_out.weight"), {D, c.out_proj_cols()}, WeightKind::kMatrix);
     lw.out_bias = optional_weight(f, blk(l, "ssm_out.bias"), {D}, WeightKind::kF32);
-    for (int64_t h = 0; h < H; ++h)
+    for (int64_t h = 0; h < H && lw.a.data; ++h)
       LLAMBA_ENSURE(lw.a.f32()[h] <= 0, "{}: {}[{}] = {} > 0: ssm_a must hold A = −exp(A_log) (a decay)", f.path(),
                     blk(l, "ssm_a"), h, lw.a.f32()[h]);
     w.layers.push_back(lw);
@@ -102,7 +108,8 @@ void Weights::for_each(const TensorVisitor& visit) const {
     visit(blk(l, "ssm_conv1d.weight"), lw.conv_w);
     if (lw.conv_b.data) visit(blk(l, "ssm_conv1d.bias"), lw.conv_b);
     visit(blk(l, "ssm_dt.bias"), lw.dt_bias);
-    visit(blk(l, "ssm_a"), lw.a);
+    if (lw.a.data) visit(blk(l, "ssm_a"), lw.a);
+    if (lw.a_log.data) visit(blk(l, "ssm_a_log"), lw.a_log);
     visit(blk(l, "ssm_d"), lw.d);
     visit(blk(l, "ssm_norm.weight"), lw.norm);
     visit(blk(l, "ssm_out.weight"), lw.out_proj);

@@ -33,3 +33,24 @@ struct TaskInfo {
 TaskInfo write_task(const TaskConfig& c, const std::string& dir);
 
 }  // namespace llamba::train
+
+namespace llamba::models {
+class Model;
+}
+namespace llamba::core {
+class ThreadPool;
+}
+
+namespace llamba::train {
+
+// Answer accuracy on a task's held-out episodes, overall and by horizon (distance from the last RESET to the
+// QUERY), running the model from a fresh state per episode. Buckets: 1-8, 9-16, 17-32, 33-64, 65-128, 129+.
+struct TaskEval {
+  static constexpr int kBuckets = 6;
+  int64_t correct[kBuckets] = {}, total[kBuckets] = {};
+  int64_t all_correct = 0, all_total = 0;
+  static const char* bucket_name(int b);
+};
+TaskEval evaluate_task(core::ThreadPool& pool, const models::Model& model, const std::string& dir);
+
+}  // namespace llamba::train
