@@ -26,14 +26,15 @@ import torch
 import torch.nn.functional as F
 
 # Fixtures: (name, seed) of lucidrains checkpoints, and (name, seed, model JSON) of our variants. Together with the
-# central-difference test (tests/train/test_gateloop_backward.cpp) they reach every Config option.
+# central-difference test (tests/train/test_gateloop_backward.cpp) they reach every Config option. The lucidrains
+# ones train with the default recurrent mode; magphase_vec and fixed_heads select the chunked one (several chunks).
 LUCIDRAINS = [("heads4", 41),        # polar complex, 4 heads of 8, swish gate
               ("sub_ln_inner", 42)]  # sub-LN, d_inner 48 != D 32, 6 heads, 3 layers, ff_mult 2
 OURS = [
     # magphase complex with vector gates (GLA-style, the notebook's form), sub-LN, swiglu FFN, tied head.
     ("magphase_vec", 44, {"d_model": 24, "n_layers": 2, "ffn": 48, "d_inner": 32, "n_heads": 4,
                           "transition": "magphase", "complex": True, "gate_kind": "vector", "sub_norm": True,
-                          "ffn_activation": "swiglu", "chunk_size": 16, "tied": True}),
+                          "ffn_activation": "swiglu", "chunk_size": 16, "tied": True, "train_recurrence": "chunked"}),
     # real gates, max-headed (P = N = 1), no output gate, no out projection, gelu FFN, transition_grad_scale 0.5.
     ("real_maxheads", 45, {"d_model": 24, "n_layers": 2, "ffn": 64, "d_inner": 24, "n_heads": 24,
                            "transition": "real", "complex": False, "gate_kind": "scalar", "output_gate": False,
@@ -41,7 +42,8 @@ OURS = [
                            "transition_grad_scale": 0.5}),
     # fixed (input-independent) complex transition, 6 heads of 4.
     ("fixed_heads", 46, {"d_model": 24, "n_layers": 2, "ffn": 48, "d_inner": 24, "n_heads": 6,
-                         "transition": "fixed", "complex": True, "gate_kind": "scalar", "chunk_size": 16}),
+                         "transition": "fixed", "complex": True, "gate_kind": "scalar", "chunk_size": 16,
+                         "train_recurrence": "chunked"}),
 ]
 
 

@@ -1,7 +1,8 @@
 // GateLoop training backward of one time-mixing layer, the reverse of mixer.cpp: out projection (or identity),
-// SiLU output gate, sub-LN, the gated recurrence (ops::gated_recurrence_backward, kChunked, from the zero state a
-// training forward starts in), the q/k/v projections and the transition (transition.h) back to gl_a. Parameter
-// gradients accumulate (+=) into `grads`; du (the normed block input's gradient) accumulates too.
+// SiLU output gate, sub-LN, the gated recurrence (ops::gated_recurrence_backward in Config::train_recurrence's
+// mode, from the zero state a training forward starts in), the q/k/v projections and the transition
+// (transition.h) back to gl_a. Parameter gradients accumulate (+=) into `grads`; du (the normed block input's
+// gradient) accumulates too.
 #include <cstring>
 
 #include "models/blocks/weights_util.h"
@@ -73,7 +74,7 @@ void GateLoopModel::mixer_backward(core::ThreadPool& pool, int64_t l, const Laye
   g.dlog_decay = dld.view().reshape(gate_shape);
   if (cplx) g.dphase = dph.view().reshape(gate_shape);
   g.chunk = c_.chunk_size;
-  ops::gated_recurrence_backward(pool, g, ops::RecurrenceMode::kChunked);
+  ops::gated_recurrence_backward(pool, g, c_.train_recurrence);
   ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_q.weight")), {}, dq, a.u1, lw.q);
   ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_k.weight")), {}, dk, a.u1, lw.k);
   ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_v.weight")), {}, dv, a.u1, lw.v);

@@ -77,7 +77,9 @@ std::unique_ptr<ForwardCache> GateLoopModel::forward_train(core::ThreadPool& poo
   }
   ForwardOptions opts;
   opts.all_logits = true;
-  run(pool, tokens, batch, states, logits, opts, MixerForm::kChunked, c_.chunk_size, cache.get());
+  const MixerForm form =
+      c_.train_recurrence == ops::RecurrenceMode::kChunked ? MixerForm::kChunked : MixerForm::kRecurrent;
+  run(pool, tokens, batch, states, logits, opts, form, c_.chunk_size, cache.get());
   return cache;
 }
 

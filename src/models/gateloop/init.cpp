@@ -64,12 +64,13 @@ void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w, bool t
 // (d_inner: max-headed), transition ("polar"), complex (true; false for "real"), gate_kind ("scalar"),
 // output_gate (true), sub_norm (false), out_proj (true), ffn_activation ("gelu"), norm_eps (1e-5), chunk_size (64),
 // tied (false: an output matrix; true: the head is token_embd), transition_grad_scale (1.0; lucidrains trains
-// with 0.9). Parameter counts per layer differ by transition (docs/training.md, "GateLoop variants").
+// with 0.9), train_recurrence ("recurrent" or "chunked": how training runs the recurrence). Parameter counts
+// differ by transition (docs/architecture.md, "GateLoop training").
 void write_init(const nlohmann::json& j, int64_t n_vocab, uint64_t seed, io::GgufWriter& w) {
   using namespace init;
   check_keys(j, {"d_model", "n_layers", "ffn", "d_inner", "n_heads", "transition", "complex", "gate_kind",
                  "output_gate", "sub_norm", "out_proj", "ffn_activation", "norm_eps", "chunk_size", "tied",
-                 "transition_grad_scale"},
+                 "transition_grad_scale", "train_recurrence"},
              "gateloop");
   Config c;
   c.n_vocab = n_vocab;
@@ -102,6 +103,10 @@ void write_init(const nlohmann::json& j, int64_t n_vocab, uint64_t seed, io::Ggu
   c.transition_grad_scale = cfg_float(j, "transition_grad_scale", 1.0);
   LLAMBA_ENSURE(c.transition_grad_scale >= 0 && c.transition_grad_scale <= 1,
                 "gateloop config: transition_grad_scale {} (expected 0..1)", c.transition_grad_scale);
+  const std::string tr = cfg_string(j, "train_recurrence", "recurrent");
+  LLAMBA_ENSURE(tr == "recurrent" || tr == "chunked", "gateloop config: train_recurrence \"{}\" (recurrent or chunked)",
+                tr);
+  c.train_recurrence = tr == "chunked" ? ops::RecurrenceMode::kChunked : ops::RecurrenceMode::kRecurrent;
   LLAMBA_ENSURE(c.n_heads > 0 && c.d_inner % c.n_heads == 0, "gateloop config: d_inner {} / n_heads {} must divide",
                 c.d_inner, c.n_heads);
   c.head_dim = c.d_inner / c.n_heads;

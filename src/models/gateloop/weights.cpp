@@ -32,6 +32,10 @@ Config Config::from_gguf(const io::GgufFile& f) {
   c.sub_norm_eps = f.get_float("gateloop.sub_norm_epsilon", 1e-5);
   c.chunk_size = f.has("gateloop.chunk_size") ? require_dim(f, "gateloop.chunk_size", 1 << 16) : 64;
   c.transition_grad_scale = f.get_float("gateloop.transition_grad_scale", 1.0);
+  const std::string tr = f.get_string("gateloop.train_recurrence", "recurrent");
+  LLAMBA_ENSURE(tr == "recurrent" || tr == "chunked", "{}: gateloop.train_recurrence \"{}\" (recurrent or chunked)",
+                f.path(), tr);
+  c.train_recurrence = tr == "chunked" ? ops::RecurrenceMode::kChunked : ops::RecurrenceMode::kRecurrent;
   LLAMBA_ENSURE(c.transition_grad_scale >= 0 && c.transition_grad_scale <= 1,
                 "{}: gateloop.transition_grad_scale {} (expected 0..1)", f.path(), c.transition_grad_scale);
   c.transition = parse_transition(f, f.get_string("gateloop.transition"));
@@ -82,6 +86,8 @@ void Config::to_gguf(io::GgufWriter& w) const {
   w.set("gateloop.ffn_bias", GgufValue::boolean(ffn_bias));
   w.set("gateloop.chunk_size", GgufValue::u32((uint32_t)chunk_size));
   w.set("gateloop.transition_grad_scale", GgufValue::f32((float)transition_grad_scale));
+  w.set("gateloop.train_recurrence",
+        GgufValue::string(train_recurrence == ops::RecurrenceMode::kChunked ? "chunked" : "recurrent"));
 }
 
 Weights Weights::from_gguf(const io::GgufFile& f, const Config& c) {
