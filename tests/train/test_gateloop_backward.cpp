@@ -99,7 +99,10 @@ struct Batch {
   std::vector<int32_t> tokens, targets;
   explicit Batch(int64_t V) {
     core::Rng rng(5);
-    for (int64_t i = 0; i < B * T; ++i) tokens.push_back((int32_t)rng.below(V)), targets.push_back((int32_t)rng.below(V));
+    for (int64_t i = 0; i < B * T; ++i) {
+      tokens.push_back((int32_t)rng.below(V));
+      targets.push_back((int32_t)rng.below(V));
+    }
   }
 };
 

@@ -131,8 +131,9 @@ class GateLoopModel final : public Model {
                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
-  // Training (backward.cpp, backward_mixer.cpp): a chunked forward from zero states keeping GateLoopCache, and
-  // the backward accumulating every parameter's gradient under its GGUF name.
+  // Training (backward.cpp, backward_mixer.cpp): a forward from zero states (recurrence in Config::
+  // train_recurrence's mode) keeping GateLoopCache, and the backward accumulating every parameter's gradient
+  // under its GGUF name.
   std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
                                               float* logits) const override;
   void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,

@@ -65,7 +65,7 @@ void write_random_init(const Config& c, uint64_t seed, io::GgufWriter& w, bool t
 // output_gate (true), sub_norm (false), out_proj (true), ffn_activation ("gelu"), norm_eps (1e-5), chunk_size (64),
 // tied (false: an output matrix; true: the head is token_embd), transition_grad_scale (1.0; lucidrains trains
 // with 0.9), train_recurrence ("recurrent" or "chunked": how training runs the recurrence). Parameter counts
-// differ by transition (docs/architecture.md, "GateLoop training").
+// differ by transition (docs/architecture.md, "GateLoop transitions and parameter counts").
 void write_init(const nlohmann::json& j, int64_t n_vocab, uint64_t seed, io::GgufWriter& w) {
   using namespace init;
   check_keys(j, {"d_model", "n_layers", "ffn", "d_inner", "n_heads", "transition", "complex", "gate_kind",

@@ -2,7 +2,6 @@
 // gated recurrence h_t = a_t h_{t−1} + k_tᵀ v_t, y_t = Re(q_t h_t) per head (ops::gated_recurrence, scale 1, no
 // conjugation); optional sub-LN; optional SiLU gate y ⊙ silu(u W_g); out projection (or identity).
 // Taps: gl_log_decay.l, gl_phase.l (complex gates), gl_y.l, gl_gated.l.
-#include <cmath>
 #include <cstring>
 
 #include "models/gateloop/gateloop.h"
@@ -51,8 +50,10 @@ void GateLoopModel::transition(core::ThreadPool& pool, int64_t l, const TensorVi
   // transition.h: polar's im = +0 without the complex half gives arg 0 or π (as torch.angle does).
   for (int64_t m = 0; m < M; ++m) {
     const float* zr = z + m * A;
-    for (int64_t j = 0; j < Hg; ++j)
-      transition_forward(c_.transition, zr[j], two ? zr[Hg + j] : 0.0f, ld[m * Hg + j], ph ? ph + m * Hg + j : nullptr);
+    for (int64_t j = 0; j < Hg; ++j) {
+      float* phase = ph ? ph + m * Hg + j : nullptr;
+      transition_forward(c_.transition, zr[j], two ? zr[Hg + j] : 0.0f, ld[m * Hg + j], phase);
+    }
   }
 }
 
