@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -77,6 +78,13 @@ class Model {
                                                       int64_t batch, float* logits) const;
   virtual void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
                         GradientMap& grads) const;
+};
+
+// `batch` fresh (empty) states of `model`, owned here: for training forwards and evaluations.
+struct FreshStates {
+  FreshStates(const Model& model, int64_t batch);
+  std::vector<std::unique_ptr<SequenceState>> owned;
+  std::vector<SequenceState*> ptrs;
 };
 
 // Builds the model named by `general.architecture`; throws llamba::Error naming the file, key or tensor on bad

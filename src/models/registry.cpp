@@ -66,6 +66,13 @@ void Model::backward(core::ThreadPool&, ForwardCache&, const float*, GradientMap
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
 }
 
+FreshStates::FreshStates(const Model& model, int64_t batch) {
+  for (int64_t b = 0; b < batch; ++b) {
+    owned.push_back(model.new_state());
+    ptrs.push_back(owned.back().get());
+  }
+}
+
 int64_t Model::n_params() const {
   int64_t n = 0;
   for_each_tensor([&](const std::string&, const core::TensorView& t) { n += t.numel(); });

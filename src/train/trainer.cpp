@@ -162,7 +162,10 @@ EvalResult Trainer::evaluate() {
   for (int64_t i = 0; i < batches; ++i) {
     val.next(B, window);
     split(window, in, tgt);
-    auto st = model_->forward_train(pool_, in, B, logits.data());
+    models::FreshStates fresh(*model_, B);  // evaluation keeps no activations
+    models::ForwardOptions o;
+    o.all_logits = true;
+    model_->forward(pool_, in, B, fresh.ptrs, logits.data(), o);
     const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {B * T, V});
     const int64_t n = std::count_if(tgt.begin(), tgt.end(), [](int32_t t) { return t >= 0; });
     total += ops::cross_entropy_forward(pool_, lv, tgt) * (double)n;

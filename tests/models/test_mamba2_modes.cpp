@@ -11,6 +11,7 @@
 #include "models/mamba2/mamba2.h"
 #include "ops/rmsnorm.h"
 #include "runtime/session.h"
+#include "model_test_util.h"
 #include "test_util.h"
 #include "tiny_mamba2.h"
 
@@ -131,49 +132,10 @@ TEST_P(Mamba2Modes, PrefillDecodePrefillEqualsOneShot) {
 }
 
 TEST_P(Mamba2Modes, SnapshotRestoreEqualsUninterrupted) {
-  runtime::Session s(*model_, pool_);
-  s.prefill(std::span(ids_).first(30));
-  const runtime::Snapshot snap = s.snapshot();
-  s.prefill(std::span(ids_).subspan(30, 20));
-  const std::vector<float> first(s.logits().begin(), s.logits().end());
-  s.prefill(std::span(ids_).subspan(50, 5));  // wander off
-  s.restore(snap);
-  EXPECT_EQ(s.n_past(), 30);
-  s.prefill(std::span(ids_).subspan(30, 20));
-  const std::vector<float> again(s.logits().begin(), s.logits().end());
-  EXPECT_EQ(first, again) << "restore must give bit-identical continuation";
-  runtime::Session f = s.fork();
-  const std::string path = path_ + ".state";
-  s.save_state(path);
-  s.prefill(std::span(ids_).subspan(50, 3));
-  f.prefill(std::span(ids_).subspan(50, 3));
-  runtime::Session l(*model_, pool_);
-  l.load_state(path);
-  l.prefill(std::span(ids_).subspan(50, 3));
-  EXPECT_EQ(std::vector<float>(s.logits().begin(), s.logits().end()),
-            std::vector<float>(f.logits().begin(), f.logits().end()));
-  EXPECT_EQ(std::vector<float>(s.logits().begin(), s.logits().end()),
-            std::vector<float>(l.logits().begin(), l.logits().end()));
+  test::expect_snapshot_restore_equals_uninterrupted(*model_, pool_, ids_, path_ + ".state");
 }
 
-TEST_P(Mamba2Modes, BatchOfTwoEqualsTwoSingles) {
-  const int64_t T = 40;
-  std::vector<int32_t> both(ids_.begin(), ids_.begin() + T);
-  both.insert(both.end(), ids_.begin() + 20, ids_.begin() + 20 + T);
-  auto a = model_->new_state(), b = model_->new_state();
-  models::SequenceState* sp[2] = {a.get(), b.get()};
-  std::vector<float> batched(2 * T * V_);
-  models::ForwardOptions o;
-  o.all_logits = true;
-  model_->forward(pool_, both, 2, sp, batched.data(), o);
-  for (int r = 0; r < 2; ++r) {
-    auto st = model_->new_state();
-    models::SequenceState* p = st.get();
-    std::vector<float> single(T * V_);
-    model_->forward(pool_, std::span(both).subspan(r * T, T), 1, {&p, 1}, single.data(), o);
-    EXPECT_LE(test::rel_max_error(batched.data() + r * T * V_, single.data(), T * V_), kTol) << "row " << r;
-  }
-}
+TEST_P(Mamba2Modes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, pool_, ids_, kTol); }
 
 TEST_P(Mamba2Modes, StateSize) {
   const auto& c = model_->config();

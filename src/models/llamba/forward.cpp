@@ -20,16 +20,11 @@ LlambaModel::LlambaModel(const io::GgufFile& f) : c_(Config::from_gguf(f)), w_(W
 }
 
 std::unique_ptr<SequenceState> LlambaModel::new_state() const {
-  auto s = std::make_unique<RecurrentState>();
-  for (int64_t l = 0; l < c_.n_layers; ++l)
-    s->layers.push_back({Tensor::zeros(DType::kF32, {c_.conv_kernel - 1, c_.conv_channels()}),
-                         Tensor::zeros(DType::kF32, {c_.n_heads, c_.head_dim, c_.d_state}), {}});
-  return s;
+  return new_ssm_state(c_.n_layers, c_.conv_kernel - 1, c_.conv_channels(), c_.n_heads, c_.head_dim, c_.d_state);
 }
 
 int64_t LlambaModel::state_bytes(int64_t) const {
-  return c_.n_layers * ((c_.conv_kernel - 1) * c_.conv_channels() + c_.n_heads * c_.head_dim * c_.d_state) *
-         (int64_t)sizeof(float);
+  return ssm_state_bytes(c_.n_layers, c_.conv_kernel - 1, c_.conv_channels(), c_.n_heads, c_.head_dim, c_.d_state);
 }
 
 void LlambaModel::forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
@@ -48,15 +43,10 @@ void LlambaModel::forward_with(core::ThreadPool& pool, std::span<const int32_t> 
 std::unique_ptr<ForwardCache> LlambaModel::forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
                                                          int64_t batch, float* logits) const {
   auto cache = std::make_unique<LlambaCache>();
-  std::vector<std::unique_ptr<SequenceState>> owned;
-  std::vector<SequenceState*> states;
-  for (int64_t b = 0; b < batch; ++b) {
-    owned.push_back(new_state());
-    states.push_back(owned.back().get());
-  }
+  FreshStates fresh(*this, batch);
   ForwardOptions opts;
   opts.all_logits = true;
-  run(pool, tokens, batch, states, logits, opts, MixerForm::kChunked, c_.chunk_size, cache.get());
+  run(pool, tokens, batch, fresh.ptrs, logits, opts, MixerForm::kChunked, c_.chunk_size, cache.get());
   return cache;
 }
 
@@ -67,12 +57,7 @@ void LlambaModel::run(core::ThreadPool& pool, std::span<const int32_t> tokens, i
                "[llamba forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
   const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
   if (T == 0) return;
-  std::vector<RecurrentState*> rs;
-  for (SequenceState* s : states) {
-    auto* r = dynamic_cast<RecurrentState*>(s);
-    LLAMBA_CHECK(r && (int64_t)r->layers.size() == c_.n_layers, "[llamba forward] state is not this model's");
-    rs.push_back(r);
-  }
+  const std::vector<RecurrentState*> rs = as_recurrent(states, c_.n_layers, "llamba");
   Tensor h = Tensor::zeros(DType::kF32, {M, D});
   ops::embedding_forward(pool, h, w_.token_embd, tokens);
   Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});

@@ -9,6 +9,7 @@
 
 #include "models/blocks/lm_head.h"
 #include "models/blocks/mlp.h"
+#include "models/blocks/ssm_common.h"
 #include "models/model.h"
 #include "ops/conv1d_causal.h"
 
@@ -51,8 +52,7 @@ struct Weights {
 // A randomly initialized model for training (init.cpp documents the scheme); writes keys and tensors.
 void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
 
-// How the mixer computes the sequence: all forms give the same result (tested).
-enum class MixerForm { kChunked, kRecurrent, kQuadratic };
+using models::MixerForm;  // models/blocks/ssm_common.h
 
 // Activations a training forward keeps for the backward (M = B·T rows).
 struct MixerActs {

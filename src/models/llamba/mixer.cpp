@@ -16,27 +16,6 @@ using core::DType;
 using core::Tensor;
 using core::TensorView;
 
-namespace {
-
-// Exact softplus (torch's threshold-20 shortcut differs by < 2.1e-9).
-inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(-std::fabs(a))); }
-
-// Copies columns [c0, c0 + n) of every row of src (M, R) into dst (M, n).
-void copy_cols(const TensorView& src, int64_t c0, int64_t n, float* dst) {
-  for (int64_t m = 0; m < src.size(0); ++m) std::memcpy(dst + m * n, src.f32() + m * src.strides[0] + c0, n * 4);
-}
-
-ops::RecurrenceMode mode_of(MixerForm f) {
-  switch (f) {
-    case MixerForm::kChunked: return ops::RecurrenceMode::kChunked;
-    case MixerForm::kRecurrent: return ops::RecurrenceMode::kRecurrent;
-    case MixerForm::kQuadratic: return ops::RecurrenceMode::kQuadratic;
-  }
-  return ops::RecurrenceMode::kChunked;
-}
-
-}  // namespace
-
 void LlambaModel::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorView& u, int64_t batch,
                                 std::span<RecurrentState* const> states, const TensorView& out, MixerForm form,
                                 int64_t chunk, MixerActs* keep) const {
@@ -73,7 +52,7 @@ void LlambaModel::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   args.state_in = s_in;
   args.state_out = s_out;
   args.chunk = chunk;
-  ops::gated_recurrence_forward(pool, args, mode_of(form));
+  ops::gated_recurrence_forward(pool, args, recurrence_mode(form));
   for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
   // y += D·x, then y ⊙ silu(z + z_bias), then out_proj.
   const float* dp = lw.d.f32();

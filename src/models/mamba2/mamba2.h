@@ -12,12 +12,11 @@
 #include <vector>
 
 #include "models/blocks/lm_head.h"
+#include "models/blocks/ssm_common.h"
 #include "models/model.h"
 
 namespace llamba::models::mamba2 {
 
-// Exact softplus, Δ's nonlinearity (torch's threshold-20 shortcut differs by < 2.1e-9).
-inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(-std::fabs(a))); }
 
 struct Config {
   int64_t n_vocab = 0, d_model = 0, n_layers = 0;
@@ -64,8 +63,7 @@ struct Weights {
 // A randomly initialized model for training (init.cpp documents the scheme); writes keys and tensors.
 void write_init(const nlohmann::json& cfg, int64_t n_vocab, uint64_t seed, io::GgufWriter& w);
 
-// How the mixer computes the sequence: all forms give the same result (tested).
-enum class MixerForm { kChunked, kRecurrent, kQuadratic };
+using models::MixerForm;  // models/blocks/ssm_common.h
 
 // Activations a training forward keeps for the backward (M = B·T rows).
 struct MixerActs {

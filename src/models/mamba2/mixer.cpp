@@ -22,20 +22,6 @@ using core::TensorView;
 
 namespace {
 
-// Copies columns [c0, c0 + n) of every row of src (M, R) into dst (M, n).
-void copy_cols(const TensorView& src, int64_t c0, int64_t n, float* dst) {
-  for (int64_t m = 0; m < src.size(0); ++m) std::memcpy(dst + m * n, src.f32() + m * src.strides[0] + c0, n * 4);
-}
-
-ops::RecurrenceMode mode_of(MixerForm f) {
-  switch (f) {
-    case MixerForm::kChunked: return ops::RecurrenceMode::kChunked;
-    case MixerForm::kRecurrent: return ops::RecurrenceMode::kRecurrent;
-    case MixerForm::kQuadratic: return ops::RecurrenceMode::kQuadratic;
-  }
-  return ops::RecurrenceMode::kChunked;
-}
-
 // y (M, d_inner) in place: RMS-normalized per group of d_inner/G channels, times w (G, d_inner/G).
 void group_rmsnorm(core::ThreadPool& pool, const TensorView& y, const TensorView& w, float eps) {
   const int64_t G = w.size(0), dg = w.size(1);
@@ -103,7 +89,7 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   args.state_in = s_in;
   args.state_out = s_out;
   args.chunk = chunk;
-  ops::gated_recurrence_forward(pool, args, mode_of(form));
+  ops::gated_recurrence_forward(pool, args, recurrence_mode(form));
   for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
 
   // y += D·x (x before the Δ scaling).

@@ -1,0 +1,47 @@
+// Shared SSM-model helpers.
+#include "models/blocks/ssm_common.h"
+
+#include <cstring>
+
+namespace llamba::models {
+
+ops::RecurrenceMode recurrence_mode(MixerForm f) {
+  switch (f) {
+    case MixerForm::kChunked: return ops::RecurrenceMode::kChunked;
+    case MixerForm::kRecurrent: return ops::RecurrenceMode::kRecurrent;
+    case MixerForm::kQuadratic: return ops::RecurrenceMode::kQuadratic;
+  }
+  return ops::RecurrenceMode::kChunked;
+}
+
+void copy_cols(const core::TensorView& src, int64_t c0, int64_t n, float* dst) {
+  for (int64_t m = 0; m < src.size(0); ++m)
+    std::memcpy(dst + m * n, src.f32() + m * src.strides[0] + c0, n * sizeof(float));
+}
+
+std::unique_ptr<RecurrentState> new_ssm_state(int64_t n_layers, int64_t conv_rows, int64_t conv_channels,
+                                              int64_t n_heads, int64_t head_dim, int64_t d_state) {
+  auto s = std::make_unique<RecurrentState>();
+  for (int64_t l = 0; l < n_layers; ++l)
+    s->layers.push_back({core::Tensor::zeros(core::DType::kF32, {conv_rows, conv_channels}),
+                         core::Tensor::zeros(core::DType::kF32, {n_heads, head_dim, d_state}), {}});
+  return s;
+}
+
+int64_t ssm_state_bytes(int64_t n_layers, int64_t conv_rows, int64_t conv_channels, int64_t n_heads, int64_t head_dim,
+                        int64_t d_state) {
+  return n_layers * (conv_rows * conv_channels + n_heads * head_dim * d_state) * (int64_t)sizeof(float);
+}
+
+std::vector<RecurrentState*> as_recurrent(std::span<SequenceState* const> states, int64_t n_layers,
+                                          const char* model) {
+  std::vector<RecurrentState*> rs;
+  for (SequenceState* s : states) {
+    auto* r = dynamic_cast<RecurrentState*>(s);
+    LLAMBA_CHECK(r && (int64_t)r->layers.size() == n_layers, "[{} forward] state is not this model's", model);
+    rs.push_back(r);
+  }
+  return rs;
+}
+
+}  // namespace llamba::models
