@@ -4,6 +4,7 @@
 // hidden.L, final_hidden.
 #include "models/blocks/lm_head.h"
 #include "models/blocks/mlp.h"
+#include "models/blocks/ssm_common.h"
 #include "models/gateloop/gateloop.h"
 #include "ops/embedding.h"
 #include "ops/gelu.h"
@@ -69,17 +70,12 @@ void GateLoopModel::forward_with(core::ThreadPool& pool, std::span<const int32_t
 std::unique_ptr<ForwardCache> GateLoopModel::forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
                                                            int64_t batch, float* logits) const {
   auto cache = std::make_unique<GateLoopCache>();
-  std::vector<std::unique_ptr<SequenceState>> owned;
-  std::vector<SequenceState*> states;
-  for (int64_t b = 0; b < batch; ++b) {
-    owned.push_back(new_state());
-    states.push_back(owned.back().get());
-  }
+  FreshStates fresh(*this, batch);
   ForwardOptions opts;
   opts.all_logits = true;
   const MixerForm form =
       c_.train_recurrence == ops::RecurrenceMode::kChunked ? MixerForm::kChunked : MixerForm::kRecurrent;
-  run(pool, tokens, batch, states, logits, opts, form, c_.chunk_size, cache.get());
+  run(pool, tokens, batch, fresh.ptrs, logits, opts, form, c_.chunk_size, cache.get());
   return cache;
 }
 
@@ -90,12 +86,7 @@ void GateLoopModel::run(core::ThreadPool& pool, std::span<const int32_t> tokens,
                "[gateloop forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
   const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
   if (T == 0) return;
-  std::vector<RecurrentState*> rs;
-  for (SequenceState* s : states) {
-    auto* r = dynamic_cast<RecurrentState*>(s);
-    LLAMBA_CHECK(r && (int64_t)r->layers.size() == c_.n_layers, "[gateloop forward] state is not this model's");
-    rs.push_back(r);
-  }
+  const std::vector<RecurrentState*> rs = as_recurrent(states, c_.n_layers, "gateloop");
   const Observer* obs = opts.observer;
   const auto tap = [&](const char* name, int64_t l, const core::TensorView& t) {
     if (obs) (*obs)(name, (int)l, t);
