@@ -37,6 +37,7 @@ TrainConfig TrainConfig::from_json(const json& j) {
   LLAMBA_ENSURE(models::arch_from_name(c.arch).has_value(), "train config: \"arch\" \"{}\" is not an architecture",
                 c.arch);
   if (j.contains("model")) c.model = j["model"];
+  LLAMBA_ENSURE(c.model.is_object(), "train config: \"model\" must be a JSON object, got {}", c.model.dump());
   get(j, "steps", c.steps);
   get(j, "batch", c.batch);
   get(j, "seq_len", c.seq_len);

@@ -21,7 +21,7 @@ namespace llamba::train {
 
 struct TrainConfig {
   std::string arch;               // llamba | gateloop | mamba2
-  nlohmann::json model;           // architecture-specific keys (see models/<arch>/init.cpp)
+  nlohmann::json model = nlohmann::json::object();  // architecture-specific keys (models/<arch>/init.cpp)
   int64_t steps = 1000, batch = 8, seq_len = 128, grad_accum = 1;
   ScheduleConfig schedule;        // lr, min_lr, warmup_steps, kind, decay_fraction, decay_shape
   AdamWConfig adamw;

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${1:-exp/gateloop_memory_horizon}
 BIN=${BIN:-build/bin/llamba}
-STEPS=${STEPS:-800}
+STEPS=${STEPS:-600}
 SEEDS=${SEEDS:-"1 2 3"}
 THREADS=${THREADS:-0}
 LENGTH=256
@@ -18,16 +18,18 @@ mkdir -p "$OUT"
   --n-values 16 --p-reset 0.02 --p-query 0.05 --seed 1234
 query=$(python3 -c "import json,sys; print(json.load(open('$OUT/data/meta.json'))['query_id'])")
 for variant in complex real fixed; do
+  # Same size: real gates need half the transition rows and fixed gates none, so their FFN is wider to match
+  # the complex model's parameter count (93,376 / 93,312 / 93,504).
   case $variant in
-    complex) transition=magphase complex=true ;;
-    real) transition=real complex=false ;;
-    fixed) transition=fixed complex=true ;;
+    complex) transition=magphase complex=true ffn=128 ;;
+    real) transition=real complex=false ffn=160 ;;
+    fixed) transition=fixed complex=true ffn=192 ;;
   esac
   cat > "$OUT/$variant.json" <<JSON
 {"arch": "gateloop",
- "model": {"d_model": 64, "n_layers": 2, "ffn": 128, "d_inner": 64, "n_heads": 4, "gate_kind": "vector",
+ "model": {"d_model": 64, "n_layers": 2, "ffn": $ffn, "d_inner": 64, "n_heads": 4, "gate_kind": "vector",
            "transition": "$transition", "complex": $complex},
- "batch": 16, "seq_len": $LENGTH, "steps": $STEPS, "lr": 3e-3, "min_lr": 3e-4, "warmup_steps": 50,
+ "batch": 8, "seq_len": $LENGTH, "steps": $STEPS, "lr": 3e-3, "min_lr": 3e-4, "warmup_steps": 50,
  "weight_decay": 0.1, "beta2": 0.95, "clip": 1.0, "eval_interval": 100, "eval_batches": 16,
  "log_interval": 10, "loss_after_token": $query}
 JSON
