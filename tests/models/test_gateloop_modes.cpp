@@ -10,6 +10,7 @@
 #include "io/gguf.h"
 #include "models/gateloop/gateloop.h"
 #include "runtime/session.h"
+#include "model_test_util.h"
 #include "test_util.h"
 #include "tiny_gateloop.h"
 
@@ -135,48 +136,10 @@ TEST_P(GateLoopModes, PrefillDecodePrefillEqualsOneShot) {
 }
 
 TEST_P(GateLoopModes, SnapshotRestoreEqualsUninterrupted) {
-  runtime::Session s(*model_, pool_);
-  s.prefill(std::span(ids_).first(30));
-  const runtime::Snapshot snap = s.snapshot();
-  s.prefill(std::span(ids_).subspan(30, 20));
-  const std::vector<float> first(s.logits().begin(), s.logits().end());
-  s.prefill(std::span(ids_).subspan(50, 5));  // wander off
-  s.restore(snap);
-  EXPECT_EQ(s.n_past(), 30);
-  s.prefill(std::span(ids_).subspan(30, 20));
-  const std::vector<float> again(s.logits().begin(), s.logits().end());
-  EXPECT_EQ(first, again) << "restore must give a bit-identical continuation";
-  runtime::Session f = s.fork();
-  const std::string path = path_ + ".state";
-  s.save_state(path);
-  s.prefill(std::span(ids_).subspan(50, 3));
-  f.prefill(std::span(ids_).subspan(50, 3));
-  runtime::Session l(*model_, pool_);
-  l.load_state(path);
-  l.prefill(std::span(ids_).subspan(50, 3));
-  const std::vector<float> sl(s.logits().begin(), s.logits().end());
-  EXPECT_EQ(sl, std::vector<float>(f.logits().begin(), f.logits().end()));
-  EXPECT_EQ(sl, std::vector<float>(l.logits().begin(), l.logits().end()));
+  test::expect_snapshot_restore_equals_uninterrupted(*model_, pool_, ids_, path_ + ".state");
 }
 
-TEST_P(GateLoopModes, BatchOfTwoEqualsTwoSingles) {
-  const int64_t T = 40;
-  std::vector<int32_t> both(ids_.begin(), ids_.begin() + T);
-  both.insert(both.end(), ids_.begin() + 20, ids_.begin() + 20 + T);
-  auto a = model_->new_state(), b = model_->new_state();
-  models::SequenceState* sp[2] = {a.get(), b.get()};
-  std::vector<float> batched(2 * T * V_);
-  models::ForwardOptions o;
-  o.all_logits = true;
-  model_->forward(pool_, both, 2, sp, batched.data(), o);
-  for (int r = 0; r < 2; ++r) {
-    auto st = model_->new_state();
-    models::SequenceState* p = st.get();
-    std::vector<float> single(T * V_);
-    model_->forward(pool_, std::span(both).subspan(r * T, T), 1, {&p, 1}, single.data(), o);
-    EXPECT_LE(test::rel_max_error(batched.data() + r * T * V_, single.data(), T * V_), kTol) << "row " << r;
-  }
-}
+TEST_P(GateLoopModes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, pool_, ids_, kTol); }
 
 TEST_P(GateLoopModes, StateSizeAndTensorList) {
   const Config& c = model_->config();
