@@ -49,6 +49,13 @@ using TensorVisitor = std::function<void(const std::string& name, const core::Te
 // Parameter gradients by tensor name (f32, the parameter's shape); backward passes accumulate into them.
 using GradientMap = std::unordered_map<std::string, core::Tensor>;
 
+// The gradient tensor of parameter `name` (a GGUF name); an internal check that backward and the parameter
+// list agree. grad_if: empty (skipped by the op backwards) when the model has no such weight.
+core::TensorView grad_of(GradientMap& g, const std::string& name);
+inline core::TensorView grad_if(GradientMap& g, const core::TensorView& w, const std::string& name) {
+  return w.data ? grad_of(g, name) : core::TensorView{};
+}
+
 // What a training forward saved for its backward; each trainable model defines its own.
 class ForwardCache {
  public:

@@ -66,6 +66,12 @@ void Model::backward(core::ThreadPool&, ForwardCache&, const float*, GradientMap
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
 }
 
+core::TensorView grad_of(GradientMap& g, const std::string& name) {
+  auto it = g.find(name);
+  LLAMBA_CHECK(it != g.end(), "[backward] no gradient tensor for {}", name);
+  return it->second.view();
+}
+
 FreshStates::FreshStates(const Model& model, int64_t batch) {
   for (int64_t b = 0; b < batch; ++b) {
     owned.push_back(model.new_state());

@@ -19,6 +19,13 @@ void copy_cols(const core::TensorView& src, int64_t c0, int64_t n, float* dst) {
     std::memcpy(dst + m * n, src.f32() + m * src.strides[0] + c0, n * sizeof(float));
 }
 
+void add_cols(const core::TensorView& dst, int64_t c0, const float* src, int64_t n) {
+  for (int64_t m = 0; m < dst.size(0); ++m) {
+    float* d = dst.f32() + m * dst.strides[0] + c0;
+    for (int64_t i = 0; i < n; ++i) d[i] += src[m * n + i];
+  }
+}
+
 std::unique_ptr<RecurrentState> new_ssm_state(int64_t n_layers, int64_t conv_rows, int64_t conv_channels,
                                               int64_t n_heads, int64_t head_dim, int64_t d_state) {
   auto s = std::make_unique<RecurrentState>();

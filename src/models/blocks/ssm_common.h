@@ -20,8 +20,10 @@ ops::RecurrenceMode recurrence_mode(MixerForm f);
 // Exact softplus (torch's threshold-20 shortcut differs by < 2.1e-9).
 inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(-std::fabs(a))); }
 
-// Copies columns [c0, c0 + n) of every row of src (M, R) into dst (M, n).
+// Copies columns [c0, c0 + n) of every row of src (M, R) into dst (M, n); add_cols is the backward: it adds
+// src (M, n) into those columns of dst.
 void copy_cols(const core::TensorView& src, int64_t c0, int64_t n, float* dst);
+void add_cols(const core::TensorView& dst, int64_t c0, const float* src, int64_t n);
 
 // A fresh state: per layer conv (K-1, Cc) and SSM (H, P, N), zeros.
 std::unique_ptr<RecurrentState> new_ssm_state(int64_t n_layers, int64_t conv_rows, int64_t conv_channels,

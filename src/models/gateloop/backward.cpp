@@ -19,12 +19,6 @@ using core::DType;
 using core::Tensor;
 using core::TensorView;
 
-TensorView grad_of(GradientMap& g, const std::string& name) {
-  auto it = g.find(name);
-  LLAMBA_CHECK(it != g.end(), "[gateloop backward] no gradient tensor for {}", name);
-  return it->second.view();
-}
-
 void GateLoopModel::ffn_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, const TensorView& dout,
                                  const TensorView& du, GradientMap& grads) const {
   const LayerWeights& lw = w_.layers[l];

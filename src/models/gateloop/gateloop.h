@@ -170,9 +170,6 @@ class GateLoopModel final : public Model {
   ModelInfo info_;
 };
 
-// The gradient tensor of parameter `name` (a GGUF name) in `g`; throws when it is missing (backward.cpp).
-core::TensorView grad_of(GradientMap& g, const std::string& name);
-
 // Random-initialized GateLoop weights for `c` (c.n_vocab rows of embedding) added to `w` with every key, so
 // `llamba train --arch gateloop` can start from a file. Init follows lucidrains where it matters (init.cpp).
 // `tied`: no output.weight (the head reuses token_embd).

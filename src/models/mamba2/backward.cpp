@@ -19,29 +19,6 @@ using core::DType;
 using core::Tensor;
 using core::TensorView;
 
-namespace {
-
-TensorView grad_of(GradientMap& g, const std::string& name) {
-  auto it = g.find(name);
-  LLAMBA_CHECK(it != g.end(), "[mamba2 backward] no gradient tensor for {}", name);
-  return it->second.view();
-}
-
-// The gradient of an optional weight: empty (skipped by the op backwards) when the model has no such tensor.
-TensorView grad_if(GradientMap& g, const TensorView& w, const std::string& name) {
-  return w.data ? grad_of(g, name) : TensorView{};
-}
-
-// Adds src (M, n) into columns [c0, c0 + n) of dst (M, R).
-void add_cols(const TensorView& dst, int64_t c0, const float* src, int64_t n) {
-  for (int64_t m = 0; m < dst.size(0); ++m) {
-    float* d = dst.f32() + m * dst.strides[0] + c0;
-    for (int64_t i = 0; i < n; ++i) d[i] += src[m * n + i];
-  }
-}
-
-}  // namespace
-
 void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
                                  const TensorView& dout, const TensorView& du, GradientMap& grads) const {
   const LayerWeights& lw = w_.layers[l];
