@@ -38,7 +38,7 @@ Session Session::fork() const {
   return f;
 }
 
-void Session::save_state(const std::string& path) const {
+void Session::save_state(const std::string& path, const std::map<std::string, std::string>& notes) const {
   io::GgufWriter w;
   w.set("general.type", io::GgufValue::string("llamba-state"));
   w.set("state.architecture", io::GgufValue::string(std::string(models::arch_name(model_.info().arch))));
@@ -46,11 +46,12 @@ void Session::save_state(const std::string& path) const {
   w.set("state.n_vocab", io::GgufValue::i64(model_.info().n_vocab));
   w.set("state.tokens", io::GgufValue::i32_array(tokens_));
   state_->save(w);
+  for (const auto& [k, v] : notes) w.set("state.note." + k, io::GgufValue::string(v));
   if (!logits_.empty()) w.add_tensor("state.logits", core::Tensor::from_f32({(int64_t)logits_.size()}, logits_));
   w.write(path);
 }
 
-void Session::load_state(const std::string& path) {
+std::map<std::string, std::string> Session::load_state(const std::string& path) {
   const auto f = io::GgufFile::open(path);
   LLAMBA_ENSURE(f.get_string("general.type", "") == "llamba-state", "{}: not a llamba state file", path);
   const std::string arch = f.get_string("state.architecture");
@@ -67,9 +68,13 @@ void Session::load_state(const std::string& path) {
                   "{}: state.logits has the wrong size", path);
     logits.assign(lv.f32(), lv.f32() + lv.numel());
   }
+  std::map<std::string, std::string> notes;
+  for (const auto& [k, v] : f.metadata())
+    if (k.rfind("state.note.", 0) == 0) notes[k.substr(11)] = v.as_string(k);
   state_ = std::move(fresh);
   tokens_.assign(ids.begin(), ids.end());
   logits_ = std::move(logits);
+  return notes;
 }
 
 }  // namespace llamba::runtime

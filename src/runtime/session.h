@@ -3,6 +3,7 @@
 // Thread safety: one thread per Session; several Sessions may share a Model and (sequentially) a ThreadPool.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
@@ -38,8 +39,9 @@ class Session {
   Session fork() const;  // an independent session continuing from here
 
   // Saves / loads the sequence (state tensors, tokens, logits) as a GGUF file; load checks the model matches.
-  void save_state(const std::string& path) const;
-  void load_state(const std::string& path);
+  // `notes` are application strings stored beside the state (e.g. the chat history) and returned by load.
+  void save_state(const std::string& path, const std::map<std::string, std::string>& notes = {}) const;
+  std::map<std::string, std::string> load_state(const std::string& path);
 
  private:
   const models::Model& model_;

@@ -81,6 +81,21 @@ TEST_F(Cli, SavedStateContinuesLikeOneRun) {
   fs::remove(state);
 }
 
+TEST_F(Cli, ChatContinuesFromASavedConversation) {
+  const std::string state = (fs::temp_directory_path() / "llamba_cli_chat.gguf").string();
+  Result a = run("chat -m " + model_ + " -n 8 --temp 0", "My name is Ada.\n/save " + state + "\n/exit\n");
+  ASSERT_EQ(a.code, 0) << a.out;
+  ASSERT_NE(a.out.find("saved"), std::string::npos) << a.out;
+  // The second process feeds only the new turn: the saved conversation is already in the state.
+  Result b = run("chat -m " + model_ + " -n 8 --temp 0", "/load " + state + "\nWhat is my name?\n/exit\n");
+  ASSERT_EQ(b.code, 0) << b.out;
+  const size_t at = b.out.find(" prompt + ");
+  ASSERT_NE(at, std::string::npos) << b.out;
+  const int fed = std::stoi(b.out.substr(b.out.rfind("] ", at) + 2));
+  EXPECT_LT(fed, 25) << "the reloaded turn must not re-feed the whole conversation: " << b.out;
+  fs::remove(state);
+}
+
 struct BadCase {
   std::string args;
   std::string expect;

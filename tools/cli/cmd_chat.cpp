@@ -2,6 +2,7 @@
 // of the rendered conversation: the recurrent state (or KV cache) carries everything before it.
 // Commands: /reset, /save FILE, /load FILE, /exit.
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdio>
 #include <iostream>
@@ -57,8 +58,21 @@ void register_chat(CLI::App& app) {
       if (line.rfind("/save ", 0) == 0 || line.rfind("/load ", 0) == 0) {
         const std::string path = line.substr(6);
         try {
-          if (line[1] == 's') session.save_state(path);
-          else session.load_state(path), msgs.clear(), fed = tok->decode(session.tokens());
+          // The history travels with the state, so later turns render as a continuation of it.
+          if (line[1] == 's') {
+            nlohmann::json h = nlohmann::json::array();
+            for (const auto& m : msgs) h.push_back({{"role", m.role}, {"content", m.content}});
+            session.save_state(path, {{"chat.messages", h.dump()}, {"chat.fed", fed}});
+          } else {
+            const auto notes = session.load_state(path);
+            msgs.clear();
+            fed.clear();
+            if (notes.count("chat.messages")) {
+              for (const auto& m : nlohmann::json::parse(notes.at("chat.messages")))
+                msgs.push_back({m.at("role").get<std::string>(), m.at("content").get<std::string>()});
+              fed = notes.count("chat.fed") ? notes.at("chat.fed") : "";
+            }
+          }
           std::fprintf(stderr, "[llamba] %s %s (%lld tokens)\n", line[1] == 's' ? "saved" : "loaded", path.c_str(),
                        (long long)session.n_past());
         } catch (const Error& e) {
