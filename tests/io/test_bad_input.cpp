@@ -186,7 +186,7 @@ const std::string& tiny_llama_gguf() {
     const auto ckpt = io::HfCheckpoint::open(test::fixture_path("llama_hf/tiny_tied"));
     io::GgufWriter w;
     models::convert_hf(ckpt, {}, w);
-    const std::string p = (std::filesystem::temp_directory_path() / "llamba_tiny_llama.gguf").string();
+    const std::string p = test::temp_path("llamba_tiny_llama.gguf").string();
     w.write(p);
     return p;
   }();
@@ -198,7 +198,7 @@ std::string model_error(const std::function<void(io::GgufWriter&, const io::Gguf
   io::GgufWriter w;
   for (const auto& [k, v] : src.metadata()) w.set(k, v);
   edit(w, src);
-  const std::string path = (std::filesystem::temp_directory_path() / "llamba_bad_model.gguf").string();
+  const std::string path = test::temp_path("llamba_bad_model.gguf").string();
   w.write(path);
   try {
     const auto f = io::GgufFile::open(path);

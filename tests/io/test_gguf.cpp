@@ -79,7 +79,7 @@ TEST(Gguf, WriteReadRoundTrip) {
   w.add_tensor("w.lazy", {5}, DType::kF32, [](void* dst) {
     for (int i = 0; i < 5; ++i) static_cast<float*>(dst)[i] = (float)i;
   });
-  const std::string path = (std::filesystem::temp_directory_path() / "llamba_rt.gguf").string();
+  const std::string path = test::temp_path("llamba_rt.gguf").string();
   w.write(path);
   const auto f = io::GgufFile::open(path);
   EXPECT_EQ(f.get_int("a.u32"), 7);

@@ -42,7 +42,7 @@ CliResult run_cli(const std::string& args) {
 
 TEST(GateLoopCli, ConvertThenInfo) {
   if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
-  const std::string out = (std::filesystem::temp_directory_path() / "gateloop_cli_heads4.gguf").string();
+  const std::string out = test::temp_path("gateloop_cli_heads4.gguf").string();
   const CliResult conv = run_cli("convert '" + test::fixture_path("gateloop/heads4") + "' -o '" + out + "'");
   ASSERT_EQ(conv.code, 0) << conv.out;
   const CliResult info = run_cli("info '" + out + "' --metadata");
@@ -60,8 +60,8 @@ class GateLoopRun : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GateLoopRun, GreedyRunMatchesThePackage) {
   if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
-  const std::string name = GetParam(), tmp = std::filesystem::temp_directory_path().string();
-  const std::string model = tmp + "/gateloop_run_" + name + ".gguf", state = model + ".state";
+  const std::string name = GetParam();
+  const std::string model = test::temp_path("gateloop_run_" + name + ".gguf").string(), state = model + ".state";
   const CliResult conv = run_cli("convert '" + test::fixture_path("gateloop/" + name) + "' --tokenizer '" +
                                  test::fixture_path("gateloop/bytes/tokenizer.json") + "' -o '" + model + "'");
   ASSERT_EQ(conv.code, 0) << conv.out;

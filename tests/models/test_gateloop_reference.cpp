@@ -36,7 +36,7 @@ std::string convert(const std::string& name) {
   const auto ckpt = io::HfCheckpoint::open(test::fixture_path("gateloop/" + name));
   io::GgufWriter w;
   models::convert_hf(ckpt, {}, w);
-  const std::string out = (std::filesystem::temp_directory_path() / ("gateloop_ref_" + name + ".gguf")).string();
+  const std::string out = test::temp_path("gateloop_ref_" + name + ".gguf").string();
   w.write(out);
   return out;
 }
@@ -195,7 +195,7 @@ TEST(GateLoopConvert, KeysDescribeTheLucidrainsBlock) {
 
 TEST(GateLoopConvert, RefusesWhatItCannotRepresent) {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "gateloop_bad_config";
+  const fs::path dir = test::temp_path("gateloop_bad_config");
   fs::create_directories(dir);
   fs::copy_file(test::fixture_path("gateloop/heads4/model.safetensors"), dir / "model.safetensors",
                 fs::copy_options::overwrite_existing);

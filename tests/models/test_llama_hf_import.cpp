@@ -29,7 +29,7 @@ std::string convert_to_temp(const std::string& name, core::DType type = core::DT
   models::ConvertOptions opts;
   opts.matrix_type = type;
   models::convert_hf(ckpt, opts, w);
-  const std::string out = (std::filesystem::temp_directory_path() / ("llamba_test_" + name + ".gguf")).string();
+  const std::string out = test::temp_path("hf_" + name + ".gguf").string();
   w.write(out);
   return out;
 }
@@ -77,7 +77,7 @@ TEST(LlamaHfImport, ShardedCheckpointEqualsSingleFile) {
   // Split tiny_tied into two shards with a model.safetensors.index.json, as large HF checkpoints ship.
   namespace fs = std::filesystem;
   const fs::path src = test::fixture_path("llama_hf/tiny_tied");
-  const fs::path dir = fs::temp_directory_path() / "llamba_sharded_llama";
+  const fs::path dir = test::temp_path("llamba_sharded_llama");
   fs::create_directories(dir);
   fs::copy_file(src / "config.json", dir / "config.json", fs::copy_options::overwrite_existing);
   const auto whole = io::SafetensorsFile::open((src / "model.safetensors").string());

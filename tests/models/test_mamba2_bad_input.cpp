@@ -32,7 +32,7 @@ std::string load_error(const TensorEdit& edit, const std::function<void(io::Gguf
     const auto t = edit(info.name, f.tensor(info));
     if (t) w.add_tensor(info.name, *t);
   }
-  const std::string path = (fs::temp_directory_path() / "mamba2_bad.gguf").string();
+  const std::string path = test::temp_path("mamba2_bad.gguf").string();
   w.write(path);
   try {
     const auto g = io::GgufFile::open(path);
@@ -76,7 +76,7 @@ TEST(Mamba2BadInput, GgufFiles) {
 
 // Converts a copy of fixture tied_g1 whose config.json was edited by `edit`; returns the error ("" if none).
 std::string convert_error(const std::function<void(nlohmann::json&)>& edit) {
-  const fs::path src = test::fixture_path("mamba2/tied_g1"), dir = fs::temp_directory_path() / "mamba2_bad_hf";
+  const fs::path src = test::fixture_path("mamba2/tied_g1"), dir = test::temp_path("mamba2_bad_hf");
   fs::remove_all(dir);
   fs::create_directories(dir);
   fs::copy_file(src / "model.safetensors", dir / "model.safetensors");

@@ -43,7 +43,7 @@ std::string bin() {
 
 TEST(Mamba2Cli, ConvertThenInfo) {
   if (bin().empty()) GTEST_SKIP() << "no llamba binary (set LLAMBA_BIN or build the llamba target)";
-  const std::string out = (std::filesystem::temp_directory_path() / "mamba2_cli_tied_g1.gguf").string();
+  const std::string out = test::temp_path("mamba2_cli_tied_g1.gguf").string();
   auto [rc, text] = sh(bin() + " convert " + test::fixture_path("mamba2/tied_g1") + " -o " + out);
   ASSERT_EQ(rc, 0) << text;
   std::tie(rc, text) = sh(bin() + " info " + out);
@@ -57,8 +57,8 @@ TEST(Mamba2Cli, ConvertThenInfo) {
 // --for-training keeps A_log (ssm_a_log) instead of folding it into ssm_a; both forms compute the same logits.
 TEST(Mamba2Cli, ConvertForTrainingKeepsALog) {
   if (bin().empty()) GTEST_SKIP() << "no llamba binary (set LLAMBA_BIN or build the llamba target)";
-  const auto tmp = std::filesystem::temp_directory_path();
-  const std::string inf = (tmp / "mamba2_cli_p_odd.gguf").string(), trn = (tmp / "mamba2_cli_p_odd_train.gguf").string();
+  const std::string inf = test::temp_path("mamba2_cli_p_odd.gguf").string();
+  const std::string trn = test::temp_path("mamba2_cli_p_odd_train.gguf").string();
   const std::string src = test::fixture_path("mamba2/p_odd_untied");
   auto [rc, text] = sh(bin() + " convert " + src + " -o " + inf);
   ASSERT_EQ(rc, 0) << text;
@@ -86,7 +86,7 @@ TEST(Mamba2Cli, ConvertForTrainingKeepsALog) {
 // Matrices in q8_0 (conv, Δ/A/D, norms stay f32): logits move by the quantization noise only.
 TEST(Mamba2Cli, Q8ConversionStaysClose) {
   if (bin().empty()) GTEST_SKIP() << "no llamba binary (set LLAMBA_BIN or build the llamba target)";
-  const std::string out = (std::filesystem::temp_directory_path() / "mamba2_cli_groups2_q8.gguf").string();
+  const std::string out = test::temp_path("mamba2_cli_groups2_q8.gguf").string();
   auto [rc, text] = sh(bin() + " convert " + test::fixture_path("mamba2/groups2") + " --outtype q8_0 -o " + out);
   ASSERT_EQ(rc, 0) << text;
   const auto f = io::GgufFile::open(out);

@@ -31,7 +31,7 @@ std::string convert(const std::string& name) {
   const auto ckpt = io::HfCheckpoint::open(test::fixture_path("mamba2/" + name));
   io::GgufWriter w;
   models::convert_hf(ckpt, {}, w);
-  const std::string out = (std::filesystem::temp_directory_path() / ("mamba2_ref_" + name + ".gguf")).string();
+  const std::string out = test::temp_path("mamba2_ref_" + name + ".gguf").string();
   w.write(out);
   return out;
 }

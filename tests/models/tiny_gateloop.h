@@ -12,6 +12,7 @@
 #include "io/gguf.h"
 #include "models/blocks/weights_util.h"
 #include "models/gateloop/gateloop.h"
+#include "test_util.h"
 
 namespace llamba::test {
 
@@ -54,7 +55,7 @@ inline std::string write_tiny_gateloop(const models::gateloop::Config& c, uint64
       }
     }
   }
-  const std::string path = (std::filesystem::temp_directory_path() / ("gateloop_" + name + ".gguf")).string();
+  const std::string path = test::temp_path("gateloop_" + name + ".gguf").string();
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(buf->data()), (std::streamsize)buf->size());
   return path;
 }

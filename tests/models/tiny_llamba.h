@@ -56,7 +56,7 @@ inline std::string write_tiny_llamba(const TinyLlambaShape& s, uint64_t seed, co
   }
   add("output_norm.weight", {D}, 0.1, 1.0);
   if (!s.tied) add("output.weight", {s.vocab, D}, 1.0 / std::sqrt((double)D));
-  const std::string path = (std::filesystem::temp_directory_path() / ("llamba_" + name + ".gguf")).string();
+  const std::string path = test::temp_path("tiny_llamba_" + name + ".gguf").string();
   w.write(path);
   return path;
 }

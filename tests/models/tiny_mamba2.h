@@ -69,7 +69,7 @@ inline std::string write_tiny_mamba2(const TinyMamba2Shape& s, uint64_t seed, co
   }
   add("output_norm.weight", {D}, 0.15, 1.0);
   if (!s.tied) add("output.weight", {s.vocab, D}, 2.0 / std::sqrt((double)D));
-  const std::string path = (std::filesystem::temp_directory_path() / ("mamba2_" + name + ".gguf")).string();
+  const std::string path = test::temp_path("mamba2_" + name + ".gguf").string();
   w.write(path);
   return path;
 }

@@ -25,11 +25,6 @@ namespace llamba::test {
 
 inline std::string repo_path(const std::string& rel) { return source_dir() + "/" + rel; }
 
-// A file name in the test temp directory that no concurrently running test process shares.
-inline std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + fmt::format("llamba_{}_{}", (long)getpid(), name);
-}
-
 inline std::string read_binary(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (!f) throw std::runtime_error("cannot open " + path);

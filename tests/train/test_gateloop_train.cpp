@@ -20,7 +20,7 @@ struct TaskDir {
   std::string dir;
   train::TaskInfo info;
   TaskDir(const std::string& name, int64_t length, int64_t n_train) {
-    dir = (fs::temp_directory_path() / name).string();
+    dir = test::temp_path(name).string();
     train::TaskConfig c;
     c.length = length;
     c.n_train = n_train;
@@ -80,7 +80,7 @@ TEST(GateLoopTrainer, ResumeEqualsUninterrupted) {
   };
   train::Trainer straight(pool, cfg, data);
   for (int i = 0; i < 7; ++i) straight.step();
-  const std::string ckpt = (fs::temp_directory_path() / "gateloop_resume.gguf").string();
+  const std::string ckpt = test::temp_path("gateloop_resume.gguf").string();
   {
     train::Trainer first(pool, cfg, data);
     for (int i = 0; i < 3; ++i) first.step();

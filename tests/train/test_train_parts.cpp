@@ -36,7 +36,7 @@ TEST(Schedule, CosineAndWsd) {
 }
 
 TEST(TokenShards, LoaderIsSeededCompleteAndResumable) {
-  const fs::path dir = fs::temp_directory_path() / "llamba_shards_test";
+  const fs::path dir = test::temp_path("llamba_shards_test");
   fs::create_directories(dir);
   std::vector<int32_t> a(1001), b(517);
   for (size_t i = 0; i < a.size(); ++i) a[i] = (int32_t)(i % 300);
@@ -87,7 +87,7 @@ TEST(TokenShards, LoaderIsSeededCompleteAndResumable) {
 TEST(LossCurve, WritesAPng) {
   train::Series s{"train", {}, {}};
   for (int i = 0; i < 50; ++i) s.x.push_back(i), s.y.push_back(5.0 * std::exp(-i / 10.0) + 1);
-  const std::string path = (fs::temp_directory_path() / "llamba_curve.png").string();
+  const std::string path = test::temp_path("llamba_curve.png").string();
   train::plot_png(path, "loss", {s, {"val", {0, 25, 49}, {6, 2, 1.1}}});
   std::ifstream in(path, std::ios::binary);
   char sig[8];

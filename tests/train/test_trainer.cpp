@@ -23,7 +23,7 @@ struct TaskDir {
   std::string dir;
   train::TaskInfo info;
   TaskDir(const std::string& name, int64_t length) {
-    dir = (fs::temp_directory_path() / name).string();
+    dir = test::temp_path(name).string();
     train::TaskConfig c;
     c.length = length;
     c.n_train = 400;
@@ -68,7 +68,7 @@ TEST_P(TrainerResume, ResumeEqualsUninterrupted) {
   train::Trainer straight(pool, cfg, data);
   for (int i = 0; i < 9; ++i) straight.step();
 
-  const std::string ckpt = (fs::temp_directory_path() / (arch + "_resume.gguf")).string();
+  const std::string ckpt = test::temp_path(arch + "_resume.gguf").string();
   {
     train::Trainer first(pool, cfg, data);
     for (int i = 0; i < 4; ++i) first.step();
@@ -97,7 +97,7 @@ TEST(Trainer, KilledWriterNeverLeavesABrokenCheckpoint) {
   TaskDir task("llamba_kill_task", 32);
   const auto data = train::open_shard_dir(task.dir);
   const auto cfg = tiny_config(1, task.info.query_id);
-  const std::string ckpt = (fs::temp_directory_path() / "llamba_kill.gguf").string();
+  const std::string ckpt = test::temp_path("llamba_kill.gguf").string();
   fs::remove(ckpt);
   core::Rng rng(3);
   int checked = 0;
@@ -121,8 +121,9 @@ TEST(Trainer, KilledWriterNeverLeavesABrokenCheckpoint) {
     ++checked;
   }
   EXPECT_GT(checked, 0);
-  for (const auto& e : fs::directory_iterator(fs::temp_directory_path()))
-    if (e.path().filename().string().rfind("llamba_kill.gguf.tmp.", 0) == 0) fs::remove(e.path());
+  const std::string leftover = fs::path(ckpt).filename().string() + ".tmp.";
+  for (const auto& e : fs::directory_iterator(test::temp_dir()))
+    if (e.path().filename().string().rfind(leftover, 0) == 0) fs::remove(e.path());
   fs::remove(ckpt);
 }
 
