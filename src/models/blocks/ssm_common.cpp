@@ -41,7 +41,7 @@ int64_t ssm_state_bytes(int64_t n_layers, int64_t conv_rows, int64_t conv_channe
 }
 
 std::vector<RecurrentState*> as_recurrent(std::span<SequenceState* const> states, int64_t n_layers,
-                                          const char* model) {
+                                          std::string_view model) {
   std::vector<RecurrentState*> rs;
   for (SequenceState* s : states) {
     auto* r = dynamic_cast<RecurrentState*>(s);

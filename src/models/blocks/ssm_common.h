@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "models/model.h"
@@ -34,6 +35,6 @@ int64_t ssm_state_bytes(int64_t n_layers, int64_t conv_rows, int64_t conv_channe
 // The batch's states as RecurrentStates of `n_layers` layers (an internal check: the runtime hands a model its
 // own states).
 std::vector<RecurrentState*> as_recurrent(std::span<SequenceState* const> states, int64_t n_layers,
-                                          const char* model);
+                                          std::string_view model);
 
 }  // namespace llamba::models

@@ -9,6 +9,7 @@
 
 #include "models/blocks/lm_head.h"
 #include "models/blocks/mlp.h"
+#include "models/blocks/recurrent_lm.h"
 #include "models/blocks/ssm_common.h"
 #include "models/model.h"
 #include "ops/conv1d_causal.h"
@@ -67,33 +68,19 @@ struct LayerActs {
   MixerActs mix;
   MlpActs mlp;
 };
-class LlambaCache final : public ForwardCache {
- public:
-  std::vector<int32_t> tokens;
-  int64_t batch = 0;
-  std::vector<LayerActs> layers;
-  core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
-};
+using LlambaCache = TrainingCache<LayerActs>;
 
-class LlambaModel final : public Model {
+// forward, forward_with, forward_train and the embedding and head come from RecurrentLanguageModel; the layers
+// from layers_forward (forward.cpp).
+class LlambaModel final : public RecurrentLanguageModel<MixerForm, LayerActs> {
  public:
   explicit LlambaModel(const io::GgufFile& f);
-  const ModelInfo& info() const override { return info_; }
   std::unique_ptr<SequenceState> new_state() const override;
   int64_t state_bytes(int64_t n_tokens) const override;
-  void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-               std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
-  std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                                              float* logits) const override;
   void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
                 GradientMap& grads) const override;
-
-  // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
-  void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                    std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
-                    int64_t chunk) const;
 
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
   void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
@@ -103,15 +90,19 @@ class LlambaModel final : public Model {
   void mixer_matrix(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& m) const;
 
  private:
-  void run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-           std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
-           int64_t chunk, LlambaCache* cache) const;
+  void layers_forward(core::ThreadPool& pool, const core::Tensor& h, int64_t batch,
+                      std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
+                      int64_t chunk, LlambaCache* cache) const override;
+  core::TensorView token_embedding() const override { return w_.token_embd; }
+  LmHeadWeights lm_head() const override {
+    return {w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
+  }
+  int64_t chunk_size() const override { return c_.chunk_size; }
   // Backward of layer l's mixer: dh_mid (M, D) flows in; dh_in (M, D) += the gradient through u1.
   void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du1, GradientMap& grads) const;
   Config c_;
   Weights w_;
-  ModelInfo info_;
 };
 
 }  // namespace llamba::models::llamba

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/blocks/lm_head.h"
+#include "models/blocks/recurrent_lm.h"
 #include "models/blocks/ssm_common.h"
 #include "models/model.h"
 
@@ -78,34 +79,19 @@ struct LayerActs {
   core::Tensor h_in, u;  // (M, D): residual entering the layer, normed
   MixerActs mix;
 };
-// One training forward's activations, consumed by one backward. Not thread-safe.
-class Mamba2Cache final : public ForwardCache {
- public:
-  std::vector<int32_t> tokens;
-  int64_t batch = 0;
-  std::vector<LayerActs> layers;
-  core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
-};
+using Mamba2Cache = TrainingCache<LayerActs>;
 
-class Mamba2Model final : public Model {
+// forward, forward_with, forward_train and the embedding and head come from RecurrentLanguageModel; the layers
+// from layers_forward (forward.cpp).
+class Mamba2Model final : public RecurrentLanguageModel<MixerForm, LayerActs> {
  public:
   explicit Mamba2Model(const io::GgufFile& f);
-  const ModelInfo& info() const override { return info_; }
   std::unique_ptr<SequenceState> new_state() const override;
   int64_t state_bytes(int64_t n_tokens) const override;
-  void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-               std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
-  std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                                              float* logits) const override;
   void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
                 GradientMap& grads) const override;
-
-  // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
-  void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                    std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
-                    int64_t chunk) const;
 
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
   // Taps ("mixer_y", l) = scan output + D·x and ("mixer_gated", l) = after the gated norm, both (B·T, d_inner).
@@ -115,16 +101,20 @@ class Mamba2Model final : public Model {
                      int64_t chunk, const Observer* observer = nullptr, MixerActs* keep = nullptr) const;
 
  private:
-  void run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-           std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
-           int64_t chunk, Mamba2Cache* cache) const;
+  void layers_forward(core::ThreadPool& pool, const core::Tensor& h, int64_t batch,
+                      std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
+                      int64_t chunk, Mamba2Cache* cache) const override;
+  core::TensorView token_embedding() const override { return w_.token_embd; }
+  LmHeadWeights lm_head() const override {
+    return {w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
+  }
+  int64_t chunk_size() const override { return c_.chunk_size; }
   // Backward of layer l's mixer from dout (M, D): du (M, D) += the gradient of its normalized input; parameter
   // gradients accumulate into `grads`.
   void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du, GradientMap& grads) const;
   Config c_;
   Weights w_;
-  ModelInfo info_;
 };
 
 }  // namespace llamba::models::mamba2
