@@ -1,12 +1,10 @@
 // GateLoop forward: embedding, then per layer h += mixer(rmsnorm(h)); h += ffn(rmsnorm(h)); final norm and head.
-// One implementation (run) serves inference and the training forward, which keeps its activations (GateLoopCache).
+// The embedding, head and entry points are RecurrentLanguageModel's (models/blocks/recurrent_lm.h); here the
+// layers, which serve inference and the training forward, which keeps its activations (GateLoopCache).
 // Taps (Observer): hidden.l, attn_norm.l, the mixer's (mixer.cpp), mixer_out.l, ffn_norm.l, ffn_out.l,
 // hidden.L, final_hidden.
-#include "models/blocks/lm_head.h"
 #include "models/blocks/mlp.h"
-#include "models/blocks/ssm_common.h"
 #include "models/gateloop/gateloop.h"
-#include "ops/embedding.h"
 #include "ops/gelu.h"
 #include "ops/linear.h"
 #include "ops/rmsnorm.h"
@@ -17,12 +15,7 @@ using core::DType;
 using core::Tensor;
 
 GateLoopModel::GateLoopModel(const io::GgufFile& f) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
-  info_.arch = Arch::kGateLoop;
-  info_.name = f.get_string("general.name", "gateloop");
-  info_.n_vocab = c_.n_vocab;
-  info_.d_model = c_.d_model;
-  info_.n_layers = c_.n_layers;
-  info_.recurrent = true;
+  describe(f, Arch::kGateLoop, c_.n_vocab, c_.d_model, c_.n_layers);
 }
 
 // Per layer ssm (H, P, N) (+ ssm_im with complex gates); no conv.
@@ -37,13 +30,6 @@ std::unique_ptr<SequenceState> GateLoopModel::new_state() const {
 
 int64_t GateLoopModel::state_bytes(int64_t) const {
   return c_.n_layers * (c_.has_phase() ? 2 : 1) * c_.n_heads * c_.head_dim * c_.head_dim * (int64_t)sizeof(float);
-}
-
-void GateLoopModel::forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                            std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const {
-  const int64_t T = batch > 0 ? (int64_t)tokens.size() / batch : 0;
-  forward_with(pool, tokens, batch, states, logits, opts, T == 1 ? MixerForm::kStep : MixerForm::kChunked,
-               c_.chunk_size);
 }
 
 void GateLoopModel::ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u,
@@ -61,46 +47,17 @@ void GateLoopModel::ffn_forward(core::ThreadPool& pool, int64_t l, const core::T
   if (keep) keep->pre = hid, keep->act = act;
 }
 
-void GateLoopModel::forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                                 std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
-                                 MixerForm form, int64_t chunk) const {
-  run(pool, tokens, batch, states, logits, opts, form, chunk, nullptr);
-}
-
-std::unique_ptr<ForwardCache> GateLoopModel::forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
-                                                           int64_t batch, float* logits) const {
-  auto cache = std::make_unique<GateLoopCache>();
-  FreshStates fresh(*this, batch);
-  ForwardOptions opts;
-  opts.all_logits = true;
-  const MixerForm form =
-      c_.train_recurrence == ops::RecurrenceMode::kChunked ? MixerForm::kChunked : MixerForm::kRecurrent;
-  run(pool, tokens, batch, fresh.ptrs, logits, opts, form, c_.chunk_size, cache.get());
-  return cache;
-}
-
-void GateLoopModel::run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                        std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts,
-                        MixerForm form, int64_t chunk, GateLoopCache* cache) const {
-  LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
-               "[gateloop forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
-  const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, D = c_.d_model;
-  if (T == 0) return;
-  const std::vector<RecurrentState*> rs = as_recurrent(states, c_.n_layers, "gateloop");
+void GateLoopModel::layers_forward(core::ThreadPool& pool, const Tensor& h, int64_t batch,
+                                   std::span<RecurrentState* const> rs, const ForwardOptions& opts, MixerForm form,
+                                   int64_t chunk, GateLoopCache* cache) const {
+  const int64_t M = h.shape()[0], D = c_.d_model;
   const Observer* obs = opts.observer;
   const auto tap = [&](const char* name, int64_t l, const core::TensorView& t) {
     if (obs) (*obs)(name, (int)l, t);
   };
-  Tensor h = Tensor::zeros(DType::kF32, {M, D});  // (B·T, D) residual stream
-  ops::embedding_forward(pool, h, w_.token_embd, tokens);
   Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
   float* hp = h.f32();
   MixerActs scratch;  // the mixer's intermediates when nothing is kept
-  if (cache) {
-    cache->tokens.assign(tokens.begin(), tokens.end());
-    cache->batch = batch;
-    cache->layers.resize(c_.n_layers);
-  }
   for (int64_t l = 0; l < c_.n_layers; ++l) {
     const LayerWeights& lw = w_.layers[l];
     LayerActs* keep = cache ? &cache->layers[l] : nullptr;
@@ -120,14 +77,6 @@ void GateLoopModel::run(core::ThreadPool& pool, std::span<const int32_t> tokens,
     tap("ffn_out", l, o);
     for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
   }
-  tap("hidden", c_.n_layers, h);
-  for (RecurrentState* r : rs) r->n_past += T;
-  LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-  if (cache) {
-    cache->h_final = h;
-    cache->hn = Tensor::zeros(DType::kF32, {M, D});
-  }
-  lm_head_forward(pool, h, batch, head, logits, opts, cache ? cache->hn.view() : core::TensorView{});
 }
 
 }  // namespace llamba::models::gateloop

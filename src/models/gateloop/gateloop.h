@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/blocks/mlp.h"
+#include "models/blocks/recurrent_lm.h"
 #include "models/model.h"
 #include "ops/gated_recurrence.h"
 
@@ -113,36 +114,21 @@ struct LayerActs {
   MixerActs mix;
   FfnActs ffn;
 };
-class GateLoopCache final : public ForwardCache {
- public:
-  std::vector<int32_t> tokens;  // (B·T)
-  int64_t batch = 0;
-  std::vector<LayerActs> layers;
-  core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
-};
+using GateLoopCache = TrainingCache<LayerActs>;
 
-class GateLoopModel final : public Model {
+// forward, forward_with, forward_train and the embedding and head come from RecurrentLanguageModel; the layers
+// from layers_forward (forward.cpp).
+// Training (backward.cpp, backward_mixer.cpp): forward_train from zero states, then the backward accumulating every
+// parameter's gradient under its GGUF name.
+class GateLoopModel final : public RecurrentLanguageModel<MixerForm, LayerActs> {
  public:
   explicit GateLoopModel(const io::GgufFile& f);
-  const ModelInfo& info() const override { return info_; }
   std::unique_ptr<SequenceState> new_state() const override;
   int64_t state_bytes(int64_t n_tokens) const override;
-  void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-               std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
-  // Training (backward.cpp, backward_mixer.cpp): a forward from zero states (recurrence in Config::
-  // train_recurrence's mode) keeping GateLoopCache, and the backward accumulating every parameter's gradient
-  // under its GGUF name.
-  std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                                              float* logits) const override;
   void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
                 GradientMap& grads) const override;
-
-  // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
-  void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-                    std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
-                    int64_t chunk) const;
 
   // Time mixing of layer l on normed input u (B·T, D) -> out (B·T, D), continuing and updating each row's
   // state; fills `acts` and reports its taps to `obs` (may be null).
@@ -151,10 +137,19 @@ class GateLoopModel final : public Model {
                      int64_t chunk, MixerActs& acts, const Observer* obs) const;
 
  private:
-  // The one forward: forward_with (cache null) and forward_train (cache kept) both run it.
-  void run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
-           std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, MixerForm form,
-           int64_t chunk, GateLoopCache* cache) const;
+  void layers_forward(core::ThreadPool& pool, const core::Tensor& h, int64_t batch,
+                      std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
+                      int64_t chunk, GateLoopCache* cache) const override;
+  core::TensorView token_embedding() const override { return w_.token_embd; }
+  LmHeadWeights lm_head() const override {
+    return {w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
+  }
+  int64_t chunk_size() const override { return c_.chunk_size; }
+  MixerForm decode_form() const override { return MixerForm::kStep; }  // the decode op, gated_recurrence_step
+  // Config::train_recurrence picks the training forward's (and so the backward's) recurrence.
+  MixerForm train_form() const override {
+    return c_.train_recurrence == ops::RecurrenceMode::kChunked ? MixerForm::kChunked : MixerForm::kRecurrent;
+  }
   void transition(core::ThreadPool& pool, int64_t l, const core::TensorView& u, MixerActs& acts) const;
   // FFN of layer l on normed u (B·T, D) -> out (B·T, D); with `keep`, its activations are stored there.
   void ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& out,
@@ -167,7 +162,6 @@ class GateLoopModel final : public Model {
 
   Config c_;
   Weights w_;
-  ModelInfo info_;
 };
 
 // Random-initialized GateLoop weights for `c` (c.n_vocab rows of embedding) added to `w` with every key, so
