@@ -1,12 +1,14 @@
 // The skeleton the recurrent language models (Llamba, Mamba-2, GateLoop) share, written once: the Model entry
 // points forward, forward_with and forward_train over one pass `run` (embedding, the model's layer stack, final
 // norm and head), which serves inference (no cache) and the training forward (activations kept in a
-// TrainingCache). A model supplies its layers, embedding and head weights, chunk size and state.
+// TrainingCache); the config and weights read from the file, and the per-sequence state. A model supplies its
+// layers (layers_forward).
 #pragma once
 
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/gguf.h"
@@ -17,8 +19,8 @@
 
 namespace llamba::models {
 
-// What a training forward keeps for the backward (M = B·T rows); LayerActs is the model's record of one layer.
-// One training forward's activations, consumed by one backward. Not thread-safe.
+// What one training forward keeps for one backward (M = B·T rows); LayerActs is the model's record of a layer.
+// Not thread-safe.
 template <class LayerActs>
 class TrainingCache final : public ForwardCache {
  public:
@@ -28,19 +30,41 @@ class TrainingCache final : public ForwardCache {
   core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
 };
 
-// Form: the model's mixer-form enum (it has kChunked and kRecurrent; a model may have more).
-template <class Form, class LayerActs>
+// The residual stream of one forward pass and the buffers its layers reuse, all (B·T, D) fp32: a pre-norm
+// sub-block normalizes h into `normed` (unless training keeps its input elsewhere), writes `out`, then add_out().
+struct ResidualStream {
+  core::Tensor h, normed, out;
+
+  explicit ResidualStream(const core::Shape& shape)
+      : h(core::Tensor::zeros(core::DType::kF32, shape)),
+        normed(core::Tensor::zeros(core::DType::kF32, shape)),
+        out(core::Tensor::zeros(core::DType::kF32, shape)) {}
+  void add_out() {  // h += out
+    float* hp = h.f32();
+    const float* op = out.f32();
+    for (int64_t i = 0; i < h.numel(); ++i) hp[i] += op[i];
+  }
+};
+
+// A model's Config (n_vocab, d_model, n_layers, norm_eps of the final norm, chunk_size, state_shape(), from_gguf)
+// and Weights (token_embd, output_norm, output (null when tied), for_each, from_gguf), its per-layer activations
+// LayerActs, and its mixer-form enum Form (with kChunked and kRecurrent; a model may have more).
+template <class Config, class Weights, class LayerActs, class Form>
 class RecurrentLanguageModel : public Model {
  public:
   using Cache = TrainingCache<LayerActs>;
 
   const ModelInfo& info() const override { return info_; }
+  const Config& config() const { return c_; }
+  void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
+  std::unique_ptr<SequenceState> new_state() const override { return c_.state_shape().new_state(); }
+  int64_t state_bytes(int64_t) const override { return c_.state_shape().bytes(); }  // constant
 
   // Prefill is chunked from whatever state each row carries; a single token takes decode_form().
   void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override {
     const int64_t T = batch > 0 ? (int64_t)tokens.size() / batch : 0;
-    forward_with(pool, tokens, batch, states, logits, opts, T == 1 ? decode_form() : Form::kChunked, chunk_size());
+    forward_with(pool, tokens, batch, states, logits, opts, T == 1 ? decode_form() : Form::kChunked, c_.chunk_size);
   }
 
   // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
@@ -57,31 +81,32 @@ class RecurrentLanguageModel : public Model {
     FreshStates fresh(*this, batch);
     ForwardOptions opts;
     opts.all_logits = true;
-    run(pool, tokens, batch, fresh.ptrs, logits, opts, train_form(), chunk_size(), cache.get());
+    run(pool, tokens, batch, fresh.ptrs, logits, opts, train_form(), c_.chunk_size, cache.get());
     return cache;
   }
 
  protected:
-  // Fills info(); called by the subclass constructor once its config is read. The name defaults to the arch's.
-  void describe(const io::GgufFile& f, Arch arch, int64_t n_vocab, int64_t d_model, int64_t n_layers) {
+  // Reads (and checks) the config and weights of an `arch` file; the model name defaults to the architecture's.
+  RecurrentLanguageModel(const io::GgufFile& f, Arch arch) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
     info_.arch = arch;
     info_.name = f.get_string("general.name", std::string(arch_name(arch)));
-    info_.n_vocab = n_vocab;
-    info_.d_model = d_model;
-    info_.n_layers = n_layers;
+    info_.n_vocab = c_.n_vocab;
+    info_.d_model = c_.d_model;
+    info_.n_layers = c_.n_layers;
     info_.recurrent = true;
   }
 
-  // Every layer on the residual stream h (B·T, D), updated in place, continuing and updating each row's state;
-  // with `cache`, each layer's activations go to cache->layers[l] (already sized). Taps ("hidden", l) for l < L.
-  virtual void layers_forward(core::ThreadPool& pool, const core::Tensor& h, int64_t batch,
+  // Every layer on the residual stream s.h, updated in place, continuing and updating each row's state; with
+  // `cache`, each layer's activations go to cache->layers[l] (already sized). Taps ("hidden", l) for l < L.
+  virtual void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                               std::span<RecurrentState* const> states, const ForwardOptions& opts, Form form,
                               int64_t chunk, Cache* cache) const = 0;
-  virtual core::TensorView token_embedding() const = 0;  // (V, D)
-  virtual LmHeadWeights lm_head() const = 0;
-  virtual int64_t chunk_size() const = 0;  // the prefill chunk of forward() and forward_train()
   virtual Form decode_form() const { return Form::kRecurrent; }
   virtual Form train_form() const { return Form::kChunked; }
+
+  // Immutable after loading; the weights are views into the file's mapping.
+  Config c_;
+  Weights w_;
 
  private:
   // The one forward over tokens (B, T): continues and updates each row's state; with `cache`, keeps there what
@@ -95,22 +120,22 @@ class RecurrentLanguageModel : public Model {
     const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, L = info_.n_layers;
     if (T == 0) return;
     const std::vector<RecurrentState*> rs = as_recurrent(states, L, name);
-    // (B·T, D) residual stream, fp32 (mamba_ssm's residual_in_fp32)
-    core::Tensor h = core::Tensor::zeros(core::DType::kF32, {M, info_.d_model});
-    ops::embedding_forward(pool, h, token_embedding(), tokens);
+    ResidualStream s({M, info_.d_model});  // fp32, as mamba_ssm's residual_in_fp32
+    ops::embedding_forward(pool, s.h, w_.token_embd, tokens);
     if (cache) {
       cache->tokens.assign(tokens.begin(), tokens.end());
       cache->batch = batch;
       cache->layers.resize(L);
     }
-    layers_forward(pool, h, batch, rs, opts, form, chunk, cache);
-    if (opts.observer) (*opts.observer)("hidden", (int)L, h.view());
+    layers_forward(pool, s, batch, rs, opts, form, chunk, cache);
+    if (opts.observer) (*opts.observer)("hidden", (int)L, s.h.view());
     for (RecurrentState* r : rs) r->n_past += T;
     if (cache) {
-      cache->h_final = h;
+      cache->h_final = s.h;
       cache->hn = core::Tensor::zeros(core::DType::kF32, {M, info_.d_model});
     }
-    lm_head_forward(pool, h, batch, lm_head(), logits, opts, cache ? cache->hn.view() : core::TensorView{});
+    const LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
+    lm_head_forward(pool, s.h, batch, head, logits, opts, cache ? cache->hn.view() : core::TensorView{});
   }
 
   ModelInfo info_;

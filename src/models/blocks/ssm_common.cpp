@@ -26,18 +26,20 @@ void add_cols(const core::TensorView& dst, int64_t c0, const float* src, int64_t
   }
 }
 
-std::unique_ptr<RecurrentState> new_ssm_state(int64_t n_layers, int64_t conv_rows, int64_t conv_channels,
-                                              int64_t n_heads, int64_t head_dim, int64_t d_state) {
+std::unique_ptr<RecurrentState> RecurrentStateShape::new_state() const {
   auto s = std::make_unique<RecurrentState>();
+  const core::Shape ssm{n_heads, head_dim, d_state};
   for (int64_t l = 0; l < n_layers; ++l)
-    s->layers.push_back({core::Tensor::zeros(core::DType::kF32, {conv_rows, conv_channels}),
-                         core::Tensor::zeros(core::DType::kF32, {n_heads, head_dim, d_state}), {}});
+    s->layers.push_back({conv_channels > 0 ? core::Tensor::zeros(core::DType::kF32, {conv_rows, conv_channels})
+                                           : core::Tensor(),
+                         core::Tensor::zeros(core::DType::kF32, ssm),
+                         complex ? core::Tensor::zeros(core::DType::kF32, ssm) : core::Tensor()});
   return s;
 }
 
-int64_t ssm_state_bytes(int64_t n_layers, int64_t conv_rows, int64_t conv_channels, int64_t n_heads, int64_t head_dim,
-                        int64_t d_state) {
-  return n_layers * (conv_rows * conv_channels + n_heads * head_dim * d_state) * (int64_t)sizeof(float);
+int64_t RecurrentStateShape::bytes() const {
+  return n_layers * (conv_rows * conv_channels + (complex ? 2 : 1) * n_heads * head_dim * d_state) *
+         (int64_t)sizeof(float);
 }
 
 std::vector<RecurrentState*> as_recurrent(std::span<SequenceState* const> states, int64_t n_layers,

@@ -1,5 +1,6 @@
 // Pieces shared by the SSM-mixer models (Llamba, Mamba-2): the mixer forms and their recurrence modes, the exact
-// softplus, column copies out of packed projections and the per-sequence RecurrentState layout.
+// softplus, column copies out of packed projections; and by every recurrent model (GateLoop too): the
+// per-sequence RecurrentState layout.
 #pragma once
 
 #include <algorithm>
@@ -26,11 +27,14 @@ inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(
 void copy_cols(const core::TensorView& src, int64_t c0, int64_t n, float* dst);
 void add_cols(const core::TensorView& dst, int64_t c0, const float* src, int64_t n);
 
-// A fresh state: per layer conv (K-1, Cc) and SSM (H, P, N), zeros.
-std::unique_ptr<RecurrentState> new_ssm_state(int64_t n_layers, int64_t conv_rows, int64_t conv_channels,
-                                              int64_t n_heads, int64_t head_dim, int64_t d_state);
-int64_t ssm_state_bytes(int64_t n_layers, int64_t conv_rows, int64_t conv_channels, int64_t n_heads, int64_t head_dim,
-                        int64_t d_state);
+// The layout of one sequence's RecurrentState: per layer conv (conv_rows, conv_channels) (K-1 rows; none when
+// conv_channels is 0, as in GateLoop), SSM (n_heads, head_dim, d_state), and its imaginary part when `complex`.
+struct RecurrentStateShape {
+  int64_t n_layers = 0, conv_rows = 0, conv_channels = 0, n_heads = 0, head_dim = 0, d_state = 0;
+  bool complex = false;
+  std::unique_ptr<RecurrentState> new_state() const;  // zeros
+  int64_t bytes() const;
+};
 
 // The batch's states as RecurrentStates of `n_layers` layers (an internal check: the runtime hands a model its
 // own states).

@@ -14,24 +14,6 @@ namespace llamba::models::gateloop {
 using core::DType;
 using core::Tensor;
 
-GateLoopModel::GateLoopModel(const io::GgufFile& f) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
-  describe(f, Arch::kGateLoop, c_.n_vocab, c_.d_model, c_.n_layers);
-}
-
-// Per layer ssm (H, P, N) (+ ssm_im with complex gates); no conv.
-std::unique_ptr<SequenceState> GateLoopModel::new_state() const {
-  auto s = std::make_unique<RecurrentState>();
-  const core::Shape shape{c_.n_heads, c_.head_dim, c_.head_dim};
-  for (int64_t l = 0; l < c_.n_layers; ++l)
-    s->layers.push_back({{}, Tensor::zeros(DType::kF32, shape),
-                         c_.has_phase() ? Tensor::zeros(DType::kF32, shape) : Tensor()});
-  return s;
-}
-
-int64_t GateLoopModel::state_bytes(int64_t) const {
-  return c_.n_layers * (c_.has_phase() ? 2 : 1) * c_.n_heads * c_.head_dim * c_.head_dim * (int64_t)sizeof(float);
-}
-
 void GateLoopModel::ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u,
                                 const core::TensorView& out, FfnActs* keep) const {
   const LayerWeights& lw = w_.layers[l];
@@ -47,35 +29,32 @@ void GateLoopModel::ffn_forward(core::ThreadPool& pool, int64_t l, const core::T
   if (keep) keep->pre = hid, keep->act = act;
 }
 
-void GateLoopModel::layers_forward(core::ThreadPool& pool, const Tensor& h, int64_t batch,
+void GateLoopModel::layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                                    std::span<RecurrentState* const> rs, const ForwardOptions& opts, MixerForm form,
                                    int64_t chunk, GateLoopCache* cache) const {
-  const int64_t M = h.shape()[0], D = c_.d_model;
   const Observer* obs = opts.observer;
   const auto tap = [&](const char* name, int64_t l, const core::TensorView& t) {
     if (obs) (*obs)(name, (int)l, t);
   };
-  Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
-  float* hp = h.f32();
   MixerActs scratch;  // the mixer's intermediates when nothing is kept
   for (int64_t l = 0; l < c_.n_layers; ++l) {
     const LayerWeights& lw = w_.layers[l];
     LayerActs* keep = cache ? &cache->layers[l] : nullptr;
-    tap("hidden", l, h);
-    if (keep) keep->h_in = Tensor::copy_of(h), keep->u1 = Tensor::zeros(DType::kF32, {M, D});
-    const core::TensorView u1 = keep ? keep->u1.view() : u.view();
-    ops::rmsnorm_forward(pool, u1, h, lw.attn_norm, (float)c_.norm_eps);
+    tap("hidden", l, s.h);
+    if (keep) keep->h_in = Tensor::copy_of(s.h), keep->u1 = Tensor::zeros(DType::kF32, s.h.shape());
+    const core::TensorView u1 = keep ? keep->u1.view() : s.normed.view();
+    ops::rmsnorm_forward(pool, u1, s.h, lw.attn_norm, (float)c_.norm_eps);
     tap("attn_norm", l, u1);
-    mixer_forward(pool, l, u1, batch, rs, o, form, chunk, keep ? keep->mix : scratch, obs);
-    tap("mixer_out", l, o);
-    for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
-    if (keep) keep->h_mid = Tensor::copy_of(h), keep->u2 = Tensor::zeros(DType::kF32, {M, D});
-    const core::TensorView u2 = keep ? keep->u2.view() : u.view();
-    ops::rmsnorm_forward(pool, u2, h, lw.ffn_norm, (float)c_.norm_eps);
+    mixer_forward(pool, l, u1, batch, rs, s.out, form, chunk, keep ? keep->mix : scratch, obs);
+    tap("mixer_out", l, s.out);
+    s.add_out();
+    if (keep) keep->h_mid = Tensor::copy_of(s.h), keep->u2 = Tensor::zeros(DType::kF32, s.h.shape());
+    const core::TensorView u2 = keep ? keep->u2.view() : s.normed.view();
+    ops::rmsnorm_forward(pool, u2, s.h, lw.ffn_norm, (float)c_.norm_eps);
     tap("ffn_norm", l, u2);
-    ffn_forward(pool, l, u2, o, keep ? &keep->ffn : nullptr);
-    tap("ffn_out", l, o);
-    for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
+    ffn_forward(pool, l, u2, s.out, keep ? &keep->ffn : nullptr);
+    tap("ffn_out", l, s.out);
+    s.add_out();
   }
 }
 

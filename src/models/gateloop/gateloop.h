@@ -58,6 +58,8 @@ struct Config {
   int64_t a_rows() const { return (two_components() ? 2 : 1) * n_gates(); }
   // Complex gates (a phase, so a complex state)? polar with complex = false still has phase 0 or π.
   bool has_phase() const { return transition == Transition::kPolar || two_components(); }
+  // Per layer SSM (H, P, N = P), and its imaginary part with phase; no conv.
+  RecurrentStateShape state_shape() const { return {n_layers, 0, 0, n_heads, head_dim, head_dim, has_phase()}; }
 
   static Config from_gguf(const io::GgufFile& f);
   // Writes every gateloop.* key (n_vocab comes from token_embd).
@@ -116,17 +118,13 @@ struct LayerActs {
 };
 using GateLoopCache = TrainingCache<LayerActs>;
 
-// forward, forward_with, forward_train and the embedding and head come from RecurrentLanguageModel; the layers
-// from layers_forward (forward.cpp).
+// Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
+// the layers from layers_forward (forward.cpp).
 // Training (backward.cpp, backward_mixer.cpp): forward_train from zero states, then the backward accumulating every
 // parameter's gradient under its GGUF name.
-class GateLoopModel final : public RecurrentLanguageModel<MixerForm, LayerActs> {
+class GateLoopModel final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
-  explicit GateLoopModel(const io::GgufFile& f);
-  std::unique_ptr<SequenceState> new_state() const override;
-  int64_t state_bytes(int64_t n_tokens) const override;
-  void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
-  const Config& config() const { return c_; }
+  explicit GateLoopModel(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kGateLoop) {}
   void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
                 GradientMap& grads) const override;
 
@@ -137,14 +135,9 @@ class GateLoopModel final : public RecurrentLanguageModel<MixerForm, LayerActs> 
                      int64_t chunk, MixerActs& acts, const Observer* obs) const;
 
  private:
-  void layers_forward(core::ThreadPool& pool, const core::Tensor& h, int64_t batch,
+  void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, GateLoopCache* cache) const override;
-  core::TensorView token_embedding() const override { return w_.token_embd; }
-  LmHeadWeights lm_head() const override {
-    return {w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-  }
-  int64_t chunk_size() const override { return c_.chunk_size; }
   MixerForm decode_form() const override { return MixerForm::kStep; }  // the decode op, gated_recurrence_step
   // Config::train_recurrence picks the training forward's (and so the backward's) recurrence.
   MixerForm train_form() const override {
@@ -159,9 +152,6 @@ class GateLoopModel final : public RecurrentLanguageModel<MixerForm, LayerActs> 
                     const core::TensorView& du, GradientMap& grads) const;
   void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du, GradientMap& grads) const;
-
-  Config c_;
-  Weights w_;
 };
 
 // Random-initialized GateLoop weights for `c` (c.n_vocab rows of embedding) added to `w` with every key, so

@@ -26,6 +26,9 @@ struct Config {
 
   int64_t conv_channels() const { return d_inner + 2 * n_groups * d_state; }                 // Cc
   int64_t in_proj_rows() const { return 2 * d_inner + 2 * n_groups * d_state + n_heads; }    // [x|B|C|z|a]
+  RecurrentStateShape state_shape() const {  // conv (K-1, Cc), SSM (H, P, N) per layer
+    return {n_layers, conv_kernel - 1, conv_channels(), n_heads, head_dim, d_state};
+  }
   static Config from_gguf(const io::GgufFile& f);
 };
 
@@ -70,15 +73,11 @@ struct LayerActs {
 };
 using LlambaCache = TrainingCache<LayerActs>;
 
-// forward, forward_with, forward_train and the embedding and head come from RecurrentLanguageModel; the layers
-// from layers_forward (forward.cpp).
-class LlambaModel final : public RecurrentLanguageModel<MixerForm, LayerActs> {
+// Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
+// the layers from layers_forward (forward.cpp).
+class LlambaModel final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
-  explicit LlambaModel(const io::GgufFile& f);
-  std::unique_ptr<SequenceState> new_state() const override;
-  int64_t state_bytes(int64_t n_tokens) const override;
-  void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
-  const Config& config() const { return c_; }
+  explicit LlambaModel(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kLlamba) {}
   void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
                 GradientMap& grads) const override;
 
@@ -90,19 +89,12 @@ class LlambaModel final : public RecurrentLanguageModel<MixerForm, LayerActs> {
   void mixer_matrix(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& m) const;
 
  private:
-  void layers_forward(core::ThreadPool& pool, const core::Tensor& h, int64_t batch,
+  void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, LlambaCache* cache) const override;
-  core::TensorView token_embedding() const override { return w_.token_embd; }
-  LmHeadWeights lm_head() const override {
-    return {w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-  }
-  int64_t chunk_size() const override { return c_.chunk_size; }
   // Backward of layer l's mixer: dh_mid (M, D) flows in; dh_in (M, D) += the gradient through u1.
   void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du1, GradientMap& grads) const;
-  Config c_;
-  Weights w_;
 };
 
 }  // namespace llamba::models::llamba

@@ -10,33 +10,18 @@ namespace llamba::models::mamba2 {
 using core::DType;
 using core::Tensor;
 
-Mamba2Model::Mamba2Model(const io::GgufFile& f) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
-  describe(f, Arch::kMamba2, c_.n_vocab, c_.d_model, c_.n_layers);
-}
-
-std::unique_ptr<SequenceState> Mamba2Model::new_state() const {
-  return new_ssm_state(c_.n_layers, c_.conv_kernel - 1, c_.conv_channels(), c_.n_heads, c_.head_dim, c_.d_state);
-}
-
-int64_t Mamba2Model::state_bytes(int64_t) const {
-  return ssm_state_bytes(c_.n_layers, c_.conv_kernel - 1, c_.conv_channels(), c_.n_heads, c_.head_dim, c_.d_state);
-}
-
-void Mamba2Model::layers_forward(core::ThreadPool& pool, const Tensor& h, int64_t batch,
+void Mamba2Model::layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                                  std::span<RecurrentState* const> rs, const ForwardOptions& opts, MixerForm form,
                                  int64_t chunk, Mamba2Cache* cache) const {
-  const int64_t M = h.shape()[0], D = c_.d_model;
-  Tensor u = Tensor::zeros(DType::kF32, {M, D}), o = Tensor::zeros(DType::kF32, {M, D});
-  float* hp = h.f32();
   for (int64_t l = 0; l < c_.n_layers; ++l) {
     LayerActs* acts = cache ? &cache->layers[l] : nullptr;
-    if (opts.observer) (*opts.observer)("hidden", (int)l, h.view());
-    if (acts) acts->h_in = Tensor::copy_of(h), acts->u = Tensor::zeros(DType::kF32, {M, D});
-    const core::TensorView ul = acts ? acts->u.view() : u.view();
-    ops::rmsnorm_forward(pool, ul, h, w_.layers[l].attn_norm, (float)c_.norm_eps);
-    mixer_forward(pool, l, ul, batch, rs, o, form, chunk, opts.observer, acts ? &acts->mix : nullptr);
-    if (opts.observer) (*opts.observer)("mixer_out", (int)l, o.view());
-    for (int64_t i = 0; i < M * D; ++i) hp[i] += o.f32()[i];
+    if (opts.observer) (*opts.observer)("hidden", (int)l, s.h.view());
+    if (acts) acts->h_in = Tensor::copy_of(s.h), acts->u = Tensor::zeros(DType::kF32, s.h.shape());
+    const core::TensorView ul = acts ? acts->u.view() : s.normed.view();
+    ops::rmsnorm_forward(pool, ul, s.h, w_.layers[l].attn_norm, (float)c_.norm_eps);
+    mixer_forward(pool, l, ul, batch, rs, s.out, form, chunk, opts.observer, acts ? &acts->mix : nullptr);
+    if (opts.observer) (*opts.observer)("mixer_out", (int)l, s.out.view());
+    s.add_out();
   }
 }
 

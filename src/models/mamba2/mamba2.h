@@ -33,6 +33,9 @@ struct Config {
   // in_proj rows [z0 | x0 | z | xBC | dt] = [d_mlp, d_mlp, d_inner, Cc, H]
   int64_t in_proj_rows() const { return 2 * d_mlp + d_inner + conv_channels() + n_heads; }
   int64_t out_proj_cols() const { return d_mlp + d_inner; }  // [silu(z0)·x0 | normed y]
+  RecurrentStateShape state_shape() const {  // conv (K-1, Cc), SSM (H, P, N) per layer
+    return {n_layers, conv_kernel - 1, conv_channels(), n_heads, head_dim, d_state};
+  }
   static Config from_gguf(const io::GgufFile& f);
 };
 
@@ -81,15 +84,11 @@ struct LayerActs {
 };
 using Mamba2Cache = TrainingCache<LayerActs>;
 
-// forward, forward_with, forward_train and the embedding and head come from RecurrentLanguageModel; the layers
-// from layers_forward (forward.cpp).
-class Mamba2Model final : public RecurrentLanguageModel<MixerForm, LayerActs> {
+// Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
+// the layers from layers_forward (forward.cpp).
+class Mamba2Model final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
-  explicit Mamba2Model(const io::GgufFile& f);
-  std::unique_ptr<SequenceState> new_state() const override;
-  int64_t state_bytes(int64_t n_tokens) const override;
-  void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
-  const Config& config() const { return c_; }
+  explicit Mamba2Model(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kMamba2) {}
   void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
                 GradientMap& grads) const override;
 
@@ -101,20 +100,13 @@ class Mamba2Model final : public RecurrentLanguageModel<MixerForm, LayerActs> {
                      int64_t chunk, const Observer* observer = nullptr, MixerActs* keep = nullptr) const;
 
  private:
-  void layers_forward(core::ThreadPool& pool, const core::Tensor& h, int64_t batch,
+  void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, Mamba2Cache* cache) const override;
-  core::TensorView token_embedding() const override { return w_.token_embd; }
-  LmHeadWeights lm_head() const override {
-    return {w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-  }
-  int64_t chunk_size() const override { return c_.chunk_size; }
   // Backward of layer l's mixer from dout (M, D): du (M, D) += the gradient of its normalized input; parameter
   // gradients accumulate into `grads`.
   void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du, GradientMap& grads) const;
-  Config c_;
-  Weights w_;
 };
 
 }  // namespace llamba::models::mamba2
