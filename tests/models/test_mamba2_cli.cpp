@@ -1,45 +1,25 @@
 // Mamba-2 through the `llamba` binary users run: `llamba convert` of a transformers checkpoint, `llamba info` (state
 // bytes per sequence), the training form (--for-training), and a q8_0 conversion whose logits stay near the fp32
 // reference.
-// `llamba run` is not tested here: the run command and the tokenizer library have not landed on main yet.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <string>
 
 #include "io/gguf.h"
 #include "io/safetensors.h"
 #include "models/model.h"
-#include "test_util.h"
+#include "cli_util.h"
 
 namespace llamba {
 namespace {
 
-// Runs a shell command, returning its exit status and stdout+stderr.
+// Exit status and stdout + stderr of a shell command, as a pair (the tests re-assign them with std::tie).
 std::pair<int, std::string> sh(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return {-1, ""};
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
-  const int rc = pclose(p);
-  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+  auto r = test::run_shell(cmd);
+  return {r.code, std::move(r.out)};
 }
-
-// $LLAMBA_BIN, else `llamba` next to this test binary (both land in <build>/bin). ctest's LLAMBA_BIN does not reach
-// the tests with CMake 3.25: gtest_discover_tests(PRE_TEST) splits the two-label LABELS list into extra property
-// pairs, dropping TIMEOUT and ENVIRONMENT (tests/CMakeLists.txt; reported, not changed here).
-std::string bin() {
-  if (const char* b = std::getenv("LLAMBA_BIN"); b && std::filesystem::exists(b)) return b;
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const auto p = self.parent_path() / "llamba";
-  return !ec && std::filesystem::exists(p) ? p.string() : "";
-}
+std::string bin() { return test::llamba_bin(); }
 
 TEST(Mamba2Cli, ConvertThenInfo) {
   if (bin().empty()) GTEST_SKIP() << "no llamba binary (set LLAMBA_BIN or build the llamba target)";

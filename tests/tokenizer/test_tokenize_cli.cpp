@@ -1,44 +1,19 @@
-// `llamba tokenize` / `llamba detokenize` as users run them (the binary from $LLAMBA_BIN, set by ctest).
-#include <sys/wait.h>
-
+// `llamba tokenize` / `llamba detokenize` as users run them (tests/cli_util.h finds the binary).
 #include <algorithm>
 #include <filesystem>
 
+#include "cli_util.h"
 #include "tokenizer/tokenizer_test_util.h"
 
 namespace llamba::test {
 namespace {
 
-std::string bin() {
-  const char* b = std::getenv("LLAMBA_BIN");
-  return b ? b : source_dir() + "/build/bin/llamba";
-}
-
-struct CliResult {
-  int code;
-  std::string out;
-};
-
-// Runs `llamba ARGS < input`, capturing stdout and stderr.
-CliResult run(const std::string& args, const std::string& input) {
-  const std::string in = temp_path("cli_in.txt");
-  std::FILE* f = std::fopen(in.c_str(), "wb");
-  std::fwrite(input.data(), 1, input.size(), f);
-  std::fclose(f);
-  const std::string cmd = fmt::format("'{}' {} < '{}' 2>&1", bin(), args, in);
-  std::FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  const int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
-}
+CliResult run(const std::string& args, const std::string& input) { return run_llamba(args, input); }
 
 const std::string kModel = repo_path("data/tokenizers/llama3/tokenizer.model");
 
 TEST(TokenizeCli, PrintsIdsOnOneLine) {
-  if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
+  if (llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
   EXPECT_EQ(run("tokenize -t '" + kModel + "'", "This is a test sentence.").out, "2028 374 264 1296 11914 13\n");
   EXPECT_EQ(run("tokenize -t '" + kModel + "' --bos", " Hello world").out, "128000 22691 1917\n");
   EXPECT_EQ(run("tokenize -t '" + kModel + "' --special", "<|eot_id|>").out, "128009\n");
@@ -47,7 +22,7 @@ TEST(TokenizeCli, PrintsIdsOnOneLine) {
 }
 
 TEST(TokenizeCli, DetokenizeReversesTokenize) {
-  if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
+  if (llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
   const std::string text =
       "h\xC3\xA9llo \xF0\x9F\xA4\x97 w\xC3\xB6rld\n\n\tcode(x) // 123456\n\xE2\x82 raw";  // invalid UTF-8 too (SmolLM2
                                                                                           // lacks 0xFF: avoid it)
@@ -77,7 +52,7 @@ TEST(TokenizeCli, DetokenizeReversesTokenize) {
 
 TEST(TokenizeCli, ConvertEmbedsTheCheckpointTokenizer) {
   // `llamba convert` calls add_tokenizer_if_present(): the GGUF it writes tokenizes like tokenizer.model.
-  if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
+  if (llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
   const std::string dir = temp_path("convert_ckpt");
   std::filesystem::remove_all(dir);
   std::filesystem::copy(fixture_path("llama_hf/tiny_tied"), dir);
@@ -90,7 +65,7 @@ TEST(TokenizeCli, ConvertEmbedsTheCheckpointTokenizer) {
 }
 
 TEST(TokenizeCli, ErrorsNameTheFile) {
-  if (!std::filesystem::exists(bin())) GTEST_SKIP() << "llamba binary not built";
+  if (llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
   const CliResult r = run("tokenize -t /nonexistent/tok.model", "x");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("/nonexistent/tok.model"), std::string::npos) << r.out;
