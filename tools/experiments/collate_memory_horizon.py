@@ -5,6 +5,7 @@ tools/bench/requirements.txt; skipped when it is not installed).
 Usage: python3 tools/experiments/collate_memory_horizon.py OUT_DIR [PNG]"""
 import csv
 import glob
+import json
 import os
 import sys
 
@@ -61,7 +62,9 @@ def main():
     ax.set_xlabel("step")
     ax.set_ylabel("held-out answer loss (nats)")
     ax.set_yscale("log")
-    ax.set_title("GateLoop on memory-horizon (length 256): complex vs real data-controlled vs fixed gates")
+    with open(os.path.join(out, "data", "meta.json")) as f:
+        length = json.load(f)["length"]
+    ax.set_title(f"GateLoop on memory-horizon (length {length}): complex vs real data-controlled vs fixed gates")
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
