@@ -61,16 +61,6 @@ class Cursor {
   const std::string& file_;
 };
 
-size_t scalar_bytes(GgufType t) {
-  switch (t) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
-    case GgufType::kU16: case GgufType::kI16: return 2;
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
-    case GgufType::kU64: case GgufType::kI64: case GgufType::kF64: return 8;
-    default: return 0;
-  }
-}
-
 GgufValue read_value(Cursor& c, GgufType type, const std::string& key, const std::string& file, int depth) {
   GgufValue v;
   v.type = type;
@@ -100,7 +90,7 @@ GgufValue read_value(Cursor& c, GgufType type, const std::string& key, const std
       LLAMBA_ENSURE(et <= 12, "{}: metadata key {}: unknown array element type {}", file, key, et);
       v.array_type = (GgufType)et;
       v.array_size = c.read<uint64_t>("array length");
-      const size_t es = scalar_bytes(v.array_type);
+      const size_t es = gguf_scalar_bytes(v.array_type);
       if (es > 0) {
         LLAMBA_ENSURE(v.array_size <= c.remaining() / es,
                       "{}: metadata key {}: array of {} {} runs past the end of the file", file, key, v.array_size,
@@ -166,7 +156,7 @@ void write_value(std::string& out, const GgufValue& v) {
     LLAMBA_CHECK(v.items.size() == v.array_size);
     for (const auto& it : v.items) write_value(out, it);
   } else {
-    LLAMBA_CHECK(v.raw.size() == v.array_size * scalar_bytes(v.array_type));
+    LLAMBA_CHECK(v.raw.size() == v.array_size * gguf_scalar_bytes(v.array_type));
     out.append(reinterpret_cast<const char*>(v.raw.data()), v.raw.size());
   }
 }

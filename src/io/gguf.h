@@ -31,6 +31,8 @@ enum class GgufType : uint32_t {
   kString = 8, kArray = 9, kU64 = 10, kI64 = 11, kF64 = 12,
 };
 const char* gguf_type_name(GgufType t);
+// Bytes of one scalar (an array element) of type t; 0 for strings and arrays.
+size_t gguf_scalar_bytes(GgufType t);
 
 // GGML tensor type ids as stored in tensor infos.
 enum class GgmlType : uint32_t {

@@ -8,16 +8,6 @@
 namespace llamba::io {
 
 namespace {
-size_t scalar_size(GgufType t) {
-  switch (t) {
-    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
-    case GgufType::kU16: case GgufType::kI16: return 2;
-    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
-    case GgufType::kU64: case GgufType::kI64: case GgufType::kF64: return 8;
-    default: return 0;
-  }
-}
-
 template <class T>
 T load(const uint8_t* p) {
   T v;
@@ -52,6 +42,16 @@ GgufValue numeric_array(GgufType t, const std::vector<T>& v) {
   return g;
 }
 }  // namespace
+
+size_t gguf_scalar_bytes(GgufType t) {
+  switch (t) {
+    case GgufType::kU8: case GgufType::kI8: case GgufType::kBool: return 1;
+    case GgufType::kU16: case GgufType::kI16: return 2;
+    case GgufType::kU32: case GgufType::kI32: case GgufType::kF32: return 4;
+    case GgufType::kU64: case GgufType::kI64: case GgufType::kF64: return 8;
+    default: return 0;
+  }
+}
 
 const char* gguf_type_name(GgufType t) {
   static const char* names[] = {"u8", "i8", "u16", "i16", "u32", "i32", "f32",
@@ -126,7 +126,7 @@ const std::vector<std::string>& GgufValue::as_strings(const std::string& what) c
 std::vector<int64_t> GgufValue::as_ints(const std::string& what) const {
   LLAMBA_ENSURE(type == GgufType::kArray, "metadata key {}: expected an array, found {}", what,
                 gguf_type_name(type));
-  const size_t es = scalar_size(array_type);
+  const size_t es = gguf_scalar_bytes(array_type);
   std::vector<int64_t> out(array_size);
   for (uint64_t k = 0; k < array_size; ++k) {
     LLAMBA_ENSURE(es > 0 && elem_int(array_type, raw.data() + k * es, &out[k]),
@@ -139,7 +139,7 @@ std::vector<double> GgufValue::as_floats(const std::string& what) const {
   LLAMBA_ENSURE(type == GgufType::kArray, "metadata key {}: expected an array, found {}", what,
                 gguf_type_name(type));
   std::vector<double> out(array_size);
-  const size_t es = scalar_size(array_type);
+  const size_t es = gguf_scalar_bytes(array_type);
   for (uint64_t k = 0; k < array_size; ++k) {
     const uint8_t* p = raw.data() + k * es;
     int64_t iv;
