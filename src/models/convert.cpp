@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "io/safetensors.h"
+#include "models/blocks/weights_util.h"
 #include "quant/quant.h"
 
 namespace llamba::models {
@@ -36,6 +37,24 @@ void expect_shape(const io::HfCheckpoint& ckpt, const std::string& hf_name, cons
                 v.shape.str(), shape.str());
   LLAMBA_ENSURE(core::dtype_info(v.dtype).is_float, "{}: tensor {} has non-float dtype {}", ckpt.file_of(hf_name),
                 hf_name, core::dtype_name(v.dtype));
+}
+
+int64_t embedding_rows(const io::HfCheckpoint& ckpt, const std::string& hf_name, int64_t d_model) {
+  const core::TensorView e = ckpt.tensor(hf_name);
+  LLAMBA_ENSURE(e.rank() == 2 && e.size(1) == d_model, "{}: {} has shape {}, expected (V, {})",
+                ckpt.file_of(hf_name), hf_name, e.shape.str(), d_model);
+  return e.size(0);
+}
+
+void LayerTensors::mat(const std::string& hf, const char* gg, const core::Shape& s, const Transform& t) const {
+  expect_shape(ckpt_, prefix_ + hf, s);
+  add_tensor(w_, ckpt_, prefix_ + hf, blk(l_, gg), s, matrix_type(ckpt_, prefix_ + hf, o_), t);
+}
+
+void LayerTensors::f32(const std::string& hf, const char* gg, const core::Shape& s, const core::Shape& out,
+                       const Transform& t) const {
+  expect_shape(ckpt_, prefix_ + hf, s);
+  add_tensor(w_, ckpt_, prefix_ + hf, blk(l_, gg), out, core::DType::kF32, t);
 }
 
 core::DType matrix_type(const io::HfCheckpoint& ckpt, const std::string& hf_name, const ConvertOptions& o) {

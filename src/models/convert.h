@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/dtype.h"
@@ -43,6 +44,28 @@ void add_tensor_rows(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const std:
 core::DType matrix_type(const io::HfCheckpoint& ckpt, const std::string& hf_name, const ConvertOptions& o);
 // Checks the HF tensor's shape.
 void expect_shape(const io::HfCheckpoint& ckpt, const std::string& hf_name, const core::Shape& shape);
+// The rows V of the HF embedding `hf_name`, checked to be (V, d_model).
+int64_t embedding_rows(const io::HfCheckpoint& ckpt, const std::string& hf_name, int64_t d_model);
+
+// Layer l's tensors: HF `prefix + hf` -> GGUF blk(l, gg), the HF shape `s` checked first. mat: a matrix in the
+// options' matrix type; f32: kept f32 (norms, biases, conv, decay), written in shape `out` (default `s`).
+class LayerTensors {
+ public:
+  LayerTensors(io::GgufWriter& w, const io::HfCheckpoint& ckpt, const ConvertOptions& o, std::string prefix,
+               int64_t l)
+      : w_(w), ckpt_(ckpt), o_(o), prefix_(std::move(prefix)), l_(l) {}
+  void mat(const std::string& hf, const char* gg, const core::Shape& s, const Transform& t = {}) const;
+  void f32(const std::string& hf, const char* gg, const core::Shape& s, const core::Shape& out,
+           const Transform& t = {}) const;
+  void f32(const std::string& hf, const char* gg, const core::Shape& s) const { f32(hf, gg, s, s); }
+
+ private:
+  io::GgufWriter& w_;
+  const io::HfCheckpoint& ckpt_;
+  const ConvertOptions& o_;
+  std::string prefix_;
+  int64_t l_;
+};
 }  // namespace convert
 
 }  // namespace llamba::models

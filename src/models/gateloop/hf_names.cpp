@@ -39,9 +39,7 @@ void convert_gateloop_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io:
   LLAMBA_ENSURE(di % H == 0, "{}/config.json: dim_gate_looped_attn {} not divisible by gate_loop_heads {}", c.dir(), di,
                 H);
   const std::string emb = "token_emb.weight";
-  LLAMBA_ENSURE(c.tensor(emb).rank() == 2 && c.tensor(emb).size(1) == D, "{}: {} has shape {}, expected (V, {})",
-                c.file_of(emb), emb, c.tensor(emb).shape.str(), D);
-  const int64_t V = c.tensor(emb).size(0);
+  const int64_t V = convert::embedding_rows(c, emb, D);
   LLAMBA_ENSURE(V == c.config_int("num_tokens", V), "{}: embedding has {} rows, num_tokens is {}", c.file_of(emb), V,
                 c.config_int("num_tokens", V));
   g.n_vocab = V;
@@ -58,15 +56,8 @@ void convert_gateloop_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io:
   add_tensor(w, c, emb, "token_embd.weight", {V, D}, mt(emb));
   for (int64_t l = 0; l < g.n_layers; ++l) {
     const std::string p = "layers." + std::to_string(l) + ".";
-    const auto f32 = [&](const std::string& hf, const char* gg, core::Shape s) {
-      expect_shape(c, p + hf, s);
-      add_tensor(w, c, p + hf, blk(l, gg), s, core::DType::kF32);
-    };
-    const auto mat = [&](const std::string& hf, const char* gg, core::Shape s) {
-      expect_shape(c, p + hf, s);
-      add_tensor(w, c, p + hf, blk(l, gg), s, mt(p + hf));
-    };
-    f32("0.norm.gamma", "attn_norm.weight", {D});
+    const convert::LayerTensors t(w, c, o, p, l);
+    t.f32("0.norm.gamma", "attn_norm.weight", {D});
     const std::string qkv = p + "0.fn.to_qkv.weight";
     expect_shape(c, qkv, {3 * di, D});
     convert::add_tensor_rows(w, c, qkv, blk(l, "gl_q.weight"), {di, D}, seq(0, di, 1), mt(qkv));
@@ -85,16 +76,16 @@ void convert_gateloop_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io:
                              core::DType::kF32);
     convert::add_tensor_rows(w, c, p + "0.fn.to_a.0.bias", blk(l, "gl_a.bias"), {A}, a_rows, core::DType::kF32);
     if (g.sub_norm) {
-      f32("0.fn.maybe_sub_ln.weight", "gl_sub_norm.weight", {di});
-      f32("0.fn.maybe_sub_ln.bias", "gl_sub_norm.bias", {di});
+      t.f32("0.fn.maybe_sub_ln.weight", "gl_sub_norm.weight", {di});
+      t.f32("0.fn.maybe_sub_ln.bias", "gl_sub_norm.bias", {di});
     }
-    if (g.output_gate) mat("0.fn.to_gates.0.weight", "gl_g.weight", {di, D});
-    if (g.out_proj) mat("0.fn.to_out.weight", "gl_out.weight", {D, di});
-    f32("1.norm.gamma", "ffn_norm.weight", {D});
-    mat("1.fn.0.weight", "ffn_up.weight", {F, D});
-    f32("1.fn.0.bias", "ffn_up.bias", {F});
-    mat("1.fn.2.weight", "ffn_down.weight", {D, F});
-    f32("1.fn.2.bias", "ffn_down.bias", {D});
+    if (g.output_gate) t.mat("0.fn.to_gates.0.weight", "gl_g.weight", {di, D});
+    if (g.out_proj) t.mat("0.fn.to_out.weight", "gl_out.weight", {D, di});
+    t.f32("1.norm.gamma", "ffn_norm.weight", {D});
+    t.mat("1.fn.0.weight", "ffn_up.weight", {F, D});
+    t.f32("1.fn.0.bias", "ffn_up.bias", {F});
+    t.mat("1.fn.2.weight", "ffn_down.weight", {D, F});
+    t.f32("1.fn.2.bias", "ffn_down.bias", {D});
   }
   expect_shape(c, "to_logits.0.gamma", {D});
   add_tensor(w, c, "to_logits.0.gamma", "output_norm.weight", {D}, core::DType::kF32);

@@ -96,23 +96,16 @@ void convert_llama_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::Gg
   add_tensor(w, c, emb, "token_embd.weight", {V, D}, mt(emb));
   for (int64_t l = 0; l < L; ++l) {
     const std::string p = "model.layers." + std::to_string(l) + ".";
-    const auto mat = [&](const std::string& hf, const char* gg, core::Shape s, convert::Transform t = {}) {
-      expect_shape(c, p + hf, s);
-      add_tensor(w, c, p + hf, blk(l, gg), s, mt(p + hf), t);
-    };
-    const auto vec = [&](const std::string& hf, const char* gg) {
-      expect_shape(c, p + hf, {D});
-      add_tensor(w, c, p + hf, blk(l, gg), {D}, core::DType::kF32);
-    };
-    vec("input_layernorm.weight", "attn_norm.weight");
-    mat("self_attn.q_proj.weight", "attn_q.weight", {Hq * hd, D}, permute_qk(Hq, hd, D));
-    mat("self_attn.k_proj.weight", "attn_k.weight", {Hkv * hd, D}, permute_qk(Hkv, hd, D));
-    mat("self_attn.v_proj.weight", "attn_v.weight", {Hkv * hd, D});
-    mat("self_attn.o_proj.weight", "attn_output.weight", {D, Hq * hd});
-    vec("post_attention_layernorm.weight", "ffn_norm.weight");
-    mat("mlp.gate_proj.weight", "ffn_gate.weight", {F, D});
-    mat("mlp.up_proj.weight", "ffn_up.weight", {F, D});
-    mat("mlp.down_proj.weight", "ffn_down.weight", {D, F});
+    const convert::LayerTensors t(w, c, o, p, l);
+    t.f32("input_layernorm.weight", "attn_norm.weight", {D});
+    t.mat("self_attn.q_proj.weight", "attn_q.weight", {Hq * hd, D}, permute_qk(Hq, hd, D));
+    t.mat("self_attn.k_proj.weight", "attn_k.weight", {Hkv * hd, D}, permute_qk(Hkv, hd, D));
+    t.mat("self_attn.v_proj.weight", "attn_v.weight", {Hkv * hd, D});
+    t.mat("self_attn.o_proj.weight", "attn_output.weight", {D, Hq * hd});
+    t.f32("post_attention_layernorm.weight", "ffn_norm.weight", {D});
+    t.mat("mlp.gate_proj.weight", "ffn_gate.weight", {F, D});
+    t.mat("mlp.up_proj.weight", "ffn_up.weight", {F, D});
+    t.mat("mlp.down_proj.weight", "ffn_down.weight", {D, F});
   }
   expect_shape(c, "model.norm.weight", {D});
   add_tensor(w, c, "model.norm.weight", "output_norm.weight", {D}, core::DType::kF32);

@@ -26,9 +26,7 @@ void convert_llamba_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
   LLAMBA_ENSURE(act == "identity" || act == "silu", "{}/config.json: ssm_cfg.activation \"{}\" (identity or silu)",
                 c.dir(), act);
   const std::string emb = "backbone.embedding.weight";
-  LLAMBA_ENSURE(c.tensor(emb).rank() == 2 && c.tensor(emb).size(1) == D, "{}: {} has shape {}, expected (V, {})",
-                c.file_of(emb), emb, c.tensor(emb).shape.str(), D);
-  const int64_t V = c.tensor(emb).size(0);  // already padded to pad_vocab_size_multiple by the checkpoint
+  const int64_t V = convert::embedding_rows(c, emb, D);  // already padded to pad_vocab_size_multiple by the checkpoint
   LLAMBA_ENSURE(V >= c.config_int("vocab_size", V), "{}: embedding has {} rows < vocab_size {}", c.file_of(emb), V,
                 c.config_int("vocab_size", V));
   const int64_t Cc = di + 2 * G * N, R = 2 * di + 2 * G * N + H;
@@ -56,30 +54,23 @@ void convert_llamba_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
   add_tensor(w, c, emb, "token_embd.weight", {V, D}, mt(emb));
   for (int64_t l = 0; l < L; ++l) {
     const std::string p = "backbone.layers." + std::to_string(l) + ".";
-    const auto mat = [&](const std::string& hf, const char* gg, core::Shape s) {
-      expect_shape(c, p + hf, s);
-      add_tensor(w, c, p + hf, blk(l, gg), s, mt(p + hf));
-    };
-    const auto f32 = [&](const std::string& hf, const char* gg, core::Shape s, core::Shape out) {
-      expect_shape(c, p + hf, s);
-      add_tensor(w, c, p + hf, blk(l, gg), out, core::DType::kF32);
-    };
-    f32("input_layernorm.weight", "attn_norm.weight", {D}, {D});
-    mat("mixer.in_proj.weight", "ssm_in.weight", {R, D});
-    f32("mixer.z_bias", "ssm_z_bias", {di}, {di});
-    f32("mixer.conv1d.weight", "ssm_conv1d.weight", {Cc, 1, K}, {Cc, K});
+    const convert::LayerTensors t(w, c, o, p, l);
+    t.f32("input_layernorm.weight", "attn_norm.weight", {D}, {D});
+    t.mat("mixer.in_proj.weight", "ssm_in.weight", {R, D});
+    t.f32("mixer.z_bias", "ssm_z_bias", {di}, {di});
+    t.f32("mixer.conv1d.weight", "ssm_conv1d.weight", {Cc, 1, K}, {Cc, K});
     if (c.has(p + "mixer.conv1d.bias")) {
-      f32("mixer.conv1d.bias", "ssm_conv1d.bias", {Cc}, {Cc});
+      t.f32("mixer.conv1d.bias", "ssm_conv1d.bias", {Cc}, {Cc});
     } else if (l == 0) {
       std::fprintf(stderr, "llamba convert: %s: no conv1d.bias; using zeros\n", c.dir().c_str());
       folds += "; missing conv1d.bias = 0";
     }
-    f32("mixer.D", "ssm_d", {H}, {H});
-    mat("mixer.out_proj.weight", "ssm_out.weight", {D, di});
-    f32("post_attention_layernorm.weight", "ffn_norm.weight", {D}, {D});
-    mat("mlp.gate_proj.weight", "ffn_gate.weight", {F, D});
-    mat("mlp.up_proj.weight", "ffn_up.weight", {F, D});
-    mat("mlp.down_proj.weight", "ffn_down.weight", {D, F});
+    t.f32("mixer.D", "ssm_d", {H}, {H});
+    t.mat("mixer.out_proj.weight", "ssm_out.weight", {D, di});
+    t.f32("post_attention_layernorm.weight", "ffn_norm.weight", {D}, {D});
+    t.mat("mlp.gate_proj.weight", "ffn_gate.weight", {F, D});
+    t.mat("mlp.up_proj.weight", "ffn_up.weight", {F, D});
+    t.mat("mlp.down_proj.weight", "ffn_down.weight", {D, F});
   }
   expect_shape(c, "backbone.final_layernorm.weight", {D});
   add_tensor(w, c, "backbone.final_layernorm.weight", "output_norm.weight", {D}, core::DType::kF32);

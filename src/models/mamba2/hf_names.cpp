@@ -53,9 +53,7 @@ void convert_mamba2_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
   // transformers names the embedding `embeddings` (plural); mamba_ssm's state dicts say `embedding`.
   const std::string emb =
       c.has("backbone.embeddings.weight") ? "backbone.embeddings.weight" : "backbone.embedding.weight";
-  LLAMBA_ENSURE(c.tensor(emb).rank() == 2 && c.tensor(emb).size(1) == D, "{}: {} has shape {}, expected (V, {})",
-                c.file_of(emb), emb, c.tensor(emb).shape.str(), D);
-  const int64_t V = c.tensor(emb).size(0);
+  const int64_t V = convert::embedding_rows(c, emb, D);
   const int64_t Cc = di + 2 * G * N;
   // d_mlp > 0 only in mamba_ssm configs with d_ssm < d_inner: derived from the rows, as mamba_ssm does.
   const std::string in0 = "backbone.layers.0.mixer.in_proj.weight";
@@ -91,37 +89,29 @@ void convert_mamba2_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
   add_tensor(w, c, emb, "token_embd.weight", {V, D}, mt(emb));
   for (int64_t l = 0; l < L; ++l) {
     const std::string p = "backbone.layers." + std::to_string(l) + ".";
-    const auto mat = [&](const std::string& hf, const char* gg, core::Shape s) {
-      expect_shape(c, p + hf, s);
-      add_tensor(w, c, p + hf, blk(l, gg), s, mt(p + hf));
-    };
-    const auto f32 = [&](const std::string& hf, const char* gg, core::Shape s, core::Shape out,
-                         convert::Transform t = {}) {
-      expect_shape(c, p + hf, s);
-      add_tensor(w, c, p + hf, blk(l, gg), out, core::DType::kF32, t);
-    };
-    f32("norm.weight", "attn_norm.weight", {D}, {D});
-    mat("mixer.in_proj.weight", "ssm_in.weight", {R, D});
-    if (c.has(p + "mixer.in_proj.bias")) f32("mixer.in_proj.bias", "ssm_in.bias", {R}, {R});
-    f32("mixer.conv1d.weight", "ssm_conv1d.weight", {Cc, 1, K}, {Cc, K});
+    const convert::LayerTensors t(w, c, o, p, l);
+    t.f32("norm.weight", "attn_norm.weight", {D}, {D});
+    t.mat("mixer.in_proj.weight", "ssm_in.weight", {R, D});
+    if (c.has(p + "mixer.in_proj.bias")) t.f32("mixer.in_proj.bias", "ssm_in.bias", {R}, {R});
+    t.f32("mixer.conv1d.weight", "ssm_conv1d.weight", {Cc, 1, K}, {Cc, K});
     if (c.has(p + "mixer.conv1d.bias")) {
-      f32("mixer.conv1d.bias", "ssm_conv1d.bias", {Cc}, {Cc});
+      t.f32("mixer.conv1d.bias", "ssm_conv1d.bias", {Cc}, {Cc});
     } else if (!o.training) {  // training keeps the parameter set as it is: no bias to learn
       w.add_tensor(blk(l, "ssm_conv1d.bias"), core::Tensor::zeros(core::DType::kF32, {Cc}));
       if (l == 0) folds += "; missing conv1d.bias = 0";
     }
-    f32("mixer.dt_bias", "ssm_dt.bias", {H}, {H});
+    t.f32("mixer.dt_bias", "ssm_dt.bias", {H}, {H});
     if (o.training) {
-      f32("mixer.A_log", "ssm_a_log", {H}, {H, 1});
+      t.f32("mixer.A_log", "ssm_a_log", {H}, {H, 1});
     } else {
-      f32("mixer.A_log", "ssm_a", {H}, {H, 1}, [](std::vector<float>& a) {
+      t.f32("mixer.A_log", "ssm_a", {H}, {H, 1}, [](std::vector<float>& a) {
         for (float& v : a) v = -std::exp(v);
       });
     }
-    f32("mixer.D", "ssm_d", {H}, {H, 1});
-    f32("mixer.norm.weight", "ssm_norm.weight", {di}, {G, di / G});
-    mat("mixer.out_proj.weight", "ssm_out.weight", {D, dm + di});
-    if (c.has(p + "mixer.out_proj.bias")) f32("mixer.out_proj.bias", "ssm_out.bias", {D}, {D});
+    t.f32("mixer.D", "ssm_d", {H}, {H, 1});
+    t.f32("mixer.norm.weight", "ssm_norm.weight", {di}, {G, di / G});
+    t.mat("mixer.out_proj.weight", "ssm_out.weight", {D, dm + di});
+    if (c.has(p + "mixer.out_proj.bias")) t.f32("mixer.out_proj.bias", "ssm_out.bias", {D}, {D});
   }
   expect_shape(c, "backbone.norm_f.weight", {D});
   add_tensor(w, c, "backbone.norm_f.weight", "output_norm.weight", {D}, core::DType::kF32);
