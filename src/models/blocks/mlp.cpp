@@ -1,6 +1,7 @@
-// SwiGLU MLP forward and backward.
+// SwiGLU MLP forward and backward, and its tensors by GGUF name.
 #include "models/blocks/mlp.h"
 
+#include "models/blocks/weights_util.h"
 #include "ops/linear.h"
 #include "ops/swiglu.h"
 
@@ -32,6 +33,24 @@ void swiglu_mlp_backward(core::ThreadPool& pool, const core::TensorView& du, con
   ops::swiglu_backward(pool, dg, dup, {}, dact, acts.g, acts.up);
   ops::linear_backward(pool, du, grads.gate, {}, dg, u, w.gate);
   ops::linear_backward(pool, du, grads.up, {}, dup, u, w.up);
+}
+
+MlpWeights require_mlp(const io::GgufFile& f, int64_t l, int64_t d_model, int64_t ffn_dim) {
+  const int64_t D = d_model, F = ffn_dim;
+  return {require_weight(f, blk(l, "ffn_gate.weight"), {F, D}, WeightKind::kMatrix),
+          require_weight(f, blk(l, "ffn_up.weight"), {F, D}, WeightKind::kMatrix),
+          require_weight(f, blk(l, "ffn_down.weight"), {D, F}, WeightKind::kMatrix)};
+}
+
+void visit_mlp(const TensorVisitor& visit, int64_t l, const MlpWeights& w) {
+  visit(blk(l, "ffn_gate.weight"), w.gate);
+  visit(blk(l, "ffn_up.weight"), w.up);
+  visit(blk(l, "ffn_down.weight"), w.down);
+}
+
+MlpGrads mlp_grads(GradientMap& grads, int64_t l) {
+  return {grad_of(grads, blk(l, "ffn_gate.weight")), grad_of(grads, blk(l, "ffn_up.weight")),
+          grad_of(grads, blk(l, "ffn_down.weight"))};
 }
 
 }  // namespace llamba::models

@@ -1,9 +1,11 @@
-// SwiGLU MLP block shared by Llama and Llamba: out = W_down (silu(W_gate u) ⊙ W_up u), no biases.
+// SwiGLU MLP block shared by Llama, Llamba and GateLoop: out = W_down (silu(W_gate u) ⊙ W_up u), no biases.
 // Forward (optionally keeping its activations) and backward (gradients accumulate, llm.c convention).
 #pragma once
 
 #include "core/tensor.h"
 #include "core/thread_pool.h"
+#include "io/gguf.h"
+#include "models/model.h"
 
 namespace llamba::models {
 
@@ -28,5 +30,11 @@ struct MlpGrads {
 void swiglu_mlp_backward(core::ThreadPool& pool, const core::TensorView& du, const MlpGrads& grads,
                          const core::TensorView& dout, const core::TensorView& u, const MlpWeights& w,
                          const MlpActs& acts);
+
+// Layer l's block under its GGUF names blk.<l>.ffn_{gate,up,down}.weight: read with checked shapes, visited in
+// file order, and the gradients of those names.
+MlpWeights require_mlp(const io::GgufFile& f, int64_t l, int64_t d_model, int64_t ffn_dim);
+void visit_mlp(const TensorVisitor& visit, int64_t l, const MlpWeights& w);
+MlpGrads mlp_grads(GradientMap& grads, int64_t l);
 
 }  // namespace llamba::models

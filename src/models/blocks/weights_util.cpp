@@ -35,4 +35,10 @@ int64_t require_dim(const io::GgufFile& f, const std::string& key, int64_t max) 
   return v;
 }
 
+int64_t vocab_size(const io::GgufFile& f) {
+  const io::GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
+  LLAMBA_ENSURE(emb && emb->shape.rank() == 2, "{}: missing 2-D tensor token_embd.weight", f.path());
+  return emb->shape[0];
+}
+
 }  // namespace llamba::models

@@ -23,6 +23,9 @@ core::TensorView optional_weight(const io::GgufFile& f, const std::string& name,
 // A positive integer hyperparameter `key`, checked against [1, max].
 int64_t require_dim(const io::GgufFile& f, const std::string& key, int64_t max = int64_t(1) << 24);
 
+// The vocabulary size: the rows of the 2-D token_embd.weight every architecture has.
+int64_t vocab_size(const io::GgufFile& f);
+
 // Layer tensor name: "blk.<l>.<suffix>".
 inline std::string blk(int64_t l, const char* suffix) { return "blk." + std::to_string(l) + "." + suffix; }
 

@@ -23,9 +23,8 @@ void GateLoopModel::ffn_backward(core::ThreadPool& pool, int64_t l, const LayerA
                                  const TensorView& du, GradientMap& grads) const {
   const LayerWeights& lw = w_.layers[l];
   if (c_.ffn == FfnKind::kSwiglu) {
-    MlpGrads mg{grad_of(grads, blk(l, "ffn_gate.weight")), grad_of(grads, blk(l, "ffn_up.weight")),
-                grad_of(grads, blk(l, "ffn_down.weight"))};
-    swiglu_mlp_backward(pool, du, mg, dout, a.u2, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down}, a.ffn.mlp);
+    swiglu_mlp_backward(pool, du, mlp_grads(grads, l), dout, a.u2, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down},
+                        a.ffn.mlp);
     return;
   }
   // out = W_down · gelu(W_up · u + b_up) + b_down

@@ -61,9 +61,7 @@ Config Config::from_gguf(const io::GgufFile& f) {
                 "{}: gateloop.out_proj = false needs inner_size ({}) == embedding_length ({})", f.path(), c.d_inner,
                 c.d_model);
   c.head_dim = c.d_inner / c.n_heads;
-  const io::GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
-  LLAMBA_ENSURE(emb && emb->shape.rank() == 2, "{}: missing 2-D tensor token_embd.weight", f.path());
-  c.n_vocab = emb->shape[0];
+  c.n_vocab = vocab_size(f);
   return c;
 }
 

@@ -22,9 +22,7 @@ Config Config::from_gguf(const io::GgufFile& f) {
   c.rms_eps = f.get_float("llama.attention.layer_norm_rms_epsilon", 1e-5);
   c.rope_base = f.get_float("llama.rope.freq_base", 10000.0);
   c.context_length = f.get_int("llama.context_length", 0);
-  const io::GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
-  LLAMBA_ENSURE(emb && emb->shape.rank() == 2, "{}: missing 2-D tensor token_embd.weight", f.path());
-  c.n_vocab = emb->shape[0];
+  c.n_vocab = vocab_size(f);
   return c;
 }
 
@@ -43,9 +41,7 @@ Weights Weights::from_gguf(const io::GgufFile& f, const Config& c) {
     lw.wv = require_weight(f, blk(l, "attn_v.weight"), {kvd, D}, WeightKind::kMatrix);
     lw.wo = require_weight(f, blk(l, "attn_output.weight"), {D, qd}, WeightKind::kMatrix);
     lw.ffn_norm = require_weight(f, blk(l, "ffn_norm.weight"), {D}, WeightKind::kF32);
-    lw.mlp.gate = require_weight(f, blk(l, "ffn_gate.weight"), {F, D}, WeightKind::kMatrix);
-    lw.mlp.up = require_weight(f, blk(l, "ffn_up.weight"), {F, D}, WeightKind::kMatrix);
-    lw.mlp.down = require_weight(f, blk(l, "ffn_down.weight"), {D, F}, WeightKind::kMatrix);
+    lw.mlp = require_mlp(f, l, D, F);
     w.layers.push_back(lw);
   }
   return w;
@@ -62,9 +58,7 @@ void Weights::for_each(const TensorVisitor& visit) const {
     visit(blk(l, "attn_v.weight"), lw.wv);
     visit(blk(l, "attn_output.weight"), lw.wo);
     visit(blk(l, "ffn_norm.weight"), lw.ffn_norm);
-    visit(blk(l, "ffn_gate.weight"), lw.mlp.gate);
-    visit(blk(l, "ffn_up.weight"), lw.mlp.up);
-    visit(blk(l, "ffn_down.weight"), lw.mlp.down);
+    visit_mlp(visit, l, lw.mlp);
   }
   visit("output_norm.weight", output_norm);
   if (output.data) visit("output.weight", output);

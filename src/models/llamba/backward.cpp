@@ -99,9 +99,7 @@ void LlambaModel::backward(core::ThreadPool& pool, ForwardCache& base, const flo
     const LayerActs& a = cache->layers[l];
     // h_out = h_mid + MLP(norm(h_mid))
     std::memset(du.f32(), 0, M * D * sizeof(float));
-    MlpGrads mg{grad_of(grads, blk(l, "ffn_gate.weight")), grad_of(grads, blk(l, "ffn_up.weight")),
-                grad_of(grads, blk(l, "ffn_down.weight"))};
-    swiglu_mlp_backward(pool, du, mg, dh, a.u2, lw.mlp, a.mlp);
+    swiglu_mlp_backward(pool, du, mlp_grads(grads, l), dh, a.u2, lw.mlp, a.mlp);
     ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "ffn_norm.weight")), du, a.h_mid, lw.ffn_norm,
                           (float)c_.block_eps);
     // h_mid = h_in + mixer(norm(h_in))

@@ -26,9 +26,7 @@ Config Config::from_gguf(const io::GgufFile& f) {
   LLAMBA_ENSURE(c.n_heads % c.n_groups == 0, "{}: llamba.ssm.head_count {} is not a multiple of group_count {}",
                 f.path(), c.n_heads, c.n_groups);
   c.head_dim = c.d_inner / c.n_heads;
-  const io::GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
-  LLAMBA_ENSURE(emb && emb->shape.rank() == 2, "{}: missing 2-D tensor token_embd.weight", f.path());
-  c.n_vocab = emb->shape[0];
+  c.n_vocab = vocab_size(f);
   return c;
 }
 
@@ -48,9 +46,7 @@ Weights Weights::from_gguf(const io::GgufFile& f, const Config& c) {
     lw.d = require_weight(f, blk(l, "ssm_d"), {c.n_heads}, WeightKind::kF32);
     lw.out_proj = require_weight(f, blk(l, "ssm_out.weight"), {D, di}, WeightKind::kMatrix);
     lw.ffn_norm = require_weight(f, blk(l, "ffn_norm.weight"), {D}, WeightKind::kF32);
-    lw.mlp.gate = require_weight(f, blk(l, "ffn_gate.weight"), {F, D}, WeightKind::kMatrix);
-    lw.mlp.up = require_weight(f, blk(l, "ffn_up.weight"), {F, D}, WeightKind::kMatrix);
-    lw.mlp.down = require_weight(f, blk(l, "ffn_down.weight"), {D, F}, WeightKind::kMatrix);
+    lw.mlp = require_mlp(f, l, D, F);
     w.layers.push_back(lw);
   }
   return w;
@@ -68,9 +64,7 @@ void Weights::for_each(const TensorVisitor& visit) const {
     visit(blk(l, "ssm_d"), lw.d);
     visit(blk(l, "ssm_out.weight"), lw.out_proj);
     visit(blk(l, "ffn_norm.weight"), lw.ffn_norm);
-    visit(blk(l, "ffn_gate.weight"), lw.mlp.gate);
-    visit(blk(l, "ffn_up.weight"), lw.mlp.up);
-    visit(blk(l, "ffn_down.weight"), lw.mlp.down);
+    visit_mlp(visit, l, lw.mlp);
   }
   visit("output_norm.weight", output_norm);
   if (output.data) visit("output.weight", output);

@@ -52,9 +52,7 @@ Config Config::from_gguf(const io::GgufFile& f) {
                 "{}: mamba2.ssm.group_count {} does not divide the head count {} and inner_size {}", f.path(),
                 c.n_groups, c.n_heads, c.d_inner);
   c.head_dim = c.d_inner / c.n_heads;
-  const io::GgufTensorInfo* emb = f.find_tensor("token_embd.weight");
-  LLAMBA_ENSURE(emb && emb->shape.rank() == 2, "{}: missing 2-D tensor token_embd.weight", f.path());
-  c.n_vocab = emb->shape[0];
+  c.n_vocab = vocab_size(f);
   return c;
 }
 
