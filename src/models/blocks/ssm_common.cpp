@@ -26,6 +26,68 @@ void add_cols(const core::TensorView& dst, int64_t c0, const float* src, int64_t
   }
 }
 
+void split_xbc(const core::TensorView& xbc, int64_t d_inner, const core::TensorView& x, const core::TensorView& k,
+               const core::TensorView& q) {
+  const int64_t gn = (xbc.size(1) - d_inner) / 2;
+  if (x.data) copy_cols(xbc, 0, d_inner, x.f32());
+  copy_cols(xbc, d_inner, gn, k.f32());
+  copy_cols(xbc, d_inner + gn, gn, q.f32());
+}
+
+void add_xbc_grad(const core::TensorView& dxbc, int64_t d_inner, const core::TensorView& dx,
+                  const core::TensorView& dk, const core::TensorView& dq) {
+  const int64_t gn = (dxbc.size(1) - d_inner) / 2;
+  add_cols(dxbc, 0, dx.f32(), d_inner);
+  add_cols(dxbc, d_inner, dk.f32(), gn);
+  add_cols(dxbc, d_inner + gn, dq.f32(), gn);
+}
+
+void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& y,
+                      std::span<RecurrentState* const> states, int64_t l, MixerForm form, int64_t chunk) {
+  const int64_t batch = y.size(0), H = y.size(2), P = y.size(3), N = in.k.size(3), S = H * P * N;
+  // The op takes the batch's states as one (B, H, P, N) tensor; each row keeps its own.
+  core::Tensor s_in = core::Tensor::zeros(core::DType::kF32, {batch, H, P, N});
+  core::Tensor s_out = core::Tensor::zeros(core::DType::kF32, {batch, H, P, N});
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(s_in.f32() + b * S, states[b]->layers[l].ssm.f32(), S * 4);
+  ops::GatedRecurrenceArgs args;
+  args.q = in.q;
+  args.k = in.k;
+  args.v = in.v;
+  args.log_decay = in.log_decay;
+  args.y = y;
+  args.state_in = s_in;
+  args.state_out = s_out;
+  args.chunk = chunk;
+  ops::gated_recurrence_forward(pool, args, recurrence_mode(form));
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
+}
+
+void ssm_scan_backward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
+                       const SsmScan& grads) {
+  ops::GatedRecurrenceBackwardArgs g;
+  g.q = in.q;
+  g.k = in.k;
+  g.v = in.v;
+  g.log_decay = in.log_decay;
+  g.chunk = chunk;
+  g.dy = dy;
+  g.dq = grads.q;
+  g.dk = grads.k;
+  g.dv = grads.v;
+  g.dlog_decay = grads.log_decay;
+  ops::gated_recurrence_backward(pool, g, ops::RecurrenceMode::kChunked);
+}
+
+void add_skip(const core::TensorView& y, const core::TensorView& x, const core::TensorView& d) {
+  const int64_t H = y.size(2), P = y.size(3), M = y.numel() / (H * P);
+  const float* dp = d.f32();
+  float* yp = y.f32();
+  const float* xp = x.f32();
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t h = 0; h < H; ++h)
+      for (int64_t p = 0; p < P; ++p) yp[(m * H + h) * P + p] += dp[h] * xp[(m * H + h) * P + p];
+}
+
 std::unique_ptr<RecurrentState> RecurrentStateShape::new_state() const {
   auto s = std::make_unique<RecurrentState>();
   const core::Shape ssm{n_heads, head_dim, d_state};

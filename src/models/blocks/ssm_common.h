@@ -1,6 +1,6 @@
 // Pieces shared by the SSM-mixer models (Llamba, Mamba-2): the mixer forms and their recurrence modes, the exact
-// softplus, column copies out of packed projections; and by every recurrent model (GateLoop too): the
-// per-sequence RecurrentState layout.
+// softplus, column copies out of packed projections, the [x | B | C] split, the recurrence over the carried
+// states and the D skip; and by every recurrent model (GateLoop too): the per-sequence RecurrentState layout.
 #pragma once
 
 #include <algorithm>
@@ -26,6 +26,31 @@ inline float softplus(float a) { return std::max(a, 0.0f) + std::log1p(std::exp(
 // src (M, n) into those columns of dst.
 void copy_cols(const core::TensorView& src, int64_t c0, int64_t n, float* dst);
 void add_cols(const core::TensorView& dst, int64_t c0, const float* src, int64_t n);
+
+// The conv output xbc (M, Cc) of an SSM mixer is [x | B | C]: x (d_inner columns), then B and C ((Cc − d_inner) / 2
+// each), copied out as the recurrence's v (or x), k and q; x may be empty (not wanted). add_xbc_grad is the
+// backward: it adds dx, dk, dq into those columns of dxbc.
+void split_xbc(const core::TensorView& xbc, int64_t d_inner, const core::TensorView& x, const core::TensorView& k,
+               const core::TensorView& q);
+void add_xbc_grad(const core::TensorView& dxbc, int64_t d_inner, const core::TensorView& dx,
+                  const core::TensorView& dk, const core::TensorView& dq);
+
+// The inputs of an SSM mixer's recurrence: q = C and k = B (B, T, G, N), values v (B, T, H, P), one log-decay per
+// head (B, T, H). The same struct names their gradients.
+struct SsmScan {
+  core::TensorView q, k, v, log_decay;
+};
+
+// y (B, T, H, P) = the recurrence continuing from each row's SSM state of layer l, which it then updates.
+void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& y,
+                      std::span<RecurrentState* const> states, int64_t l, MixerForm form, int64_t chunk);
+// Its chunked backward from the zero state a training forward starts in: from dy (B, T, H, P), every gradient in
+// `grads` is accumulated (+=).
+void ssm_scan_backward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
+                       const SsmScan& grads);
+
+// y += D·x per head, the skip around the recurrence: y, x (B, T, H, P), d (H).
+void add_skip(const core::TensorView& y, const core::TensorView& x, const core::TensorView& d);
 
 // The layout of one sequence's RecurrentState: per layer conv (conv_rows, conv_channels) (K-1 rows; none when
 // conv_channels is 0, as in GateLoop), SSM (n_heads, head_dim, d_state), and its imaginary part when `complex`.

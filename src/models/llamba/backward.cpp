@@ -7,7 +7,6 @@
 #include "models/llamba/llamba.h"
 #include "ops/conv1d_causal.h"
 #include "ops/embedding.h"
-#include "ops/gated_recurrence.h"
 #include "ops/linear.h"
 #include "ops/rmsnorm.h"
 #include "ops/swiglu.h"
@@ -49,23 +48,11 @@ void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   // The recurrence, from the zero state a training forward starts from.
   Tensor dq = Tensor::zeros(DType::kF32, {batch, T, G, N}), dk = Tensor::zeros(DType::kF32, {batch, T, G, N});
   Tensor dld = Tensor::zeros(DType::kF32, {batch, T, H});
-  ops::GatedRecurrenceBackwardArgs g;
-  g.q = A.q;
-  g.k = A.k;
-  g.v = A.x;
-  g.log_decay = A.ld;
-  g.chunk = c_.chunk_size;
-  g.dy = dy_pre.view().reshape({batch, T, H, P});
-  g.dq = dq;
-  g.dk = dk;
-  g.dv = dx;
-  g.dlog_decay = dld;
-  ops::gated_recurrence_backward(pool, g, ops::RecurrenceMode::kChunked);
+  ssm_scan_backward(pool, {A.q, A.k, A.x, A.ld}, dy_pre.view().reshape({batch, T, H, P}), c_.chunk_size,
+                    {dq, dk, dx, dld});
   // Back through the split of xbc = [x | B | C] and through log_decay = -softplus(a): d a = -sigmoid(a) · d ld.
   Tensor dxbc = Tensor::zeros(DType::kF32, {M, Cc});
-  add_cols(dxbc, 0, dx.f32(), di);
-  add_cols(dxbc, di, dk.f32(), G * N);
-  add_cols(dxbc, di + G * N, dq.f32(), G * N);
+  add_xbc_grad(dxbc, di, dx, dk, dq);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t h = 0; h < H; ++h) {
       const float av = A.proj.f32()[m * R + Cc + di + h];

@@ -2,10 +2,8 @@
 // recurrence (decay exp(-softplus(a)), input x ⊗ B without Δ) -> D skip -> gate silu(z + z_bias) -> out_proj.
 // The recurrence itself is the shared gated_recurrence op; chunked prefill starts from any carried state.
 #include <cmath>
-#include <cstring>
 
 #include "models/llamba/llamba.h"
-#include "ops/gated_recurrence.h"
 #include "ops/linear.h"
 #include "ops/mixer_matrix.h"
 #include "ops/swiglu.h"
@@ -34,33 +32,13 @@ void LlambaModel::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   Tensor k = Tensor::zeros(DType::kF32, {batch, T, G, N});
   Tensor q = Tensor::zeros(DType::kF32, {batch, T, G, N});
   Tensor ld = Tensor::zeros(DType::kF32, {batch, T, H});
-  copy_cols(xbc, 0, di, x.f32());
-  copy_cols(xbc, di, G * N, k.f32());
-  copy_cols(xbc, di + G * N, G * N, q.f32());
+  split_xbc(xbc, di, x, k, q);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t h = 0; h < H; ++h) ld.f32()[m * H + h] = -softplus(proj.f32()[m * R + Cc + di + h]);
-  Tensor s_in = Tensor::zeros(DType::kF32, {batch, H, P, N}), s_out = Tensor::zeros(DType::kF32, {batch, H, P, N});
-  const int64_t S = H * P * N;
-  for (int64_t b = 0; b < batch; ++b) std::memcpy(s_in.f32() + b * S, states[b]->layers[l].ssm.f32(), S * 4);
   Tensor y = Tensor::zeros(DType::kF32, {batch, T, H, P});
-  ops::GatedRecurrenceArgs args;
-  args.q = q;
-  args.k = k;
-  args.v = x;
-  args.log_decay = ld;
-  args.y = y;
-  args.state_in = s_in;
-  args.state_out = s_out;
-  args.chunk = chunk;
-  ops::gated_recurrence_forward(pool, args, recurrence_mode(form));
-  for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
+  ssm_scan_forward(pool, {q, k, x, ld}, y, states, l, form, chunk);
   // y += D·x, then y ⊙ silu(z + z_bias), then out_proj.
-  const float* dp = lw.d.f32();
-  float* yp = y.f32();
-  const float* xp = x.f32();
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t p = 0; p < P; ++p) yp[(m * H + h) * P + p] += dp[h] * xp[(m * H + h) * P + p];
+  add_skip(y, x, lw.d);
   Tensor y_pre = keep ? Tensor::copy_of(y.view().reshape({M, di})) : Tensor();
   const TensorView y2 = y.view().reshape({M, di});
   ops::swiglu_forward(pool, y2, proj.view().slice(1, Cc, Cc + di), y2, lw.z_bias);
@@ -80,8 +58,7 @@ void LlambaModel::mixer_matrix(core::ThreadPool& pool, int64_t l, const TensorVi
                              c_.conv_activation);
   Tensor k = Tensor::zeros(DType::kF32, {T, G, N}), q = Tensor::zeros(DType::kF32, {T, G, N});
   Tensor ld = Tensor::zeros(DType::kF32, {T, H});
-  copy_cols(xbc, di, G * N, k.f32());
-  copy_cols(xbc, di + G * N, G * N, q.f32());
+  split_xbc(xbc, di, {}, k, q);
   for (int64_t t = 0; t < T; ++t)
     for (int64_t h = 0; h < H; ++h) ld.f32()[t * H + h] = -softplus(proj.f32()[t * R + Cc + di + h]);
   ops::mixer_matrix_forward(pool, m, q, k, ld, lw.d);

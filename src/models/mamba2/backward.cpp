@@ -8,7 +8,6 @@
 #include "models/mamba2/mamba2.h"
 #include "ops/conv1d_causal.h"
 #include "ops/embedding.h"
-#include "ops/gated_recurrence.h"
 #include "ops/linear.h"
 #include "ops/rmsnorm.h"
 #include "ops/swiglu.h"
@@ -70,18 +69,8 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   Tensor dq = Tensor::zeros(DType::kF32, {batch, T, G, N}), dk = Tensor::zeros(DType::kF32, {batch, T, G, N});
   Tensor dv = Tensor::zeros(DType::kF32, {batch, T, H, P});
   Tensor dld = Tensor::zeros(DType::kF32, {batch, T, H});
-  ops::GatedRecurrenceBackwardArgs g;
-  g.q = A.q;
-  g.k = A.k;
-  g.v = A.v;
-  g.log_decay = A.ld;
-  g.chunk = c_.chunk_size;
-  g.dy = dy_pre.view().reshape({batch, T, H, P});
-  g.dq = dq;
-  g.dk = dk;
-  g.dv = dv;
-  g.dlog_decay = dld;
-  ops::gated_recurrence_backward(pool, g, ops::RecurrenceMode::kChunked);
+  ssm_scan_backward(pool, {A.q, A.k, A.v, A.ld}, dy_pre.view().reshape({batch, T, H, P}), c_.chunk_size,
+                    {dq, dk, dv, dld});
 
   // v = Δ·x and ld = Δ·A give dΔ = Σ_p dv·x + A·dld, dx += Δ·dv, dA = Σ Δ·dld; then Δ = clamp(softplus(s)),
   // s = dt + dt_bias: ds = sigmoid(s)·dΔ, zero where the clamp is active (torch.clamp's gradient).
@@ -119,9 +108,7 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
 
   // xbc = silu(conv(xBC)) split into [x | B | C]; the conv starts from zeros (fresh sequences).
   Tensor dxbc = Tensor::zeros(DType::kF32, {M, Cc});
-  add_cols(dxbc, 0, dx.f32(), di);
-  add_cols(dxbc, di, dk.f32(), G * N);
-  add_cols(dxbc, di + G * N, dq.f32(), G * N);
+  add_xbc_grad(dxbc, di, dx, dk, dq);
   const TensorView dconv_w = grad_of(grads, blk(l, "ssm_conv1d.weight"));
   const TensorView dconv_b = grad_if(grads, lw.conv_b, blk(l, "ssm_conv1d.bias"));
   for (int64_t b = 0; b < batch; ++b)

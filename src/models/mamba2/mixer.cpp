@@ -5,11 +5,9 @@
 // A training forward passes `keep` to store the activations backward.cpp needs.
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "models/mamba2/mamba2.h"
 #include "ops/conv1d_causal.h"
-#include "ops/gated_recurrence.h"
 #include "ops/linear.h"
 #include "ops/rmsnorm.h"
 #include "ops/swiglu.h"
@@ -55,9 +53,7 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   Tensor x = Tensor::zeros(DType::kF32, {batch, T, H, P});
   Tensor k = Tensor::zeros(DType::kF32, {batch, T, G, N});  // B
   Tensor q = Tensor::zeros(DType::kF32, {batch, T, G, N});  // C
-  copy_cols(xbc, 0, di, x.f32());
-  copy_cols(xbc, di, G * N, k.f32());
-  copy_cols(xbc, di + G * N, G * N, q.f32());
+  split_xbc(xbc, di, x, k, q);
 
   // Δ = clamp(softplus(dt + dt_bias)); log-decay Δ·A; the recurrence input is Δ·x.
   Tensor delta = Tensor::zeros(DType::kF32, {batch, T, H});
@@ -76,27 +72,11 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
     }
   }
 
-  Tensor s_in = Tensor::zeros(DType::kF32, {batch, H, P, N}), s_out = Tensor::zeros(DType::kF32, {batch, H, P, N});
-  const int64_t S = H * P * N;
-  for (int64_t b = 0; b < batch; ++b) std::memcpy(s_in.f32() + b * S, states[b]->layers[l].ssm.f32(), S * 4);
   Tensor y = Tensor::zeros(DType::kF32, {batch, T, H, P});
-  ops::GatedRecurrenceArgs args;
-  args.q = q;
-  args.k = k;
-  args.v = v;
-  args.log_decay = log_decay;
-  args.y = y;
-  args.state_in = s_in;
-  args.state_out = s_out;
-  args.chunk = chunk;
-  ops::gated_recurrence_forward(pool, args, recurrence_mode(form));
-  for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
+  ssm_scan_forward(pool, {q, k, v, log_decay}, y, states, l, form, chunk);
 
   // y += D·x (x before the Δ scaling).
-  const float* dp = lw.d.f32();
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t p = 0; p < P; ++p) y.f32()[(m * H + h) * P + p] += dp[h] * x.f32()[(m * H + h) * P + p];
+  add_skip(y, x, lw.d);
   const TensorView y2 = y.view().reshape({M, di});
   if (observer) (*observer)("mixer_y", (int)l, y2);
   Tensor y_pre = keep ? Tensor::copy_of(y2) : Tensor();
