@@ -1,10 +1,11 @@
 // The skeleton the recurrent language models (Llamba, Mamba-2, GateLoop) share, written once: the Model entry
 // points forward, forward_with and forward_train over one pass `run` (embedding, the model's layer stack, final
 // norm and head), which serves inference (no cache) and the training forward (activations kept in a
-// TrainingCache); the config and weights read from the file, and the per-sequence state. A model supplies its
-// layers (layers_forward).
+// TrainingCache); the training backward's head and embedding ends; the config and weights read from the file, and
+// the per-sequence state. A model supplies its layers (layers_forward, layers_backward).
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +17,7 @@
 #include "models/blocks/ssm_common.h"
 #include "models/model.h"
 #include "ops/embedding.h"
+#include "ops/rmsnorm.h"
 
 namespace llamba::models {
 
@@ -43,6 +45,24 @@ struct ResidualStream {
     float* hp = h.f32();
     const float* op = out.f32();
     for (int64_t i = 0; i < h.numel(); ++i) hp[i] += op[i];
+  }
+};
+
+// The training backward's walk down the residual stream, last layer first: dh (B·T, D) = ∂L/∂h, and du, scratch for
+// the gradient of one sub-block's normed input.
+struct ResidualGrad {
+  core::Tensor dh, du;
+
+  explicit ResidualGrad(const core::Shape& shape)
+      : dh(core::Tensor::zeros(core::DType::kF32, shape)), du(core::Tensor::zeros(core::DType::kF32, shape)) {}
+  // Back through h_out = h_in + f(rmsnorm(h_in)): `f_backward` adds ∂L/∂u into du from dh (= ∂L/∂f's output); dh
+  // passes the residual unchanged and gains the norm's input gradient (dnorm: the norm weight's, accumulated).
+  template <class FBackward>
+  void prenorm_block(core::ThreadPool& pool, const core::TensorView& dnorm, const core::TensorView& h_in,
+                     const core::TensorView& norm_w, float eps, FBackward&& f_backward) {
+    std::memset(du.f32(), 0, du.numel() * sizeof(float));
+    f_backward();
+    ops::rmsnorm_backward(pool, dh, dnorm, du, h_in, norm_w, eps);
   }
 };
 
@@ -85,6 +105,23 @@ class RecurrentLanguageModel : public Model {
     return cache;
   }
 
+  // Back through the head, the model's layers (layers_backward) and the embedding, from dlogits (B, T, V).
+  void backward(core::ThreadPool& pool, ForwardCache& base, const float* dlogits, GradientMap& grads) const final {
+    auto* cache = dynamic_cast<Cache*>(&base);
+    LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == info_.n_layers, "[{} backward] not this model's cache",
+                 arch_name(info_.arch));
+    const int64_t M = cache->h_final.shape()[0], V = info_.n_vocab;
+    const bool tied = w_.output.data == nullptr;
+    const LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
+    ResidualGrad g({M, info_.d_model});
+    lm_head_backward(pool, g.dh, grad_of(grads, "output_norm.weight"),
+                     grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
+                     core::TensorView::contiguous(const_cast<float*>(dlogits), core::DType::kF32, {M, V}),
+                     cache->h_final, cache->hn, head);
+    layers_backward(pool, *cache, g, grads);
+    ops::embedding_backward(pool, grad_of(grads, "token_embd.weight"), g.dh, cache->tokens);
+  }
+
  protected:
   // Reads (and checks) the config and weights of an `arch` file; the model name defaults to the architecture's.
   RecurrentLanguageModel(const io::GgufFile& f, Arch arch) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
@@ -101,6 +138,10 @@ class RecurrentLanguageModel : public Model {
   virtual void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                               std::span<RecurrentState* const> states, const ForwardOptions& opts, Form form,
                               int64_t chunk, Cache* cache) const = 0;
+  // The training backward of every layer, last first: g.dh holds ∂L/∂(the last layer's output) and is left
+  // holding ∂L/∂(the first layer's input); parameter gradients accumulate into `grads`.
+  virtual void layers_backward(core::ThreadPool& pool, const Cache& cache, ResidualGrad& g,
+                               GradientMap& grads) const = 0;
   virtual Form decode_form() const { return Form::kRecurrent; }
   virtual Form train_form() const { return Form::kChunked; }
 

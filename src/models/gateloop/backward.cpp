@@ -1,17 +1,13 @@
-// GateLoop training backward, model level: the LM head, then per layer (last to first) the FFN sub-block and the
-// time-mixing sub-block (backward_mixer.cpp) with their pre-norms and residuals, then the embedding. The reverse
-// of forward.cpp over the activations a training forward kept (GateLoopCache). Every parameter gradient is
-// accumulated (+=) into `grads` under its GGUF name; activation gradients are local.
-#include <cstring>
-
-#include "models/blocks/lm_head.h"
+// GateLoop training backward, model level: per layer (last to first) the FFN sub-block and the time-mixing
+// sub-block (backward_mixer.cpp) with their pre-norms and residuals; the head and embedding ends are
+// RecurrentLanguageModel's. The reverse of forward.cpp over the activations a training forward kept
+// (GateLoopCache). Every parameter gradient is accumulated (+=) into `grads` under its GGUF name; activation
+// gradients are local.
 #include "models/blocks/mlp.h"
 #include "models/blocks/weights_util.h"
 #include "models/gateloop/gateloop.h"
-#include "ops/embedding.h"
 #include "ops/gelu.h"
 #include "ops/linear.h"
-#include "ops/rmsnorm.h"
 
 namespace llamba::models::gateloop {
 
@@ -41,34 +37,19 @@ void GateLoopModel::ffn_backward(core::ThreadPool& pool, int64_t l, const LayerA
                        a.u2, lw.ffn_up);
 }
 
-void GateLoopModel::backward(core::ThreadPool& pool, ForwardCache& base, const float* dlogits,
-                             GradientMap& grads) const {
-  auto* cache = dynamic_cast<GateLoopCache*>(&base);
-  LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == c_.n_layers, "[gateloop backward] not this model's cache");
-  const int64_t M = cache->h_final.shape()[0], D = c_.d_model, V = c_.n_vocab;
-  const bool tied = w_.output.data == nullptr;
-  LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
-  Tensor dh = Tensor::zeros(DType::kF32, {M, D});  // ∂L/∂(residual stream), walked backwards through the layers
-  lm_head_backward(pool, dh, grad_of(grads, "output_norm.weight"),
-                   grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
-                   TensorView::contiguous(const_cast<float*>(dlogits), DType::kF32, {M, V}), cache->h_final,
-                   cache->hn, head);
-  Tensor du = Tensor::zeros(DType::kF32, {M, D});  // ∂L/∂(normed sub-block input)
+void GateLoopModel::layers_backward(core::ThreadPool& pool, const GateLoopCache& cache, ResidualGrad& g,
+                                    GradientMap& grads) const {
+  const float eps = (float)c_.norm_eps;
   for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
     const LayerWeights& lw = w_.layers[l];
-    const LayerActs& a = cache->layers[l];
-    // h_out = h_mid + FFN(rmsnorm(h_mid)): dh passes through the residual and adds the norm's input gradient.
-    std::memset(du.f32(), 0, M * D * sizeof(float));
-    ffn_backward(pool, l, a, dh, du, grads);
-    ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "ffn_norm.weight")), du, a.h_mid, lw.ffn_norm,
-                          (float)c_.norm_eps);
+    const LayerActs& a = cache.layers[l];
+    // h_out = h_mid + FFN(rmsnorm(h_mid))
+    g.prenorm_block(pool, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
+                    [&] { ffn_backward(pool, l, a, g.dh, g.du, grads); });
     // h_mid = h_in + mixer(rmsnorm(h_in))
-    std::memset(du.f32(), 0, M * D * sizeof(float));
-    mixer_backward(pool, l, a, cache->batch, dh, du, grads);
-    ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "attn_norm.weight")), du, a.h_in, lw.attn_norm,
-                          (float)c_.norm_eps);
+    g.prenorm_block(pool, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
+                    [&] { mixer_backward(pool, l, a, cache.batch, g.dh, g.du, grads); });
   }
-  ops::embedding_backward(pool, grad_of(grads, "token_embd.weight"), dh, cache->tokens);
 }
 
 }  // namespace llamba::models::gateloop

@@ -119,14 +119,12 @@ struct LayerActs {
 using GateLoopCache = TrainingCache<LayerActs>;
 
 // Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
-// the layers from layers_forward (forward.cpp).
+// the layers from layers_forward (forward.cpp) and layers_backward (backward.cpp).
 // Training (backward.cpp, backward_mixer.cpp): forward_train from zero states, then the backward accumulating every
 // parameter's gradient under its GGUF name.
 class GateLoopModel final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
   explicit GateLoopModel(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kGateLoop) {}
-  void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
-                GradientMap& grads) const override;
 
   // Time mixing of layer l on normed input u (B·T, D) -> out (B·T, D), continuing and updating each row's
   // state; fills `acts` and reports its taps to `obs` (may be null).
@@ -138,6 +136,8 @@ class GateLoopModel final : public RecurrentLanguageModel<Config, Weights, Layer
   void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, GateLoopCache* cache) const override;
+  void layers_backward(core::ThreadPool& pool, const GateLoopCache& cache, ResidualGrad& g,
+                       GradientMap& grads) const override;
   MixerForm decode_form() const override { return MixerForm::kStep; }  // the decode op, gated_recurrence_step
   // Config::train_recurrence picks the training forward's (and so the backward's) recurrence.
   MixerForm train_form() const override {

@@ -1,14 +1,12 @@
 // Llamba training backward: the reverse of forward.cpp/mixer.cpp over the activations a training forward kept
-// (LlambaCache). Every parameter gradient is accumulated (+=) into `grads` under its GGUF name.
+// (LlambaCache); the head and embedding ends are RecurrentLanguageModel's. Every parameter gradient is accumulated
+// (+=) into `grads` under its GGUF name.
 #include <cmath>
-#include <cstring>
 
 #include "models/blocks/weights_util.h"
 #include "models/llamba/llamba.h"
 #include "ops/conv1d_causal.h"
-#include "ops/embedding.h"
 #include "ops/linear.h"
-#include "ops/rmsnorm.h"
 #include "ops/swiglu.h"
 
 namespace llamba::models::llamba {
@@ -68,34 +66,19 @@ void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   ops::linear_backward(pool, du1, grad_of(grads, blk(l, "ssm_in.weight")), {}, dproj, a.u1, lw.in_proj);
 }
 
-void LlambaModel::backward(core::ThreadPool& pool, ForwardCache& base, const float* dlogits,
-                           GradientMap& grads) const {
-  auto* cache = dynamic_cast<LlambaCache*>(&base);
-  LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == c_.n_layers, "[llamba backward] not this model's cache");
-  const int64_t M = cache->h_final.shape()[0], D = c_.d_model, V = c_.n_vocab;
-  const bool tied = w_.output.data == nullptr;
-  LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
-  Tensor dh = Tensor::zeros(DType::kF32, {M, D});
-  lm_head_backward(pool, dh, grad_of(grads, "output_norm.weight"),
-                   grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
-                   TensorView::contiguous(const_cast<float*>(dlogits), DType::kF32, {M, V}), cache->h_final,
-                   cache->hn, head);
-  Tensor du = Tensor::zeros(DType::kF32, {M, D});
+void LlambaModel::layers_backward(core::ThreadPool& pool, const LlambaCache& cache, ResidualGrad& g,
+                                  GradientMap& grads) const {
+  const float eps = (float)c_.block_eps;
   for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
     const LayerWeights& lw = w_.layers[l];
-    const LayerActs& a = cache->layers[l];
+    const LayerActs& a = cache.layers[l];
     // h_out = h_mid + MLP(norm(h_mid))
-    std::memset(du.f32(), 0, M * D * sizeof(float));
-    swiglu_mlp_backward(pool, du, mlp_grads(grads, l), dh, a.u2, lw.mlp, a.mlp);
-    ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "ffn_norm.weight")), du, a.h_mid, lw.ffn_norm,
-                          (float)c_.block_eps);
+    g.prenorm_block(pool, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
+                    [&] { swiglu_mlp_backward(pool, g.du, mlp_grads(grads, l), g.dh, a.u2, lw.mlp, a.mlp); });
     // h_mid = h_in + mixer(norm(h_in))
-    std::memset(du.f32(), 0, M * D * sizeof(float));
-    mixer_backward(pool, l, a, cache->batch, dh, du, grads);
-    ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "attn_norm.weight")), du, a.h_in, lw.attn_norm,
-                          (float)c_.block_eps);
+    g.prenorm_block(pool, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
+                    [&] { mixer_backward(pool, l, a, cache.batch, g.dh, g.du, grads); });
   }
-  ops::embedding_backward(pool, grad_of(grads, "token_embd.weight"), dh, cache->tokens);
 }
 
 }  // namespace llamba::models::llamba

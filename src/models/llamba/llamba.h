@@ -74,12 +74,10 @@ struct LayerActs {
 using LlambaCache = TrainingCache<LayerActs>;
 
 // Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
-// the layers from layers_forward (forward.cpp).
+// the layers from layers_forward (forward.cpp) and layers_backward (backward.cpp).
 class LlambaModel final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
   explicit LlambaModel(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kLlamba) {}
-  void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
-                GradientMap& grads) const override;
 
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
   void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
@@ -92,6 +90,8 @@ class LlambaModel final : public RecurrentLanguageModel<Config, Weights, LayerAc
   void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, LlambaCache* cache) const override;
+  void layers_backward(core::ThreadPool& pool, const LlambaCache& cache, ResidualGrad& g,
+                       GradientMap& grads) const override;
   // Backward of layer l's mixer: dh_mid (M, D) flows in; dh_in (M, D) += the gradient through u1.
   void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du1, GradientMap& grads) const;

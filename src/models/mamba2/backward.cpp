@@ -1,13 +1,11 @@
 // Mamba-2 training backward: the reverse of forward.cpp/mixer.cpp over the activations a training forward kept
-// (Mamba2Cache). Every parameter gradient is accumulated (+=) into `grads` under its GGUF name; the decay rate's
+// (Mamba2Cache); the head and embedding ends are RecurrentLanguageModel's. Every parameter gradient is accumulated (+=) into `grads` under its GGUF name; the decay rate's
 // goes to the form the file holds: `ssm_a` gets dL/dA, `ssm_a_log` gets dL/dA_log = A · dL/dA.
 #include <cmath>
-#include <cstring>
 
 #include "models/blocks/weights_util.h"
 #include "models/mamba2/mamba2.h"
 #include "ops/conv1d_causal.h"
-#include "ops/embedding.h"
 #include "ops/linear.h"
 #include "ops/rmsnorm.h"
 #include "ops/swiglu.h"
@@ -120,28 +118,14 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
                        grad_if(grads, lw.in_bias, blk(l, "ssm_in.bias")), dproj, a.u, lw.in_proj);
 }
 
-void Mamba2Model::backward(core::ThreadPool& pool, ForwardCache& base, const float* dlogits,
-                           GradientMap& grads) const {
-  auto* cache = dynamic_cast<Mamba2Cache*>(&base);
-  LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == c_.n_layers, "[mamba2 backward] not this model's cache");
-  const int64_t M = cache->h_final.shape()[0], D = c_.d_model, V = c_.n_vocab;
-  const bool tied = w_.output.data == nullptr;
-  LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
-  Tensor dh = Tensor::zeros(DType::kF32, {M, D});  // (B·T, D) gradient of the residual stream
-  lm_head_backward(pool, dh, grad_of(grads, "output_norm.weight"),
-                   grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
-                   TensorView::contiguous(const_cast<float*>(dlogits), DType::kF32, {M, V}), cache->h_final,
-                   cache->hn, head);
-  Tensor du = Tensor::zeros(DType::kF32, {M, D});
+void Mamba2Model::layers_backward(core::ThreadPool& pool, const Mamba2Cache& cache, ResidualGrad& g,
+                                  GradientMap& grads) const {
   for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
     // h_out = h_in + mixer(norm(h_in))
-    const LayerActs& a = cache->layers[l];
-    std::memset(du.f32(), 0, M * D * sizeof(float));
-    mixer_backward(pool, l, a, cache->batch, dh, du, grads);
-    ops::rmsnorm_backward(pool, dh, grad_of(grads, blk(l, "attn_norm.weight")), du, a.h_in, w_.layers[l].attn_norm,
-                          (float)c_.norm_eps);
+    const LayerActs& a = cache.layers[l];
+    g.prenorm_block(pool, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, w_.layers[l].attn_norm,
+                    (float)c_.norm_eps, [&] { mixer_backward(pool, l, a, cache.batch, g.dh, g.du, grads); });
   }
-  ops::embedding_backward(pool, grad_of(grads, "token_embd.weight"), dh, cache->tokens);
 }
 
 }  // namespace llamba::models::mamba2

@@ -85,12 +85,10 @@ struct LayerActs {
 using Mamba2Cache = TrainingCache<LayerActs>;
 
 // Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
-// the layers from layers_forward (forward.cpp).
+// the layers from layers_forward (forward.cpp) and layers_backward (backward.cpp).
 class Mamba2Model final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
   explicit Mamba2Model(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kMamba2) {}
-  void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
-                GradientMap& grads) const override;
 
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
   // Taps ("mixer_y", l) = scan output + D·x and ("mixer_gated", l) = after the gated norm, both (B·T, d_inner).
@@ -103,6 +101,8 @@ class Mamba2Model final : public RecurrentLanguageModel<Config, Weights, LayerAc
   void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, Mamba2Cache* cache) const override;
+  void layers_backward(core::ThreadPool& pool, const Mamba2Cache& cache, ResidualGrad& g,
+                       GradientMap& grads) const override;
   // Backward of layer l's mixer from dout (M, D): du (M, D) += the gradient of its normalized input; parameter
   // gradients accumulate into `grads`.
   void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
