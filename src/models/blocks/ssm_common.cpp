@@ -42,6 +42,19 @@ void add_xbc_grad(const core::TensorView& dxbc, int64_t d_inner, const core::Ten
   add_cols(dxbc, d_inner + gn, dq.f32(), gn);
 }
 
+namespace {
+
+// The forward's and the backward's op arguments name the recurrence's inputs alike.
+template <class OpArgs>
+void set_inputs(OpArgs& args, const SsmScan& in) {
+  args.q = in.q;
+  args.k = in.k;
+  args.v = in.v;
+  args.log_decay = in.log_decay;
+}
+
+}  // namespace
+
 void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& y,
                       std::span<RecurrentState* const> states, int64_t l, MixerForm form, int64_t chunk) {
   const int64_t batch = y.size(0), H = y.size(2), P = y.size(3), N = in.k.size(3), S = H * P * N;
@@ -50,10 +63,7 @@ void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::Ten
   core::Tensor s_out = core::Tensor::zeros(core::DType::kF32, {batch, H, P, N});
   for (int64_t b = 0; b < batch; ++b) std::memcpy(s_in.f32() + b * S, states[b]->layers[l].ssm.f32(), S * 4);
   ops::GatedRecurrenceArgs args;
-  args.q = in.q;
-  args.k = in.k;
-  args.v = in.v;
-  args.log_decay = in.log_decay;
+  set_inputs(args, in);
   args.y = y;
   args.state_in = s_in;
   args.state_out = s_out;
@@ -64,18 +74,15 @@ void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::Ten
 
 void ssm_scan_backward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
                        const SsmScan& grads) {
-  ops::GatedRecurrenceBackwardArgs g;
-  g.q = in.q;
-  g.k = in.k;
-  g.v = in.v;
-  g.log_decay = in.log_decay;
-  g.chunk = chunk;
-  g.dy = dy;
-  g.dq = grads.q;
-  g.dk = grads.k;
-  g.dv = grads.v;
-  g.dlog_decay = grads.log_decay;
-  ops::gated_recurrence_backward(pool, g, ops::RecurrenceMode::kChunked);
+  ops::GatedRecurrenceBackwardArgs args;
+  set_inputs(args, in);
+  args.dy = dy;
+  args.dq = grads.q;
+  args.dk = grads.k;
+  args.dv = grads.v;
+  args.dlog_decay = grads.log_decay;
+  args.chunk = chunk;
+  ops::gated_recurrence_backward(pool, args, ops::RecurrenceMode::kChunked);
 }
 
 void add_skip(const core::TensorView& y, const core::TensorView& x, const core::TensorView& d) {
