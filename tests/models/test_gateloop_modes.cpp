@@ -52,88 +52,23 @@ std::vector<Case> cases() {
   return {polar_heads, polar_max, polar_signed, magphase_vector, real_scalar, real_vector, fixed_complex, fixed_real};
 }
 
-class GateLoopModes : public ::testing::TestWithParam<int> {
+class GateLoopModes : public test::RecurrentModesTest<GateLoopModel, MixerForm> {
  protected:
   void SetUp() override {
     const Case c = cases()[GetParam()];
-    path_ = test::write_tiny_gateloop(c.c, 300 + GetParam(), c.name);
-    file_ = std::make_unique<io::GgufFile>(io::GgufFile::open(path_));
-    model_ = std::make_unique<GateLoopModel>(*file_);
-    V_ = model_->info().n_vocab;
-    core::Rng rng(17 + GetParam());
-    for (int i = 0; i < 71; ++i) ids_.push_back((int32_t)rng.below(V_));
+    load(test::write_tiny_gateloop(c.c, 300 + GetParam(), c.name), 17 + GetParam());
   }
-  // Logits (T, V) of ids[begin, end) continuing `state`, with the given mixer form.
-  std::vector<float> run(models::SequenceState& st, int64_t begin, int64_t end, MixerForm form, int64_t chunk) {
-    std::vector<float> out((end - begin) * V_);
-    models::SequenceState* sp = &st;
-    models::ForwardOptions o;
-    o.all_logits = true;
-    model_->forward_with(pool_, std::span(ids_).subspan(begin, end - begin), 1, {&sp, 1}, out.data(), o, form, chunk);
-    return out;
-  }
-  std::vector<float> one_shot() {
-    auto st = model_->new_state();
-    return run(*st, 0, ids_.size(), MixerForm::kRecurrent, 1);
-  }
-  std::string path_;
-  std::unique_ptr<io::GgufFile> file_;
-  std::unique_ptr<GateLoopModel> model_;
-  core::ThreadPool pool_{2};
-  std::vector<int32_t> ids_;
-  int64_t V_ = 0;
 };
 
 TEST_P(GateLoopModes, AllFormsAgree) {
-  const auto ref = one_shot();
-  const int64_t T = ids_.size();
-  double worst = 0;
-  const auto check = [&](const std::vector<float>& got, const std::string& what) {
-    const double err = test::rel_max_error(got.data(), ref.data(), ref.size());
-    EXPECT_LE(err, kTol) << what;
-    worst = std::max(worst, err);
-  };
-  for (int64_t chunk : {int64_t(1), int64_t(7), int64_t(64), T}) {
-    auto st = model_->new_state();
-    check(run(*st, 0, T, MixerForm::kChunked, chunk), "chunk " + std::to_string(chunk));
-  }
-  for (auto [form, name] : {std::pair{MixerForm::kQuadratic, "quadratic"}, std::pair{MixerForm::kScan, "scan"},
-                            std::pair{MixerForm::kStep, "step"}}) {
-    auto st = model_->new_state();
-    check(run(*st, 0, T, form, 0), name);
-  }
-  std::printf("%s: worst form vs recurrent %.2g\n", cases()[GetParam()].name, worst);
+  expect_forms_agree({{MixerForm::kQuadratic, "quadratic"}, {MixerForm::kScan, "scan"}, {MixerForm::kStep, "step"}},
+                     kTol);
 }
 
-TEST_P(GateLoopModes, PrefillThenDecodeEqualsOneForward) {
-  const auto ref = one_shot();
-  const int64_t T = ids_.size(), split = 29;
-  auto st = model_->new_state();
-  auto got = run(*st, 0, split, MixerForm::kChunked, 7);
-  models::SequenceState* sp = st.get();
-  std::vector<float> step(V_);
-  for (int64_t t = split; t < T; ++t) {  // teacher-forced decode through forward() (the step op)
-    models::ForwardOptions o;
-    o.all_logits = true;
-    model_->forward(pool_, std::span(ids_).subspan(t, 1), 1, {&sp, 1}, step.data(), o);
-    got.insert(got.end(), step.begin(), step.end());
-  }
-  EXPECT_LE(test::rel_max_error(got.data(), ref.data(), ref.size()), kTol);
-  EXPECT_EQ(st->n_past, T);
-}
+// The decode steps go through forward(), i.e. the step op (GateLoop's decode form).
+TEST_P(GateLoopModes, PrefillThenDecodeEqualsOneForward) { expect_prefill_then_decode_equals_one_forward(kTol); }
 
-TEST_P(GateLoopModes, PrefillDecodePrefillEqualsOneShot) {
-  const auto ref = one_shot();
-  const int64_t T = ids_.size();
-  auto st = model_->new_state();
-  std::vector<float> got;
-  const std::pair<int64_t, int64_t> pieces[] = {{0, 2}, {2, 3}, {3, 20}, {20, 21}, {21, 22}, {22, 50}, {50, T}};
-  for (auto [b, e] : pieces) {
-    const auto part = run(*st, b, e, e - b == 1 ? MixerForm::kStep : MixerForm::kChunked, 16);
-    got.insert(got.end(), part.begin(), part.end());
-  }
-  EXPECT_LE(test::rel_max_error(got.data(), ref.data(), ref.size()), kTol);
-}
+TEST_P(GateLoopModes, PrefillDecodePrefillEqualsOneShot) { expect_prefill_decode_prefill_equals_one_shot(kTol); }
 
 TEST_P(GateLoopModes, SnapshotRestoreEqualsUninterrupted) {
   test::expect_snapshot_restore_equals_uninterrupted(*model_, pool_, ids_, path_ + ".state");

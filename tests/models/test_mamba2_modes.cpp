@@ -55,81 +55,21 @@ std::vector<Case> cases() {
   return {{"g1", g1}, {"g2_dt_limit", g2}, {"p_odd_mlp", mlp}, {"p64_n128", real}};
 }
 
-class Mamba2Modes : public ::testing::TestWithParam<int> {
+class Mamba2Modes : public test::RecurrentModesTest<Mamba2Model, MixerForm> {
  protected:
   void SetUp() override {
     const Case c = cases()[GetParam()];
-    path_ = test::write_tiny_mamba2(c.shape, 200 + GetParam(), c.name);
-    file_ = std::make_unique<io::GgufFile>(io::GgufFile::open(path_));
-    model_ = std::make_unique<Mamba2Model>(*file_);
-    V_ = model_->info().n_vocab;
-    core::Rng rng(17 + GetParam());
-    for (int i = 0; i < 71; ++i) ids_.push_back((int32_t)rng.below(V_));
+    load(test::write_tiny_mamba2(c.shape, 200 + GetParam(), c.name), 17 + GetParam());
   }
-  // Logits (T, V) of ids[begin, end) continuing `state`, with the given mixer form.
-  std::vector<float> run(models::SequenceState& st, int64_t begin, int64_t end, MixerForm form, int64_t chunk,
-                         const models::Observer* obs = nullptr) {
-    std::vector<float> out((end - begin) * V_);
-    models::SequenceState* sp = &st;
-    models::ForwardOptions o;
-    o.all_logits = true;
-    o.observer = obs;
-    model_->forward_with(pool_, std::span(ids_).subspan(begin, end - begin), 1, {&sp, 1}, out.data(), o, form, chunk);
-    return out;
-  }
-  std::vector<float> one_shot() {
-    auto st = model_->new_state();
-    return run(*st, 0, ids_.size(), MixerForm::kRecurrent, 1);
-  }
-  std::string path_;
-  std::unique_ptr<io::GgufFile> file_;
-  std::unique_ptr<Mamba2Model> model_;
-  core::ThreadPool pool_{2};
-  std::vector<int32_t> ids_;
-  int64_t V_ = 0;
 };
 
 TEST_P(Mamba2Modes, ChunkedEqualsRecurrentEqualsQuadratic) {
-  const auto ref = one_shot();
-  const int64_t T = ids_.size();
-  for (int64_t chunk : {int64_t(1), int64_t(7), int64_t(64), T}) {
-    auto st = model_->new_state();
-    const auto got = run(*st, 0, T, MixerForm::kChunked, chunk);
-    const double err = test::rel_max_error(got.data(), ref.data(), ref.size());
-    EXPECT_LE(err, kTol) << "chunk " << chunk;
-    std::printf("%s chunk %lld vs recurrent: %.3g\n", cases()[GetParam()].name, (long long)chunk, err);
-  }
-  auto st = model_->new_state();
-  const auto quad = run(*st, 0, T, MixerForm::kQuadratic, 0);
-  EXPECT_LE(test::rel_max_error(quad.data(), ref.data(), ref.size()), kTol) << "quadratic";
+  expect_forms_agree({{MixerForm::kQuadratic, "quadratic"}}, kTol);
 }
 
-TEST_P(Mamba2Modes, PrefillThenDecodeEqualsOneForward) {
-  const auto ref = one_shot();
-  const int64_t T = ids_.size(), split = 29;
-  auto st = model_->new_state();
-  auto got = run(*st, 0, split, MixerForm::kChunked, 7);
-  for (int64_t t = split; t < T; ++t) {  // teacher-forced single-token decode
-    const auto step = run(*st, t, t + 1, MixerForm::kRecurrent, 1);
-    got.insert(got.end(), step.begin(), step.end());
-  }
-  EXPECT_LE(test::rel_max_error(got.data(), ref.data(), ref.size()), kTol);
-}
+TEST_P(Mamba2Modes, PrefillThenDecodeEqualsOneForward) { expect_prefill_then_decode_equals_one_forward(kTol); }
 
-TEST_P(Mamba2Modes, PrefillDecodePrefillEqualsOneShot) {
-  // Includes continuations shorter than the conv window (1 and 2 tokens), so the conv state spans the boundary.
-  const auto ref = one_shot();
-  const int64_t T = ids_.size();
-  auto st = model_->new_state();
-  std::vector<float> got;
-  const std::pair<int64_t, int64_t> pieces[] = {{0, 2}, {2, 3}, {3, 20}, {20, 21}, {21, 22}, {22, 50}, {50, T}};
-  for (auto [b, e] : pieces) {
-    const auto part = run(*st, b, e, e - b == 1 ? MixerForm::kRecurrent : MixerForm::kChunked, 16);
-    got.insert(got.end(), part.begin(), part.end());
-  }
-  EXPECT_LE(test::rel_max_error(got.data(), ref.data(), ref.size()), kTol);
-  EXPECT_EQ(st->n_past, T);
-}
+TEST_P(Mamba2Modes, PrefillDecodePrefillEqualsOneShot) { expect_prefill_decode_prefill_equals_one_shot(kTol); }
 
 TEST_P(Mamba2Modes, SnapshotRestoreEqualsUninterrupted) {
   test::expect_snapshot_restore_equals_uninterrupted(*model_, pool_, ids_, path_ + ".state");
