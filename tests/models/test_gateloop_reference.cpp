@@ -9,7 +9,6 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <map>
 #include <numbers>
 
 #include "io/gguf.h"
@@ -17,6 +16,7 @@
 #include "io/safetensors.h"
 #include "models/convert.h"
 #include "models/gateloop/gateloop.h"
+#include "reference_test_util.h"
 #include "runtime/sampler.h"
 #include "runtime/session.h"
 #include "test_util.h"
@@ -32,18 +32,11 @@ namespace {
 // ~10x margin.
 constexpr double kTol = 2e-5;
 
-std::string convert(const std::string& name) {
-  const auto ckpt = io::HfCheckpoint::open(test::fixture_path("gateloop/" + name));
-  io::GgufWriter w;
-  models::convert_hf(ckpt, {}, w);
-  const std::string out = test::temp_path("gateloop_ref_" + name + ".gguf").string();
-  w.write(out);
-  return out;
-}
+std::string convert(const std::string& name) { return test::convert_reference_checkpoint("gateloop", name); }
 
 // Max |got − want| / max |want|; phases compare on the circle (a difference of 2π is none).
 double tap_error(const std::string& key, const std::vector<float>& got, const core::Tensor& want) {
-  if (key.rfind("gl_phase", 0) != 0) return test::rel_max_error(got.data(), want.f32(), want.numel());
+  if (key.rfind("gl_phase", 0) != 0) return test::rel_tap_error(key, got, want);
   double m = 0;
   for (int64_t i = 0; i < want.numel(); ++i) {
     const double d = std::remainder((double)got[i] - (double)want.f32()[i], 2 * std::numbers::pi);
@@ -58,94 +51,25 @@ TEST_P(GateLoopReference, EveryTapMatchesInOrder) {
   const std::string name = GetParam();
   const auto gguf = io::GgufFile::open(convert(name));
   models::gateloop::GateLoopModel model(gguf);
-  const auto ref = io::SafetensorsFile::open(test::fixture_path("gateloop/" + name + "/reference.safetensors"));
-  ASSERT_EQ(ref.metadata().at("fixture_format"), "1") << "---> HINT: regenerate with make_gateloop_fixtures.py";
   const auto& c = model.config();
-  const auto ids64 = ref.to_i64("input_ids");
-  const int64_t B = ref.tensor("input_ids").size(0), T = ref.tensor("input_ids").size(1);
-  const int64_t V = model.info().n_vocab, L = model.info().n_layers;
-  std::map<std::string, std::vector<float>> taps;
-  models::Observer obs = [&](std::string_view n, int layer, const core::TensorView& t) {
-    const std::string key = layer >= 0 ? std::string(n) + "." + std::to_string(layer) : std::string(n);
-    taps[key].assign(t.f32(), t.f32() + t.numel());
-  };
-  core::ThreadPool pool(2);
-  std::vector<std::unique_ptr<models::SequenceState>> states;
-  std::vector<models::SequenceState*> sp;
-  for (int64_t b = 0; b < B; ++b) {
-    states.push_back(model.new_state());
-    sp.push_back(states.back().get());
-  }
-  std::vector<float> logits(B * T * V);
-  models::ForwardOptions opts{.all_logits = true, .observer = &obs};
-  const std::vector<int32_t> ids(ids64.begin(), ids64.end());
-  model.forward(pool, ids, B, sp, logits.data(), opts);
-  taps["logits"] = logits;
-
-  std::vector<std::string> order;
-  for (int64_t l = 0; l < L; ++l)
-    for (const char* t : {"hidden", "attn_norm", "gl_log_decay", "gl_phase", "gl_y", "gl_gated", "mixer_out",
-                          "ffn_norm", "ffn_out"})
-      order.push_back(std::string(t) + "." + std::to_string(l));
-  order.push_back("hidden." + std::to_string(L));
-  order.push_back("final_hidden");
-  order.push_back("logits");
-  double worst = 0;
-  std::string worst_key;
-  for (const auto& key : order) {
-    const core::Tensor want = ref.to_f32(key);
-    const auto& got = taps[key];
-    ASSERT_EQ((int64_t)got.size(), want.numel()) << name << ": tap " << key << " missing or of another size";
-    const double err = tap_error(key, got, want);
-    ASSERT_LE(err, kTol) << name << ": first diverging tensor " << key << " (relative error " << err << ")";
-    if (err > worst) worst = err, worst_key = key;
-  }
-  const double logits_err = test::rel_max_error(logits.data(), ref.to_f32("logits").f32(), B * T * V);
-  double worst_state = 0, worst_decode = 0;
-
-  auto check_states = [&](const std::string& prefix) {
-    for (int64_t l = 0; l < L; ++l)
-      for (const char* part : {"ssm", "ssm_im"}) {
-        const std::string key = prefix + "." + std::to_string(l) + "." + part;
-        const core::Tensor want = ref.to_f32(key);
-        std::vector<float> got;
-        for (int64_t b = 0; b < B; ++b) {
-          const auto& layer = static_cast<models::RecurrentState*>(sp[b])->layers[l];
-          const core::Tensor& t = std::string(part) == "ssm" ? layer.ssm : layer.ssm_im;
-          ASSERT_FALSE(t.empty()) << key;
-          got.insert(got.end(), t.f32(), t.f32() + t.numel());
-        }
-        ASSERT_EQ((int64_t)got.size(), want.numel()) << key;
-        double err = test::rel_max_error(got.data(), want.f32(), want.numel());
-        if (std::string(part) == "ssm_im" && !c.complex) {
-          double m = 0;
-          for (float x : got) m = std::max(m, (double)std::fabs(x));
-          err = m;  // upstream's Im is exactly 0 (real a); ours rotates by phase π, leaving Im ~1e-16·|h|
-        }
-        ASSERT_LE(err, kTol) << name << ": state " << key << " (relative error " << err << ")";
-        worst_state = std::max(worst_state, err);
-      }
-  };
-  check_states("state");
-
-  // Decode: one token per step for both rows through the step op.
-  const auto dec64 = ref.to_i64("decode_ids");
-  const int64_t S = ref.tensor("decode_ids").size(1);
-  const core::Tensor want_dec = ref.to_f32("decode_logits");
-  std::vector<float> step(B * V);
-  for (int64_t s = 0; s < S; ++s) {
-    std::vector<int32_t> tok(B);
-    for (int64_t b = 0; b < B; ++b) tok[b] = (int32_t)dec64[b * S + s];
-    model.forward(pool, tok, B, sp, step.data(), {});
-    for (int64_t b = 0; b < B; ++b) {
-      const double err = test::rel_max_error(step.data() + b * V, want_dec.f32() + (b * S + s) * V, V);
-      ASSERT_LE(err, kTol) << name << ": decode step " << s << " row " << b;
-      worst_decode = std::max(worst_decode, err);
+  test::ReferenceRun r(model, "gateloop", name, kTol);
+  ASSERT_NO_FATAL_FAILURE(r.prefill());
+  ASSERT_NO_FATAL_FAILURE(r.check_taps_in_order(
+      test::forward_tap_order(r.L, {"hidden", "attn_norm", "gl_log_decay", "gl_phase", "gl_y", "gl_gated",
+                                    "mixer_out", "ffn_norm", "ffn_out"}),
+      tap_error));
+  const auto state_error = [&](const std::string& key, const std::vector<float>& got, const core::Tensor& want) {
+    if (key.ends_with(".ssm_im") && !c.complex) {
+      double m = 0;
+      for (float x : got) m = std::max(m, (double)std::fabs(x));
+      return m;  // upstream's Im is exactly 0 (real a); ours rotates by phase π, leaving Im ~1e-16·|h|
     }
-  }
-  check_states("decode_state");
-  std::printf("%s: logits %.2g, worst tap %s %.2g, states %.2g, decode logits %.2g\n", name.c_str(), logits_err,
-              worst_key.c_str(), worst, worst_state, worst_decode);
+    return test::rel_tap_error(key, got, want);
+  };
+  ASSERT_NO_FATAL_FAILURE(r.check_states("state", {"ssm", "ssm_im"}, state_error));
+  ASSERT_NO_FATAL_FAILURE(r.check_decode());  // through the step op
+  ASSERT_NO_FATAL_FAILURE(r.check_states("decode_state", {"ssm", "ssm_im"}, state_error));
+  r.print_summary();
 }
 
 // Generation as `llamba run` does it (Session prefill, then sample + decode), greedy, against the package's
