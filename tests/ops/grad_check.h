@@ -139,4 +139,14 @@ inline void expect_doubled(const core::Tensor& after_two, const std::vector<doub
     }
 }
 
+// Shapes for an elementwise op's cpu backward, M rows of F features with row stride ld(): one element; one long
+// row (vector tails); strided rows (ld = F + 5) of odd widths; many rows (threading).
+struct ElementwiseShape {
+  int64_t M, F;
+  bool strided;
+  int64_t ld() const { return strided ? F + 5 : F; }
+};
+inline constexpr ElementwiseShape kElementwiseShapes[] = {
+    {1, 1, false}, {1, 2048, false}, {5, 31, true}, {3, 33, true}, {512, 48, false}};
+
 }  // namespace llamba::test
