@@ -25,6 +25,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fixture_io import adamw_losses
+
 # Fixtures: (name, seed) of lucidrains checkpoints, and (name, seed, model JSON) of our variants. Together with the
 # central-difference test (tests/train/test_gateloop_backward.cpp) they reach every Config option. The lucidrains
 # ones train with the default recurrent mode; magphase_vec and fixed_heads select the chunked one (several chunks).
@@ -250,20 +252,6 @@ def random_params(c, V, seed):
 
 # ---------------------------------------------------------------------------------------------------------------------
 # One step + AdamW trajectory
-
-def adamw_losses(named, loss_fn, lr, betas, eps, wd, steps, decays):
-    opt = torch.optim.AdamW([{"params": [p for n, p in named if decays(n, p)], "weight_decay": wd},
-                             {"params": [p for n, p in named if not decays(n, p)], "weight_decay": 0.0}],
-                            lr=lr, betas=betas, eps=eps)
-    losses = []
-    for _ in range(steps):
-        opt.zero_grad()
-        l = loss_fn()
-        losses.append(l.item())
-        l.backward()
-        opt.step()
-    return losses
-
 
 def ce(logits, tokens):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), tokens[:, 1:].reshape(-1))

@@ -40,7 +40,6 @@ import json
 import math
 import os
 import platform
-import struct
 import sys
 
 import einops
@@ -51,6 +50,8 @@ import torch
 from einops import rearrange
 from gateloop_transformer import Transformer
 from gateloop_transformer.associative_scan import associative_scan
+
+from fixture_io import save_canonical
 
 FIXTURE_FORMAT = "1"
 GENERATOR = "tools/reference/make_gateloop_fixtures.py"
@@ -77,26 +78,6 @@ FIXTURES = [
     dict(name="ablate_complex", seed=2005, T=41,
          kw=dict(num_tokens=256, dim=32, depth=2, gate_loop_heads=4, ablate_complex=True)),
 ]
-
-
-def save_canonical(tensors, path, metadata):
-    """safetensors save_file, then the header rewritten with __metadata__ keys sorted (the writer's map order
-    changes between runs). Same byte count, so data offsets are unchanged."""
-    safetensors.torch.save_file(tensors, path, metadata=metadata)
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    md = header.pop("__metadata__", None)
-    canon = {}
-    if md is not None:
-        canon["__metadata__"] = dict(sorted(md.items()))
-    for k in sorted(header, key=lambda k: header[k]["data_offsets"][0]):
-        canon[k] = header[k]
-    text = json.dumps(canon, separators=(",", ":"), ensure_ascii=True).encode()
-    assert len(text) <= n, (len(text), n)
-    with open(path, "wb") as f:
-        f.write(data[:8] + text + b" " * (n - len(text)) + data[8 + n:])
 
 
 def perturb(model, gen):

@@ -36,7 +36,6 @@ import json
 import math
 import os
 import platform
-import struct
 import sys
 
 import einops
@@ -50,6 +49,7 @@ from einops import rearrange
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llamba_reference as ref  # noqa: E402
+from fixture_io import save_canonical  # noqa: E402
 
 FIXTURE_FORMAT = "1"
 GENERATOR = "tools/reference/make_llamba_fixtures.py"
@@ -147,28 +147,6 @@ def init_params(model, gen):
         sd["lm_head.weight"] = randn(cfg.padded_vocab_size, D, std=2.0 / math.sqrt(D))
     model.load_state_dict(sd, strict=True)
     return sd
-
-
-def save_canonical(tensors, path, metadata):
-    """safetensors.torch.save_file, then rewrite the header with __metadata__ keys sorted: the Rust writer keeps
-    __metadata__ in a HashMap, whose order changes from run to run. Same bytes count, so data offsets are unchanged."""
-    safetensors.torch.save_file(tensors, path, metadata=metadata)
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    md = header.pop("__metadata__", None)
-    canon = {}
-    if md is not None:
-        canon["__metadata__"] = dict(sorted(md.items()))
-    for k in sorted(header, key=lambda k: header[k]["data_offsets"][0]):
-        canon[k] = header[k]
-    text = json.dumps(canon, separators=(",", ":"), ensure_ascii=True).encode()
-    assert len(text) <= n, (len(text), n)
-    with open(path, "wb") as f:
-        f.write(data[:8] + text + b" " * (n - len(text)) + data[8 + n:])
-    with safetensors.safe_open(path, "pt") as f:  # still readable, same tensors
-        assert sorted(f.keys()) == sorted(tensors)
 
 
 def maxdiff(a, b):

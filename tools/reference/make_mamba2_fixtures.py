@@ -36,7 +36,6 @@ import json
 import math
 import os
 import platform
-import struct
 import sys
 import types
 
@@ -47,6 +46,8 @@ import torch
 import torch.nn.functional as F
 import transformers
 from transformers import Mamba2Config, Mamba2ForCausalLM
+
+from fixture_io import save_canonical
 
 FIXTURE_FORMAT = "1"
 GENERATOR = "tools/reference/make_mamba2_fixtures.py"
@@ -105,23 +106,6 @@ def use_grouped_norm(model, rms_norm_ref, G):
                                 norm_before_gate=False)
 
         norm.forward = types.MethodType(fwd, norm)
-
-
-def save_canonical(tensors, path, metadata):
-    """safetensors save, then the header rewritten with sorted __metadata__ (byte-identical re-runs)."""
-    safetensors.torch.save_file(tensors, path, metadata=metadata)
-    with open(path, "rb") as f:
-        data = f.read()
-    n = struct.unpack("<Q", data[:8])[0]
-    header = json.loads(data[8:8 + n])
-    md = header.pop("__metadata__", None)
-    canon = {"__metadata__": dict(sorted(md.items()))} if md is not None else {}
-    for k in sorted(header, key=lambda k: header[k]["data_offsets"][0]):
-        canon[k] = header[k]
-    text = json.dumps(canon, separators=(",", ":"), ensure_ascii=True).encode()
-    assert len(text) <= n
-    with open(path, "wb") as f:
-        f.write(data[:8] + text + b" " * (n - len(text)) + data[8 + n:])
 
 
 def make_config(fx):

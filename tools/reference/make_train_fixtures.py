@@ -29,7 +29,6 @@ import os
 import sys
 
 import numpy as np
-import safetensors.numpy
 import torch
 import torch.nn.functional as F
 import transformers
@@ -39,6 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from llamba_reference import LlambaLMHeadModel  # noqa: E402
 import make_mamba2_fixtures as m2fx  # noqa: E402
 import gateloop_train_reference  # noqa: E402
+from fixture_io import adamw_losses, save_canonical  # noqa: E402
 
 OUT = "tests/fixtures/train"
 LR, BETAS, EPS, WD, STEPS = 1e-3, (0.9, 0.95), 1e-8, 0.1, 10
@@ -88,24 +88,15 @@ def make_llamba(name, seed, B=2, T=24):
             g = g.reshape(g.shape[0], g.shape[2])
         tensors["grad." + llamba_gguf_name(n)] = g.astype(np.float64).copy()
     m2 = copy.deepcopy(model)
-    named = list(m2.named_parameters())
-    opt = torch.optim.AdamW([{"params": [p for n, p in named if decays(n, p)], "weight_decay": WD},
-                             {"params": [p for n, p in named if not decays(n, p)], "weight_decay": 0.0}],
-                            lr=LR, betas=BETAS, eps=EPS)
-    losses = []
-    for _ in range(STEPS):
-        opt.zero_grad()
-        l = loss_of(m2, tokens, V)
-        losses.append(l.item())
-        l.backward()
-        opt.step()
+    losses = adamw_losses(list(m2.named_parameters()), lambda: loss_of(m2, tokens, V), LR, BETAS, EPS, WD, STEPS,
+                          decays)
     tensors["adamw_losses"] = np.array(losses, dtype=np.float64)
     meta = {"fixture_format": "1", "generator": "tools/reference/make_train_fixtures.py", "family": "llamba",
             "checkpoint": f"tests/fixtures/llamba/{name}", "seed": str(seed), "dtype": "float64",
             "lr": str(LR), "betas": str(BETAS), "eps": str(EPS), "weight_decay": str(WD),
             "decay_rule": "p.dim() >= 2 and 'conv1d' not in name", "torch": torch.__version__}
     path = os.path.join(OUT, f"llamba_{name}.safetensors")
-    safetensors.numpy.save_file(tensors, path, metadata=meta)
+    save_canonical({k: torch.from_numpy(v) for k, v in tensors.items()}, path, meta)
     print(path, os.path.getsize(path), "loss", loss.item(), "trajectory", [round(x, 6) for x in losses])
 
 
@@ -214,17 +205,8 @@ def make_mamba2(name, seed, rms_norm_ref, B=2, T=24):
 
     with Fp64Casts():
         m2 = load_mamba2(d, cfg, rms_norm_ref)
-        named = list(m2.named_parameters())
-        opt = torch.optim.AdamW([{"params": [p for n, p in named if decays(n, p)], "weight_decay": WD},
-                                 {"params": [p for n, p in named if not decays(n, p)], "weight_decay": 0.0}],
-                                lr=LR, betas=BETAS, eps=EPS)
-        losses = []
-        for _ in range(STEPS):
-            opt.zero_grad()
-            l = mamba2_loss(m2, tokens, V)
-            losses.append(l.item())
-            l.backward()
-            opt.step()
+        losses = adamw_losses(list(m2.named_parameters()), lambda: mamba2_loss(m2, tokens, V), LR, BETAS, EPS, WD,
+                              STEPS, decays)
     tensors["adamw_losses"] = np.array(losses, dtype=np.float64)
     meta = {"fixture_format": "1", "generator": "tools/reference/make_train_fixtures.py", "family": "mamba2",
             "checkpoint": f"tests/fixtures/mamba2/{name}", "seed": str(seed), "dtype": "float64",
@@ -238,7 +220,7 @@ def make_mamba2(name, seed, rms_norm_ref, B=2, T=24):
             "torch": torch.__version__, "transformers": transformers.__version__}
     path = os.path.join(OUT, f"mamba2_{name}.safetensors")
     # Sorted __metadata__: byte-identical re-runs.
-    m2fx.save_canonical({k: torch.from_numpy(v) for k, v in tensors.items()}, path, meta)
+    save_canonical({k: torch.from_numpy(v) for k, v in tensors.items()}, path, meta)
     assert os.path.getsize(path) < 1_000_000, path
     print(path, os.path.getsize(path), "loss", loss.item(), "cross-check vs ref64", f"{cross:.1e}", "trajectory",
           [round(x, 6) for x in losses])
@@ -246,13 +228,11 @@ def make_mamba2(name, seed, rms_norm_ref, B=2, T=24):
 
 def make_gateloop():
     import importlib.metadata
-    import make_gateloop_fixtures
     meta = {"fixture_format": "1", "generator": "tools/reference/make_train_fixtures.py", "dtype": "float64",
             "lr": str(LR), "betas": str(BETAS), "eps": str(EPS), "weight_decay": str(WD),
             "decay_rule": "p.dim() >= 2 and 'conv1d' not in name and 'norm' not in name", "torch": torch.__version__,
             "gateloop-transformer": importlib.metadata.version("gateloop-transformer")}
-    gateloop_train_reference.write_fixtures(OUT, (LR, BETAS, EPS, WD, STEPS), decays, meta,
-                                            make_gateloop_fixtures.save_canonical)
+    gateloop_train_reference.write_fixtures(OUT, (LR, BETAS, EPS, WD, STEPS), decays, meta, save_canonical)
 
 
 def main():
