@@ -8,7 +8,7 @@
 #include "io/gguf.h"
 #include "models/model.h"
 #include "test_util.h"
-#include "train/data/tasks.h"
+#include "train/task_dir.h"
 #include "train/trainer.h"
 
 namespace llamba {
@@ -16,19 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TaskDir {
-  std::string dir;
-  train::TaskInfo info;
-  TaskDir(const std::string& name, int64_t length, int64_t n_train) {
-    dir = test::temp_path(name).string();
-    train::TaskConfig c;
-    c.length = length;
-    c.n_train = n_train;
-    c.n_val = 40;
-    info = train::write_task(c, dir);
-  }
-  ~TaskDir() { fs::remove_all(dir); }
-};
+using test::TaskDir;
 
 train::TrainConfig config(const nlohmann::json& model, int64_t seq_len, int64_t steps, int32_t query) {
   return train::TrainConfig::from_json({{"arch", "gateloop"},

@@ -10,28 +10,16 @@
 #include <filesystem>
 
 #include "io/gguf.h"
-#include "train/data/tasks.h"
-#include "train/trainer.h"
 #include "test_util.h"
+#include "train/task_dir.h"
+#include "train/trainer.h"
 
 namespace llamba {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TaskDir {
-  std::string dir;
-  train::TaskInfo info;
-  TaskDir(const std::string& name, int64_t length) {
-    dir = test::temp_path(name).string();
-    train::TaskConfig c;
-    c.length = length;
-    c.n_train = 400;
-    c.n_val = 40;
-    info = train::write_task(c, dir);
-  }
-  ~TaskDir() { fs::remove_all(dir); }
-};
+using test::TaskDir;
 
 train::TrainConfig tiny_config(int64_t steps, int32_t query, const std::string& arch = "llamba") {
   const nlohmann::json model =
