@@ -1,6 +1,7 @@
 """Pieces every fixture generator shares: a byte-reproducible safetensors writer and the AdamW loss trajectory
 the training fixtures record."""
 import json
+import os
 import struct
 
 import safetensors
@@ -43,3 +44,11 @@ def adamw_losses(named, loss_fn, lr, betas, eps, wd, steps, decays):
         l.backward()
         opt.step()
     return losses
+
+
+def checked_sizes(d, limit):
+    """Byte size of every file in fixture folder d; each must stay under `limit` (fixtures are committed)."""
+    sizes = {f: os.path.getsize(os.path.join(d, f)) for f in sorted(os.listdir(d))}
+    for f, n in sizes.items():
+        assert n < limit, (d, f, n)
+    return sizes

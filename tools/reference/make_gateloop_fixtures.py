@@ -51,7 +51,7 @@ from einops import rearrange
 from gateloop_transformer import Transformer
 from gateloop_transformer.associative_scan import associative_scan
 
-from fixture_io import save_canonical
+from fixture_io import checked_sizes, save_canonical
 
 FIXTURE_FORMAT = "1"
 GENERATOR = "tools/reference/make_gateloop_fixtures.py"
@@ -278,10 +278,7 @@ def build(fx, out_root):
         "greedy_min_top2_margin": f"{margin:.3e}",
     }
     save_canonical(tensors, os.path.join(d, "reference.safetensors"), meta)
-    r["sizes"] = {f: os.path.getsize(os.path.join(d, f)) for f in ("config.json", "model.safetensors",
-                                                                     "reference.safetensors")}
-    for f, n in r["sizes"].items():
-        assert n < MAX_FILE_BYTES, (name, f, n)
+    r["sizes"] = checked_sizes(d, MAX_FILE_BYTES)
     return r
 
 

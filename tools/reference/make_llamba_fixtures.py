@@ -49,7 +49,7 @@ from einops import rearrange
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llamba_reference as ref  # noqa: E402
-from fixture_io import save_canonical  # noqa: E402
+from fixture_io import checked_sizes, save_canonical  # noqa: E402
 
 FIXTURE_FORMAT = "1"
 GENERATOR = "tools/reference/make_llamba_fixtures.py"
@@ -345,10 +345,7 @@ def build(fx, out_root):
         "fp32_vs_fp64_decode_state_maxabs": f"{r['fp32_vs_fp64_decode_state']:.3e}",
     }
     save_canonical(tensors, os.path.join(d, "reference.safetensors"), meta)
-    r["sizes"] = {f: os.path.getsize(os.path.join(d, f)) for f in ("config.json", "model.safetensors",
-                                                                     "reference.safetensors")}
-    for f, n in r["sizes"].items():
-        assert n < MAX_FILE_BYTES, (name, f, n)
+    r["sizes"] = checked_sizes(d, MAX_FILE_BYTES)
     r["dims"] = json.loads(meta["dims"])
     r["T"], r["chunk"] = T, chunk
     return r

@@ -47,7 +47,7 @@ import torch.nn.functional as F
 import transformers
 from transformers import Mamba2Config, Mamba2ForCausalLM
 
-from fixture_io import save_canonical
+from fixture_io import checked_sizes, save_canonical
 
 FIXTURE_FORMAT = "1"
 GENERATOR = "tools/reference/make_mamba2_fixtures.py"
@@ -402,9 +402,7 @@ def build(fx, out_root, rms_norm_ref):
         "fp32_vs_fp64_rel": json.dumps({k: float(f"{v:.3e}") for k, v in r["fp32_vs_fp64"].items()}),
     }
     save_canonical(tensors, os.path.join(d, "reference.safetensors"), meta)
-    r["sizes"] = {f: os.path.getsize(os.path.join(d, f)) for f in sorted(os.listdir(d))}
-    for f, n in r["sizes"].items():
-        assert n < MAX_FILE_BYTES, (name, f, n)
+    r["sizes"] = checked_sizes(d, MAX_FILE_BYTES)
     return r
 
 
