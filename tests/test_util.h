@@ -33,11 +33,13 @@ inline std::string default_model_path() {
 // processes, so fixed names in the temp folder would collide, and per-process names would pile up.
 inline const std::filesystem::path& temp_dir() {
   struct Dir {
+    pid_t owner = ::getpid();
     std::filesystem::path path;
-    Dir() : path(std::filesystem::temp_directory_path() / ("llamba_test_" + std::to_string(::getpid()))) {
+    Dir() : path(std::filesystem::temp_directory_path() / ("llamba_test_" + std::to_string(owner))) {
       std::filesystem::create_directories(path);
     }
     ~Dir() {
+      if (::getpid() != owner) return;  // a forked child exiting must not delete its parent's files
       std::error_code ec;
       std::filesystem::remove_all(path, ec);
     }
