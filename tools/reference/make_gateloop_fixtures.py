@@ -42,9 +42,6 @@ import os
 import platform
 import sys
 
-import einops
-import safetensors
-import safetensors.torch
 import tokenizers
 import torch
 from einops import rearrange
