@@ -1,5 +1,9 @@
-// Llama-3 and ChatML rendering, format detection and the default-system-message extraction.
+// Llama-3, Llama-3.1+ and ChatML rendering, format detection and the defaults a template adds on its own.
 #include "tokenizer/chat_template.h"
+
+#include <ctime>
+
+#include <nlohmann/json.hpp>
 
 #include "core/check.h"
 
@@ -9,6 +13,8 @@ const char* chat_format_name(ChatFormat f) {
   switch (f) {
     case ChatFormat::kLlama3:
       return "llama3";
+    case ChatFormat::kLlama31:
+      return "llama3.1";
     case ChatFormat::kChatMl:
       return "chatml";
     default:
@@ -16,11 +22,11 @@ const char* chat_format_name(ChatFormat f) {
   }
 }
 
-ChatFormat detect_chat_format(std::string_view jinja) {
-  if (jinja.find("<|start_header_id|>") != std::string_view::npos) return ChatFormat::kLlama3;
-  if (jinja.find("<|im_start|>") != std::string_view::npos) return ChatFormat::kChatMl;
-  return ChatFormat::kNone;
-}
+namespace {
+
+constexpr std::string_view kLlama31Date = "26 Jul 2024";  // the Llama-3.1 template's own default
+
+bool contains(std::string_view s, std::string_view what) { return s.find(what) != std::string_view::npos; }
 
 std::string chatml_default_system(std::string_view jinja) {
   // Only templates that test for a missing system message insert one.
@@ -44,6 +50,44 @@ std::string chatml_default_system(std::string_view jinja) {
       text.find('\'') != std::string_view::npos || text.find('"') != std::string_view::npos)
     return "";
   return std::string(text);
+}
+
+// The literal in `set date_string = "..."`, or "" if the template has none.
+std::string llama31_literal_date(std::string_view jinja) {
+  const std::string_view head = "set date_string = \"";
+  const size_t at = jinja.find(head);
+  if (at == std::string_view::npos) return "";
+  const size_t b = at + head.size(), e = jinja.find('"', b);
+  return e == std::string_view::npos ? "" : std::string(jinja.substr(b, e - b));
+}
+
+}  // namespace
+
+ChatFormat detect_chat_format(std::string_view jinja) {
+  if (contains(jinja, "<|start_header_id|>"))
+    return contains(jinja, "Cutting Knowledge Date") ? ChatFormat::kLlama31 : ChatFormat::kLlama3;
+  if (contains(jinja, "<|im_start|>")) return ChatFormat::kChatMl;
+  return ChatFormat::kNone;
+}
+
+std::string today_date_string() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  char buf[32];
+  const size_t n = std::strftime(buf, sizeof buf, "%d %b %Y", &local);
+  return std::string(buf, n);
+}
+
+ChatDefaults chat_defaults(ChatFormat f, std::string_view jinja) {
+  ChatDefaults d;
+  if (f == ChatFormat::kChatMl) d.system = chatml_default_system(jinja);
+  if (f == ChatFormat::kLlama31) {
+    // transformers defines strftime_now, so a template that asks for it gets today's date.
+    d.date = contains(jinja, "strftime_now") ? today_date_string() : llama31_literal_date(jinja);
+    if (d.date.empty()) d.date = kLlama31Date;
+  }
+  return d;
 }
 
 namespace {
@@ -83,30 +127,64 @@ std::string_view strip_unicode_space(std::string_view s) {
   return s.substr(b, last_end - b);
 }
 
+namespace {
+
+void append_llama3_message(std::string& out, std::string_view role, std::string_view content) {
+  out += "<|start_header_id|>";
+  out += role;
+  out += "<|end_header_id|>\n\n";
+  out += content;
+  out += "<|eot_id|>";
+}
+
+// Jinja's `tojson` as transformers defines it: json.dumps(ensure_ascii=False) of a string.
+std::string json_string(const std::string& s) {
+  return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void render_llama31(std::string& out, const std::vector<ChatMessage>& msgs, std::string_view date) {
+  const bool has_system = !msgs.empty() && msgs[0].role == "system";
+  out += "<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: ";
+  out += date;
+  out += "\n\n";
+  if (has_system) out += strip_unicode_space(msgs[0].content);
+  out += "<|eot_id|>";
+  for (size_t i = has_system ? 1 : 0; i < msgs.size(); ++i) {
+    const ChatMessage& m = msgs[i];
+    if (m.role == "tool" || m.role == "ipython")
+      append_llama3_message(out, "ipython", json_string(m.content));  // a string is `iterable` in Jinja
+    else
+      append_llama3_message(out, m.role, strip_unicode_space(m.content));
+  }
+}
+
+}  // namespace
+
 std::string render_chat(ChatFormat f, const std::vector<ChatMessage>& msgs, bool add_generation_prompt,
-                        std::string_view bos, std::string_view default_system) {
+                        std::string_view bos, const ChatDefaults& defaults) {
   std::string out;
   switch (f) {
     case ChatFormat::kLlama3:
+    case ChatFormat::kLlama31:
       out += bos;
-      for (const auto& m : msgs) {
-        out += "<|start_header_id|>" + m.role + "<|end_header_id|>\n\n";
-        out += strip_unicode_space(m.content);
-        out += "<|eot_id|>";
+      if (f == ChatFormat::kLlama31) {
+        render_llama31(out, msgs, defaults.date.empty() ? kLlama31Date : std::string_view(defaults.date));
+      } else {
+        for (const auto& m : msgs) append_llama3_message(out, m.role, strip_unicode_space(m.content));
       }
       if (add_generation_prompt) out += "<|start_header_id|>assistant<|end_header_id|>\n\n";
       return out;
     case ChatFormat::kChatMl:
-      if (!msgs.empty() && msgs[0].role != "system" && !default_system.empty()) {
+      if (!msgs.empty() && msgs[0].role != "system" && !defaults.system.empty()) {
         out += "<|im_start|>system\n";
-        out += default_system;
+        out += defaults.system;
         out += "<|im_end|>\n";
       }
       for (const auto& m : msgs) out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
       if (add_generation_prompt) out += "<|im_start|>assistant\n";
       return out;
     default:
-      LLAMBA_THROW("this tokenizer has no chat template that llamba can render (supported: llama3, chatml)");
+      LLAMBA_THROW("this tokenizer has no chat template that llamba can render (supported: llama3, llama3.1, chatml)");
   }
 }
 
@@ -116,6 +194,17 @@ std::string chat_template_jinja(ChatFormat f) {
       return "{{ bos_token }}{% for message in messages %}{{ '<|start_header_id|>' + message['role'] + "
              "'<|end_header_id|>\n\n' + message['content'] | trim + '<|eot_id|>' }}{% endfor %}"
              "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}{% endif %}";
+    case ChatFormat::kLlama31:  // the Llama-3.1 template without its tool-calling branches
+      return "{{- bos_token }}{%- if not date_string is defined %}{%- set date_string = \"26 Jul 2024\" %}{%- endif %}"
+             "{%- if messages[0]['role'] == 'system' %}{%- set system_message = messages[0]['content']|trim %}"
+             "{%- set messages = messages[1:] %}{%- else %}{%- set system_message = \"\" %}{%- endif %}"
+             "{{- \"<|start_header_id|>system<|end_header_id|>\\n\\nCutting Knowledge Date: December 2023\\n\" }}"
+             "{{- \"Today Date: \" + date_string + \"\\n\\n\" + system_message + \"<|eot_id|>\" }}"
+             "{%- for message in messages %}{%- if message.role == 'tool' or message.role == 'ipython' %}"
+             "{{- '<|start_header_id|>ipython<|end_header_id|>\\n\\n' + message['content'] | tojson + '<|eot_id|>' }}"
+             "{%- else %}{{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + "
+             "message['content'] | trim + '<|eot_id|>' }}{%- endif %}{%- endfor %}"
+             "{%- if add_generation_prompt %}{{- '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{%- endif %}";
     case ChatFormat::kChatMl:
       return "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\n' + message['content'] + "
              "'<|im_end|>' + '\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}"

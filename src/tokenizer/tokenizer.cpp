@@ -77,7 +77,7 @@ Tokenizer::Tokenizer(TokenizerModel model) : m_(std::move(model)) {
     else if (specials_.find_exact("<|im_start|>") >= 0)
       chat_format_ = ChatFormat::kChatMl;
   }
-  if (chat_format_ == ChatFormat::kChatMl) default_system_ = chatml_default_system(m_.chat_template);
+  chat_defaults_ = tokenizer::chat_defaults(chat_format_, m_.chat_template);
   cache_key_ = next_cache_key();
 }
 
@@ -153,7 +153,7 @@ void Tokenizer::encode_piece(std::string_view piece, std::vector<int32_t>& out) 
 std::string Tokenizer::apply_chat_template(const std::vector<ChatMessage>& msgs, bool add_generation_prompt) const {
   const std::string_view bos = m_.bos >= 0 ? m_.vocab.bytes(m_.bos) : std::string_view();
   try {
-    return render_chat(chat_format_, msgs, add_generation_prompt, bos, default_system_);
+    return render_chat(chat_format_, msgs, add_generation_prompt, bos, chat_defaults_);
   } catch (const std::exception& e) {
     core::rethrow_with_context(m_.path + ": ", e);
   }

@@ -56,6 +56,7 @@ class Tokenizer {
   TokenType token_type(int32_t id) const { return m_.vocab.type(id); }
 
   ChatFormat chat_format() const { return chat_format_; }
+  const ChatDefaults& chat_defaults() const { return chat_defaults_; }
   // The prompt text for `msgs` (Llama-3 output starts with the BOS text): encode it with
   // add_bos=false, parse_special=true.
   std::string apply_chat_template(const std::vector<ChatMessage>& msgs, bool add_generation_prompt) const;
@@ -81,7 +82,7 @@ class Tokenizer {
   SpecialMatcher specials_;
   std::vector<uint8_t> eog_;  // per id
   ChatFormat chat_format_ = ChatFormat::kNone;
-  std::string default_system_;
+  ChatDefaults chat_defaults_;
   uint64_t cache_key_ = 0;  // identifies this tokenizer in the per-thread piece cache
 };
 

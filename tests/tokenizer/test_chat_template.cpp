@@ -1,5 +1,8 @@
-// Native chat templates against transformers' Jinja rendering (Llama-3 instruct, SmolLM2 ChatML), format
-// detection and the helpers behind them.
+// Native chat templates against transformers' Jinja rendering (Llama-3, Llama-3.1 and 3.2 instruct, SmolLM2
+// ChatML), format detection and the helpers behind them.
+#include <cctype>
+#include <functional>
+
 #include "tokenizer/tokenizer_test_util.h"
 
 namespace llamba::test {
@@ -12,7 +15,9 @@ const nlohmann::json& chat_fixture() {
   return j;
 }
 
-void check_family(const Tokenizer& t, const std::string& family) {
+using Render = std::function<std::string(const std::vector<ChatMessage>&, bool)>;
+
+void check_family(const Render& render, const std::string& family) {
   const auto& fx = chat_fixture();
   ASSERT_EQ(fx.at("fixture_format").get<int>(), kFixtureFormat);
   const auto& exp = fx.at("expected").at(family);
@@ -21,11 +26,23 @@ void check_family(const Tokenizer& t, const std::string& family) {
     std::vector<ChatMessage> msgs;
     for (const auto& m : conv) msgs.push_back({m.at("role"), m.at("content")});
     for (const bool gen : {false, true}) {
-      EXPECT_EQ(t.apply_chat_template(msgs, gen), exp.at(row).get<std::string>())
+      EXPECT_EQ(render(msgs, gen), exp.at(row).get<std::string>())
           << family << " conversation " << row / 2 << " add_generation_prompt=" << gen;
       ++row;
     }
   }
+}
+
+void check_family(const Tokenizer& t, const std::string& family) {
+  check_family([&](const std::vector<ChatMessage>& m, bool gen) { return t.apply_chat_template(m, gen); }, family);
+}
+
+// The Llama-3 tokenizer.json with another chat template in its tokenizer_config.json.
+std::unique_ptr<Tokenizer> llama3_with_template(const std::string& jinja) {
+  auto cfg = nlohmann::json::parse(read_binary(repo_path("data/tokenizers/llama3/tokenizer_config.json")));
+  cfg["chat_template"] = jinja;
+  return std::make_unique<Tokenizer>(load_hf_json(read_xz(repo_path("data/tokenizers/llama3/tokenizer.json.xz")),
+                                                  "llama3/tokenizer.json", cfg.dump()));
 }
 
 TEST(ChatTemplate, Llama3MatchesTransformers) {
@@ -33,6 +50,22 @@ TEST(ChatTemplate, Llama3MatchesTransformers) {
   // The same format is detected from the Jinja text of a tokenizer_config.json.
   EXPECT_EQ(get_tokenizer(Tok::kLlama3Json).chat_format(), ChatFormat::kLlama3);
   EXPECT_EQ(detect_chat_format(chat_fixture().at("llama3_template").get<std::string>()), ChatFormat::kLlama3);
+}
+
+TEST(ChatTemplate, Llama31And32MatchTransformers) {
+  const auto t31 = llama3_with_template(chat_fixture().at("llama31_template"));
+  EXPECT_EQ(t31->chat_format(), ChatFormat::kLlama31);
+  EXPECT_EQ(t31->chat_defaults().date, "26 Jul 2024");
+  check_family(*t31, "llama31");
+
+  // Llama-3.2 asks for today's date (strftime_now); the fixture passed a fixed date_string instead.
+  const auto t32 = llama3_with_template(chat_fixture().at("llama32_template"));
+  EXPECT_EQ(t32->chat_format(), ChatFormat::kLlama31);
+  EXPECT_EQ(t32->chat_defaults().date, today_date_string());
+  const ChatDefaults fixed{"", chat_fixture().at("llama32_date")};
+  check_family([&](const std::vector<ChatMessage>& m, bool gen) {
+    return render_chat(ChatFormat::kLlama31, m, gen, "<|begin_of_text|>", fixed);
+  }, "llama32");
 }
 
 TEST(ChatTemplate, SmolLM2MatchesTransformers) {
@@ -59,14 +92,22 @@ TEST(ChatTemplate, Helpers) {
   const std::string smol =
       "{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\\nBe nice."
       "<|im_end|>\\n' }}{% endif %}";
-  EXPECT_EQ(chatml_default_system(smol), "Be nice.");
-  EXPECT_EQ(chatml_default_system("{{ '<|im_start|>' + message['role'] }}"), "");
+  EXPECT_EQ(chat_defaults(ChatFormat::kChatMl, smol).system, "Be nice.");
+  EXPECT_EQ(chat_defaults(ChatFormat::kChatMl, "{{ '<|im_start|>' + message['role'] }}").system, "");
   EXPECT_EQ(detect_chat_format("{{ messages }}"), ChatFormat::kNone);
-  EXPECT_THROW(render_chat(ChatFormat::kNone, {{"user", "x"}}, true, "", ""), Error);
+  EXPECT_THROW(render_chat(ChatFormat::kNone, {{"user", "x"}}, true, "", {}), Error);
+  // strftime("%d %b %Y"): a two-digit day, an English month abbreviation, a four-digit year.
+  const std::string today = today_date_string();
+  ASSERT_EQ(today.size(), 11u) << today;
+  EXPECT_TRUE(std::isdigit((unsigned char)today[0]) && std::isdigit((unsigned char)today[1]) && today[2] == ' ' &&
+              today[6] == ' ')
+      << today;
   // GPT-2 has no chat format.
   EXPECT_THROW(get_tokenizer(Tok::kGpt2Json).apply_chat_template({{"user", "x"}}, true), Error);
   // Every format we render has a Jinja equivalent for GGUF files that had none.
   EXPECT_EQ(detect_chat_format(chat_template_jinja(ChatFormat::kLlama3)), ChatFormat::kLlama3);
+  EXPECT_EQ(detect_chat_format(chat_template_jinja(ChatFormat::kLlama31)), ChatFormat::kLlama31);
+  EXPECT_EQ(chat_defaults(ChatFormat::kLlama31, chat_template_jinja(ChatFormat::kLlama31)).date, "26 Jul 2024");
   EXPECT_EQ(detect_chat_format(chat_template_jinja(ChatFormat::kChatMl)), ChatFormat::kChatMl);
 }
 

@@ -33,7 +33,7 @@ void register_chat(CLI::App& app) {
     LoadedModel m = load(resolve_model_path(f.gen.model));
     const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
     LLAMBA_ENSURE(tok->chat_format() != tokenizer::ChatFormat::kNone,
-                  "{}: the model has no chat template llamba knows (Llama-3 or ChatML); use `llamba run`",
+                  "{}: the model has no chat template llamba knows (Llama-3, Llama-3.1+ or ChatML); use `llamba run`",
                   m.file->path());
     core::ThreadPool pool(f.gen.threads);
     runtime::Session session(*m.model, pool);

@@ -284,6 +284,14 @@ def hard_set_fixture(refs, vers):
         json.dump(out, f, ensure_ascii=True, separators=(",", ":"))
 
 
+# meta-llama Llama-3.1-8B-Instruct and Llama-3.2-1B-Instruct tokenizer_config.json chat templates (the 3.1 text is
+# also 3.3's); they differ in the date: 3.1 fixes "26 Jul 2024", 3.2 asks transformers for today's date.
+LLAMA31_TEMPLATE_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "chat_templates",
+                                     "llama3.1-instruct.jinja")
+LLAMA32_TEMPLATE_FILE = LLAMA31_TEMPLATE_FILE.replace("3.1", "3.2")
+LLAMA32_FIXED_DATE = "05 Mar 2025"  # passed as date_string so that the fixture does not depend on the day
+
+
 def chat_fixture(smol_tt, vers):
     from transformers import PreTrainedTokenizerFast
     convs = [
@@ -292,17 +300,26 @@ def chat_fixture(smol_tt, vers):
         [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello, how can I help?"},
          {"role": "user", "content": "Tell me a joke about <tokens>.\n\n"}],
         [{"role": "system", "content": "\u00a0\tsystem with spaces \u3000"}, {"role": "user", "content": "日本語 🤗"}],
+        [{"role": "system", "content": " Use the calculator.\n"}, {"role": "user", "content": "3*7?"},
+         {"role": "tool", "content": " 21\n\"é\"\t<x> \\ \u0001"}, {"role": "ipython", "content": "{\"a\": 1}"}],
     ]
     llama = PreTrainedTokenizerFast(tokenizer_file=None, tokenizer_object=__import__("tokenizers").Tokenizer.from_str(
         lzma.open(os.path.join(ROOT, "data", "tokenizers", "llama3", "tokenizer.json.xz")).read().decode()),
         bos_token="<|begin_of_text|>", eos_token="<|eot_id|>")
+    llama31 = open(LLAMA31_TEMPLATE_FILE, encoding="utf-8").read()
+    llama32 = open(LLAMA32_TEMPLATE_FILE, encoding="utf-8").read()
     out = {"fixture_format": FIXTURE_FORMAT, "generator": GENERATOR, "versions": vers, "conversations": convs,
-           "llama3_template": LLAMA3_CHAT_TEMPLATE, "expected": {}}
-    for fam, tok, tpl in [("llama3", llama, LLAMA3_CHAT_TEMPLATE), ("smollm2", smol_tt, smol_tt.chat_template)]:
+           "llama3_template": LLAMA3_CHAT_TEMPLATE, "llama31_template": llama31, "llama32_template": llama32,
+           "llama32_date": LLAMA32_FIXED_DATE, "expected": {}}
+    families = [("llama3", llama, LLAMA3_CHAT_TEMPLATE, {}), ("llama31", llama, llama31, {}),
+                ("llama32", llama, llama32, {"date_string": LLAMA32_FIXED_DATE}),
+                ("smollm2", smol_tt, smol_tt.chat_template, {})]
+    for fam, tok, tpl, kwargs in families:
         rows = []
         for c in convs:
             for gen in (False, True):
-                rows.append(tok.apply_chat_template(c, tokenize=False, add_generation_prompt=gen, chat_template=tpl))
+                rows.append(tok.apply_chat_template(c, tokenize=False, add_generation_prompt=gen, chat_template=tpl,
+                                                    **kwargs))
         out["expected"][fam] = rows
     with open(os.path.join(OUT, "chat_templates.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=True, indent=1)
@@ -313,12 +330,16 @@ def main():
     ap.add_argument("--shared", default=os.path.join(ROOT, "..", "shared", "data"))
     ap.add_argument("--smollm2-gguf", default=os.path.join(ROOT, "models", "SmolLM2-135M-Instruct.Q4_1.gguf"))
     ap.add_argument("--skip-data", action="store_true", help="reuse data/ and the vocabulary GGUF as they are")
+    ap.add_argument("--chat-only", action="store_true", help="remake only chat_templates.json (implies --skip-data)")
     args = ap.parse_args()
-    if not args.skip_data:
+    if not (args.skip_data or args.chat_only):
         prepare_data(args.shared, args.smollm2_gguf)
     vers = versions()
     vocab_xz = os.path.join(OUT, "smollm2_vocab.gguf.xz")
     refs, smol_tt = make_refs(args.shared, vocab_xz)
+    if args.chat_only:
+        chat_fixture(smol_tt, vers)
+        return
     corpora = [(n, lzma.open(os.path.join(ROOT, "data", "corpus", f)).read()) for n, f in CORPORA]
 
     def info(*rel):
