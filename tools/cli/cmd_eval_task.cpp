@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/range_check.h"
 #include "train/data/tasks.h"
 
 namespace llamba::cli {
@@ -13,7 +14,7 @@ void register_eval_task(CLI::App& app) {
   static int threads = 0;
   cmd->add_option("-m,--model", model, "GGUF model or training checkpoint")->required();
   cmd->add_option("--data", data, "Task directory written by `llamba make-task`")->required();
-  cmd->add_option("-t,--threads", threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-t,--threads", threads, "CPU threads (default: all)")->check(in_range(0, 1024));
   cmd->callback([] {
     LoadedModel m = load(model);
     core::ThreadPool pool(threads);

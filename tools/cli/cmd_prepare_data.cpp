@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/range_check.h"
 #include "train/data/prepare.h"
 
 namespace llamba::cli {
@@ -15,8 +16,8 @@ void register_prepare_data(CLI::App& app) {
   cmd->add_option("-t,--tokenizer", tok_path, "tiktoken file, tokenizer.json or GGUF")->required()->check(CLI::ExistingFile);
   cmd->add_option("files", files, "Text files (one document each)")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", out, "Output directory")->required();
-  cmd->add_option("--val-fraction", opts.val_fraction, "Held-out share of every document")->check(CLI::Range(0.0, 0.99));
-  cmd->add_option("--shard-tokens", opts.shard_tokens, "Tokens per shard file")->check(CLI::Range(int64_t(1), int64_t(1) << 40));
+  cmd->add_option("--val-fraction", opts.val_fraction, "Held-out share of every document")->check(in_range(0.0, 0.99));
+  cmd->add_option("--shard-tokens", opts.shard_tokens, "Tokens per shard file")->check(in_range(int64_t(1), int64_t(1) << 40));
   cmd->add_flag("--no-eos", no_eos, "Do not append EOS after each document");
   cmd->callback([] {
     const auto tok = tokenizer::Tokenizer::load(tok_path);

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli/commands.h"
+#include "cli/range_check.h"
 #include "train/trainer.h"
 
 namespace llamba::cli {
@@ -29,12 +30,12 @@ void register_train(CLI::App& app) {
   cmd->add_option("--config", f.config, "JSON training config (model sizes, batch, schedule, ...)")
       ->check(CLI::ExistingFile);
   cmd->add_option("--data", f.data, "Shard directory with meta.json")->required();
-  cmd->add_option("--steps", f.steps, "Optimizer steps (overrides the config)")->check(CLI::Range(int64_t(0), int64_t(1) << 40));
+  cmd->add_option("--steps", f.steps, "Optimizer steps (overrides the config)")->check(in_range(int64_t(0), int64_t(1) << 40));
   cmd->add_option("--seed", f.seed, "Seed for init and data order (overrides the config)");
   cmd->add_option("-o,--out", f.out, "Output directory: log.csv, checkpoint.gguf, loss.png");
   cmd->add_flag("--resume", f.resume, "Continue from OUT/checkpoint.gguf");
   cmd->add_option("--init", f.init, "Start from this GGUF model instead of a random init");
-  cmd->add_option("-t,--threads", f.threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-t,--threads", f.threads, "CPU threads (default: all)")->check(in_range(0, 1024));
   cmd->add_flag("-q,--quiet", f.quiet, "No progress bar");
   cmd->callback([] {
     nlohmann::json j = nlohmann::json::object();

@@ -3,20 +3,22 @@
 
 #include <chrono>
 
+#include "cli/range_check.h"
+
 namespace llamba::cli {
 
 void GenerationFlags::add_to(CLI::App* cmd) {
   cmd->add_option("-m,--model", model, "GGUF model file (default: the installed default model)");
-  cmd->add_option("-t,--threads", threads, "CPU threads (default: all)")->check(CLI::Range(0, 1024));
+  cmd->add_option("-t,--threads", threads, "CPU threads (default: all)")->check(in_range(0, 1024));
   cmd->add_option("-n,--n-predict", n_predict, "Tokens to generate; -1 = until end of generation")
-      ->check(CLI::Range(int64_t(-1), int64_t(1) << 40));
-  cmd->add_option("--temp", temp, "Temperature; 0 = greedy")->check(CLI::Range(0.0f, 100.0f));
-  cmd->add_option("--top-k", top_k, "Top-k (0 = off)")->check(CLI::Range(0, 1 << 24));
-  cmd->add_option("--top-p", top_p, "Top-p (1 = off)")->check(CLI::Range(0.0f, 1.0f));
-  cmd->add_option("--min-p", min_p, "Min-p (0 = off)")->check(CLI::Range(0.0f, 1.0f));
-  cmd->add_option("--repeat-penalty", repeat_penalty, "Repetition penalty (1 = off)")->check(CLI::Range(0.01f, 100.0f));
+      ->check(in_range(int64_t(-1), int64_t(1) << 40));
+  cmd->add_option("--temp", temp, "Temperature; 0 = greedy")->check(in_range(0.0f, 100.0f));
+  cmd->add_option("--top-k", top_k, "Top-k (0 = off)")->check(in_range(0, 1 << 24));
+  cmd->add_option("--top-p", top_p, "Top-p (1 = off)")->check(in_range(0.0f, 1.0f));
+  cmd->add_option("--min-p", min_p, "Min-p (0 = off)")->check(in_range(0.0f, 1.0f));
+  cmd->add_option("--repeat-penalty", repeat_penalty, "Repetition penalty (1 = off)")->check(in_range(0.01f, 100.0f));
   cmd->add_option("--repeat-last-n", repeat_last_n, "Tokens the penalty looks back (-1 = all)")
-      ->check(CLI::Range(-1, 1 << 24));
+      ->check(in_range(-1, 1 << 24));
   cmd->add_option("-s,--seed", seed, "Sampling seed (-1 = random)");
   cmd->add_flag("--ignore-eos", ignore_eos, "Keep generating past end-of-generation tokens");
   cmd->add_option("--stop", stop, "Stop string (repeatable)");
