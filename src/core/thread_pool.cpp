@@ -1,10 +1,39 @@
-// ThreadPool: generation-counted start signal, countdown for completion.
+// ThreadPool: generation-counted start signal, countdown for completion; waiters spin a little, then sleep.
 #include "core/thread_pool.h"
 
 #include <algorithm>
-#include <atomic>
 
 namespace llamba::core {
+
+namespace {
+
+// Waiters poll before they sleep: first a few microseconds of pause loops (the gap between two parallel loops of
+// one decode step), then a while of sched_yield, which costs nothing on an idle core but hands the core over
+// when the machine is oversubscribed (parallel test runs), so that spinning never starves the thread it awaits.
+constexpr int kPauseIterations = 1 << 8;
+constexpr int kYieldIterations = 1 << 6;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `done` as above; true as soon as it holds, false when the caller should sleep.
+template <class Pred>
+bool spin_until(Pred done) {
+  for (int i = 0; i < kPauseIterations; ++i) {
+    if (done()) return true;
+    cpu_relax();
+  }
+  for (int i = 0; i < kYieldIterations; ++i) {
+    if (done()) return true;
+    std::this_thread::yield();
+  }
+  return false;
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) {
   if (n_threads <= 0) n_threads = std::max(1u, std::thread::hardware_concurrency());
@@ -25,6 +54,7 @@ void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {
     const std::function<void(int)>* job;
+    spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock<std::mutex> lk(mu_);
       start_cv_.wait(lk, [&] { return stop_ || generation_ != seen; });
@@ -55,6 +85,7 @@ void ThreadPool::run(const std::function<void(int)>& per_thread) {
   }
   start_cv_.notify_all();
   per_thread(0);
+  spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
   std::unique_lock<std::mutex> lk(mu_);
   done_cv_.wait(lk, [&] { return pending_ == 0; });
   busy_ = false;

@@ -4,6 +4,7 @@
 // (a nested call runs serially on the calling thread instead of deadlocking).
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -37,8 +38,11 @@ class ThreadPool {
   std::mutex mu_;
   std::condition_variable start_cv_, done_cv_;
   const std::function<void(int)>* job_ = nullptr;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
+  // Written under mu_ (so condition-variable waits never miss a change) but atomic, so that waiters can spin on
+  // them briefly before sleeping: decode runs hundreds of short parallel loops per token, and a futex wake-up per
+  // loop costs as much as the loop.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> pending_{0};
   bool stop_ = false;
   bool busy_ = false;
 };

@@ -43,6 +43,34 @@ TEST(Linear, OddSizesStridedRowsAndDecodeShape) {
   check(DType::kF32, 0, 8, 4, false, false);         // no rows
 }
 
+// A few input rows (decode) are dotted straight from the quantized blocks; more rows (prefill) dequantize the
+// weights first. Both must agree bit for bit, so that prefill + decode equals one full forward exactly.
+TEST(Linear, QuantizedDecodeEqualsPrefillBitForBit) {
+  for (DType wt : {DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_1}) {
+    for (int64_t K : {32, 96, 576}) {
+      SCOPED_TRACE(testing::Message() << core::dtype_name(wt) << " K=" << K);
+      const int64_t M = 8, N = 37;
+      core::Rng rng(K + (int64_t)wt);
+      core::Tensor x = test::rand_tensor(rng, {M, K});
+      const auto wf = test::randn(rng, N * K, 0.1);
+      core::Tensor w = core::Tensor::zeros(wt, {N, K});
+      quant::quantize_row(wt, wf.data(), w.view().data, N * K);
+      core::Tensor b = test::rand_tensor(rng, {N});
+      core::ThreadPool pool(2);
+      core::Tensor all = core::Tensor::zeros(DType::kF32, {M, N});
+      ops::linear_forward(pool, all, x, w, b);
+      for (int64_t m0 = 0; m0 < M; m0 += 2) {
+        for (int64_t rows : {1, 2}) {
+          core::Tensor part = core::Tensor::zeros(DType::kF32, {rows, N});
+          ops::linear_forward(pool, part, x.view().slice(0, m0, m0 + rows), w, b);
+          EXPECT_EQ(std::memcmp(part.f32(), all.f32() + m0 * N, (size_t)(rows * N) * sizeof(float)), 0)
+              << "rows " << m0 << ".." << m0 + rows;
+        }
+      }
+    }
+  }
+}
+
 TEST(LinearBackward, RefMatchesComplexStep) {
   for (auto [M, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 33, 5}, {2, 7, 31}}) {
     core::Rng rng(M * 1000 + K * 10 + N);

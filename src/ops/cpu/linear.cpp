@@ -1,5 +1,6 @@
 // linear on the CPU. Forward: output features split into blocks across threads; each block's weight rows are
-// dequantized once into a thread-local buffer and dotted (SIMD) with every input row. Backward: (row block,
+// dequantized once into a thread-local buffer and dotted (SIMD) with every input row, or, for a few input rows
+// (decode), dotted straight from their quantized blocks (same result, bit for bit, at a quarter of the traffic). Backward: (row block,
 // column block) tiles of dx and dw across threads, each summed with SIMD axpy in a local buffer and added once.
 // Backward convention: every gradient output is accumulated into (+=); callers zero them; empty = not needed.
 #include "ops/linear.h"
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "ops/cpu/dot.h"
+#include "ops/cpu/quant_dot.h"
 #include "ops/check_shapes.h"
 #include "quant/quant.h"
 
@@ -24,6 +26,27 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
   constexpr int64_t kRowBlock = 16;
   const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
   const int64_t row_bytes = core::dtype_bytes(w.dtype, K);
+  // Decoding in registers costs a few instructions per weight and input row; beyond a few rows one dequantized
+  // copy shared by all of them is cheaper.
+  constexpr int64_t kMaxFusedRows = 3;
+  if (M <= kMaxFusedRows && cpu::has_quant_dot(w.dtype)) {
+    pool.run_tasks(n_blocks, [&](int64_t blk) {
+      const int64_t n0 = blk * kRowBlock, n1 = std::min(N, n0 + kRowBlock);
+      for (int64_t m = 0; m < M; ++m) {
+        const float* xm = x.f32() + m * x.strides[0];
+        float* ym = y.f32() + m * y.strides[0];
+        for (int64_t n = n0; n < n1; n += 4) {
+          const int nr = (int)std::min<int64_t>(4, n1 - n);
+          const uint8_t* rows[4];
+          for (int r = 0; r < nr; ++r) rows[r] = static_cast<const uint8_t*>(w.data) + (n + r) * row_bytes;
+          cpu::dot_rows_quant(w.dtype, xm, rows, nr, K, ym + n);
+          if (b)
+            for (int r = 0; r < nr; ++r) ym[n + r] += b[n + r];
+        }
+      }
+    });
+    return;
+  }
   pool.run_tasks(n_blocks, [&](int64_t blk) {
     thread_local std::vector<float> wbuf;
     const int64_t n0 = blk * kRowBlock, n1 = std::min(N, n0 + kRowBlock);

@@ -1,0 +1,20 @@
+// SIMD dot products of f32 vectors with rows of GGUF block-quantized weights, decoding each block in registers
+// (Highway, one compile per target, runtime dispatch). Decode-time matrix-vector products read the weights once
+// at their quantized size instead of dequantizing them into a buffer first.
+// Bit-identical to dequantize_row followed by dot_rows: the same per-element dequantized values (q·d, (q−8)·d,
+// q·d + m, each rounded as quant.cpp does) meet the same SIMD accumulation order.
+// Not an op: no ref twin; linear's tests cover it against the reference.
+#pragma once
+
+#include <cstdint>
+
+#include "core/dtype.h"
+
+namespace llamba::ops::cpu {
+
+// True for the types dot_rows_quant decodes: Q8_0, Q4_0, Q4_1.
+bool has_quant_dot(core::DType t);
+// out[r] = Σ_k x[k] · dequant(w[r])[k] for r < n_rows (1..4); `k` a multiple of 32, w[r] a row of type `t`.
+void dot_rows_quant(core::DType t, const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out);
+
+}  // namespace llamba::ops::cpu
