@@ -16,7 +16,7 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
 
 // dx (M, K) += dy · w,  dw (N, K) += dyᵀ · x,  dbias (N) += Σ_rows dy, for dy (M, N). All f32; training weights
 // are f32 (w is read only for dx, x only for dw: the one not needed may be empty). Rows of dx, dy, x may be
-// strided; dw and dbias are contiguous. Each element is summed in fp32 in a local buffer and added once.
+// strided; dw and dbias are contiguous. Each element is summed in fp32 (SIMD lanes, then across them) and added once.
 void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
                      const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
                      const core::TensorView& w);

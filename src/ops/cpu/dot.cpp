@@ -1,4 +1,4 @@
-// Highway implementations of dot_rows / dot / axpy, compiled for every x86 target and dispatched at runtime.
+// Highway implementations of dot_tile / dot / axpy, compiled for every x86 target and dispatched at runtime.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/cpu/dot.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -11,28 +11,42 @@ namespace llamba::ops::cpu {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-void DotRowsImpl(const float* x, const float* const* w, int n_rows, int64_t k, float* out) {
+// The 4×4 (at most) tile of dot products between rows of x and rows of w. Each output has its own vector
+// accumulator, fed in k order and then summed across lanes, so an output does not depend on the tile it sits in
+// (nor on M, nor on the thread count); sharing every load across four rows cuts the loads per multiply-add from
+// 1.25 to 0.5 (prefill and training are load-bound otherwise).
+void DotTileImpl(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
+                 int64_t ld_out) {
   const hn::ScalableTag<float> d;
   const int64_t n = (int64_t)hn::Lanes(d);
-  auto a0 = hn::Zero(d), a1 = hn::Zero(d), a2 = hn::Zero(d), a3 = hn::Zero(d);
-  const float* w0 = w[0];
-  const float* w1 = n_rows > 1 ? w[1] : w[0];
-  const float* w2 = n_rows > 2 ? w[2] : w[0];
-  const float* w3 = n_rows > 3 ? w[3] : w[0];
+  const float* xs[4];
+  const float* ws[4];
+  for (int a = 0; a < 4; ++a) {
+    xs[a] = a < n_x ? x[a] : x[0];
+    ws[a] = a < n_w ? w[a] : w[0];
+  }
+  hn::Vec<decltype(d)> acc[4][4];
+  for (int a = 0; a < 4; ++a)
+    for (int r = 0; r < 4; ++r) acc[a][r] = hn::Zero(d);
   int64_t i = 0;
   for (; i + n <= k; i += n) {
-    const auto xv = hn::LoadU(d, x + i);
-    a0 = hn::MulAdd(xv, hn::LoadU(d, w0 + i), a0);
-    a1 = hn::MulAdd(xv, hn::LoadU(d, w1 + i), a1);
-    a2 = hn::MulAdd(xv, hn::LoadU(d, w2 + i), a2);
-    a3 = hn::MulAdd(xv, hn::LoadU(d, w3 + i), a3);
+    const auto w0 = hn::LoadU(d, ws[0] + i), w1 = hn::LoadU(d, ws[1] + i);
+    const auto w2 = hn::LoadU(d, ws[2] + i), w3 = hn::LoadU(d, ws[3] + i);
+    for (int a = 0; a < 4; ++a) {
+      const auto xv = hn::LoadU(d, xs[a] + i);
+      acc[a][0] = hn::MulAdd(xv, w0, acc[a][0]);
+      acc[a][1] = hn::MulAdd(xv, w1, acc[a][1]);
+      acc[a][2] = hn::MulAdd(xv, w2, acc[a][2]);
+      acc[a][3] = hn::MulAdd(xv, w3, acc[a][3]);
+    }
   }
-  float s[4] = {hn::GetLane(hn::SumOfLanes(d, a0)), hn::GetLane(hn::SumOfLanes(d, a1)),
-                hn::GetLane(hn::SumOfLanes(d, a2)), hn::GetLane(hn::SumOfLanes(d, a3))};
-  const float* ws[4] = {w0, w1, w2, w3};
-  for (; i < k; ++i)
-    for (int r = 0; r < 4; ++r) s[r] += x[i] * ws[r][i];
-  for (int r = 0; r < n_rows; ++r) out[r] = s[r];
+  for (int a = 0; a < n_x; ++a) {
+    for (int r = 0; r < n_w; ++r) {
+      float s = hn::GetLane(hn::SumOfLanes(d, acc[a][r]));
+      for (int64_t j = i; j < k; ++j) s += xs[a][j] * ws[r][j];
+      out[a * ld_out + r] = s;
+    }
+  }
 }
 
 float DotImpl(const float* a, const float* b, int64_t k) {
@@ -65,12 +79,13 @@ HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
 namespace llamba::ops::cpu {
-HWY_EXPORT(DotRowsImpl);
+HWY_EXPORT(DotTileImpl);
 HWY_EXPORT(DotImpl);
 HWY_EXPORT(AxpyImpl);
 
-void dot_rows(const float* x, const float* const* w, int n_rows, int64_t k, float* out) {
-  HWY_DYNAMIC_DISPATCH(DotRowsImpl)(x, w, n_rows, k, out);
+void dot_tile(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
+              int64_t ld_out) {
+  HWY_DYNAMIC_DISPATCH(DotTileImpl)(x, n_x, w, n_w, k, out, ld_out);
 }
 float dot(const float* a, const float* b, int64_t k) { return HWY_DYNAMIC_DISPATCH(DotImpl)(a, b, k); }
 void axpy(float alpha, const float* x, float* y, int64_t k) { HWY_DYNAMIC_DISPATCH(AxpyImpl)(alpha, x, y, k); }

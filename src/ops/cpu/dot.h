@@ -6,8 +6,11 @@
 
 namespace llamba::ops::cpu {
 
-// out[r] = Σ_k x[k] · w[r][k] for r < n_rows (1..4).
-void dot_rows(const float* x, const float* const* w, int n_rows, int64_t k, float* out);
+// out[a·ld_out + r] = Σ_k x[a][k] · w[r][k] for a < n_x, r < n_w (each 1..4). Each output is accumulated in one
+// vector in k order (k a multiple of Lanes: one fused multiply-add per vector), then summed across lanes, then
+// the remainder added in scalar code: the same for every tile shape.
+void dot_tile(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
+              int64_t ld_out);
 // Σ_k a[k] · b[k].
 float dot(const float* a, const float* b, int64_t k);
 // y[k] += alpha · x[k].

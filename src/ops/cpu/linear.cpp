@@ -1,21 +1,72 @@
-// linear on the CPU. Forward: output features split into blocks across threads; each block's weight rows are
-// dequantized once into a thread-local buffer and dotted (SIMD) with every input row, or, for a few input rows
-// (decode), dotted straight from their quantized blocks (same result, bit for bit, at a quarter of the traffic). Backward: (row block,
-// column block) tiles of dx and dw across threads, each summed with SIMD axpy in a local buffer and added once.
+// linear on the CPU. Every product is C[m, n] (+)= Σ_k A[m, k] · B[n, k] over rows of A and B, computed in 4×4
+// tiles of SIMD dot products (cpu::dot_tile) with blocks of 16 B rows spread across threads.
+// Forward: B = the weight rows, dequantized block by block into a thread-local buffer; for a few input rows
+// (decode) the quantized blocks are dotted directly instead (same result bit for bit, a quarter of the traffic).
+// Backward: dx = dy · w and dw = dyᵀ · x become the same row-by-row products on transposed copies (wᵀ; dyᵀ and xᵀ).
 // Backward convention: every gradient output is accumulated into (+=); callers zero them; empty = not needed.
 #include "ops/linear.h"
 
 #include <algorithm>
 #include <vector>
 
+#include "ops/check_shapes.h"
 #include "ops/cpu/dot.h"
 #include "ops/cpu/quant_dot.h"
-#include "ops/check_shapes.h"
 #include "quant/quant.h"
 
 namespace llamba::ops {
 
 using core::DType;
+
+namespace {
+
+constexpr int64_t kRowBlock = 16;  // B rows per task
+
+// C[m, n0 + r] = (or +=) Σ_k A[m, k] · b_rows[r][k] (+ bias[n0 + r]) for every m < M and r < n_rows.
+void rows_times_block(const float* a, int64_t lda, int64_t M, const float* const* b_rows, int64_t n_rows, int64_t K,
+                      float* c, int64_t ldc, int64_t n0, const float* bias, bool accumulate) {
+  for (int64_t m = 0; m < M; m += 4) {
+    const int mr = (int)std::min<int64_t>(4, M - m);
+    const float* as[4];
+    for (int i = 0; i < mr; ++i) as[i] = a + (m + i) * lda;
+    for (int64_t r0 = 0; r0 < n_rows; r0 += 4) {
+      const int nr = (int)std::min<int64_t>(4, n_rows - r0);
+      float tile[16];
+      cpu::dot_tile(as, mr, b_rows + r0, nr, K, tile, 4);
+      for (int i = 0; i < mr; ++i) {
+        float* ci = c + (m + i) * ldc + n0 + r0;
+        for (int r = 0; r < nr; ++r) {
+          const float v = bias ? tile[i * 4 + r] + bias[n0 + r0 + r] : tile[i * 4 + r];
+          ci[r] = accumulate ? ci[r] + v : v;
+        }
+      }
+    }
+  }
+}
+
+// C (M, N) += A (M, K) · Bᵀ for a dense f32 B (N, K): row blocks of B across threads.
+void accumulate_a_bt(core::ThreadPool& pool, const float* a, int64_t lda, int64_t M, const float* b, int64_t ldb,
+                     int64_t N, int64_t K, float* c, int64_t ldc) {
+  pool.run_tasks((N + kRowBlock - 1) / kRowBlock, [&](int64_t blk) {
+    const int64_t n0 = blk * kRowBlock, n1 = std::min(N, n0 + kRowBlock);
+    const float* rows[kRowBlock];
+    for (int64_t n = n0; n < n1; ++n) rows[n - n0] = b + n * ldb;
+    rows_times_block(a, lda, M, rows, n1 - n0, K, c, ldc, n0, nullptr, true);
+  });
+}
+
+// dst (cols, rows) = srcᵀ for src (rows, cols) with row stride ld; 32×32 blocks keep both sides in cache.
+void transpose(core::ThreadPool& pool, const float* src, int64_t ld, int64_t rows, int64_t cols, float* dst) {
+  constexpr int64_t kT = 32;
+  pool.parallel_for((cols + kT - 1) / kT, [&](int64_t cb0, int64_t cb1) {
+    for (int64_t c0 = cb0 * kT; c0 < std::min(cols, cb1 * kT); c0 += kT)
+      for (int64_t r0 = 0; r0 < rows; r0 += kT)
+        for (int64_t c = c0; c < std::min(cols, c0 + kT); ++c)
+          for (int64_t r = r0; r < std::min(rows, r0 + kT); ++r) dst[c * rows + r] = src[r * ld + c];
+  });
+}
+
+}  // namespace
 
 void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                     const core::TensorView& w, const core::TensorView& bias) {
@@ -23,7 +74,6 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
   LLAMBA_CHECK(x.dtype == DType::kF32 && y.dtype == DType::kF32, "[linear_forward] x, y must be f32");
   const int64_t M = x.size(0), K = x.size(1), N = w.size(0);
   const float* b = bias.data ? bias.f32() : nullptr;
-  constexpr int64_t kRowBlock = 16;
   const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
   const int64_t row_bytes = core::dtype_bytes(w.dtype, K);
   // Decoding in registers costs a few instructions per weight and input row; beyond a few rows one dequantized
@@ -61,16 +111,7 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
         rows[n - n0] = wbuf.data() + (n - n0) * K;
       }
     }
-    for (int64_t m = 0; m < M; ++m) {
-      const float* xm = x.f32() + m * x.strides[0];
-      float* ym = y.f32() + m * y.strides[0];
-      for (int64_t n = n0; n < n1; n += 4) {
-        const int nr = (int)std::min<int64_t>(4, n1 - n);
-        cpu::dot_rows(xm, rows + (n - n0), nr, K, ym + n);
-        if (b)
-          for (int r = 0; r < nr; ++r) ym[n + r] += b[n + r];
-      }
-    }
+    rows_times_block(x.f32(), x.strides[0], M, rows, n1 - n0, K, y.f32(), y.strides[0], n0, b, false);
   });
 }
 
@@ -79,36 +120,26 @@ void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const c
                      const core::TensorView& w) {
   check_linear_backward("linear_backward", dx, dw, dbias, dy, x, w);
   const int64_t M = dy.size(0), N = dy.size(1);
-  constexpr int64_t kRows = 8, kCols = 512;
-  auto dy_at = [&](int64_t m, int64_t n) { return dy.f32()[m * dy.strides[0] + n]; };
-  if (dx.data) {  // dx[m, :] += Σ_n dy[m, n] · w[n, :], tiles of kRows rows × kCols columns
+  if (M == 0) return;
+  // Scratch for the transposed operands, kept per calling thread so that training steps reuse it.
+  thread_local std::vector<float> t_a, t_b;
+  if (dx.data) {  // dx[m, k] += Σ_n dy[m, n] · wᵀ[k, n]
     LLAMBA_CHECK(w.dtype == DType::kF32, "[linear_backward] w must be f32 for dx, got {}", core::dtype_name(w.dtype));
-    const int64_t K = dx.size(1), mb = (M + kRows - 1) / kRows, kb = (K + kCols - 1) / kCols;
-    pool.run_tasks(mb * kb, [&](int64_t task) {
-      const int64_t m0 = task / kb * kRows, m1 = std::min(M, m0 + kRows);
-      const int64_t k0 = task % kb * kCols, nk = std::min(K, k0 + kCols) - k0;
-      float acc[kRows * kCols] = {};
-      for (int64_t n = 0; n < N; ++n) {
-        const float* wn = w.f32() + n * K + k0;
-        for (int64_t m = m0; m < m1; ++m) cpu::axpy(dy_at(m, n), wn, acc + (m - m0) * kCols, nk);
-      }
-      for (int64_t m = m0; m < m1; ++m) cpu::axpy(1.0f, acc + (m - m0) * kCols, dx.f32() + m * dx.strides[0] + k0, nk);
-    });
+    const int64_t K = dx.size(1);
+    t_b.resize((size_t)(K * N));
+    transpose(pool, w.f32(), K, N, K, t_b.data());
+    accumulate_a_bt(pool, dy.f32(), dy.strides[0], M, t_b.data(), N, K, N, dx.f32(), dx.strides[0]);
   }
-  if (dw.data) {  // dw[n, :] += Σ_m dy[m, n] · x[m, :], tiles of kRows weight rows × kCols columns
-    const int64_t K = dw.size(1), nb = (N + kRows - 1) / kRows, kb = (K + kCols - 1) / kCols;
-    pool.run_tasks(nb * kb, [&](int64_t task) {
-      const int64_t n0 = task / kb * kRows, n1 = std::min(N, n0 + kRows);
-      const int64_t k0 = task % kb * kCols, nk = std::min(K, k0 + kCols) - k0;
-      float acc[kRows * kCols] = {};
-      for (int64_t m = 0; m < M; ++m) {
-        const float* xm = x.f32() + m * x.strides[0] + k0;
-        for (int64_t n = n0; n < n1; ++n) cpu::axpy(dy_at(m, n), xm, acc + (n - n0) * kCols, nk);
-      }
-      for (int64_t n = n0; n < n1; ++n) cpu::axpy(1.0f, acc + (n - n0) * kCols, dw.f32() + n * K + k0, nk);
-    });
+  if (dw.data) {  // dw[n, k] += Σ_m dyᵀ[n, m] · xᵀ[k, m]
+    const int64_t K = dw.size(1);
+    t_a.resize((size_t)(N * M));
+    t_b.resize((size_t)(K * M));
+    transpose(pool, dy.f32(), dy.strides[0], M, N, t_a.data());
+    transpose(pool, x.f32(), x.strides[0], M, K, t_b.data());
+    accumulate_a_bt(pool, t_a.data(), M, N, t_b.data(), M, K, M, dw.f32(), K);
   }
   if (dbias.data) {
+    auto dy_at = [&](int64_t m, int64_t n) { return dy.f32()[m * dy.strides[0] + n]; };
     pool.parallel_for(N, [&](int64_t n0, int64_t n1) {
       for (int64_t n = n0; n < n1; ++n) {
         float s = 0;

@@ -1,5 +1,5 @@
 // Highway kernels of dot_rows_quant: per 32-element block, decode Lanes() weights of each of four rows into f32
-// registers and accumulate with one fused multiply-add per row, as DotRowsImpl does with dequantized rows.
+// registers and accumulate with one fused multiply-add per row, as DotTileImpl does with dequantized rows.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/cpu/quant_dot.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep

@@ -1,7 +1,7 @@
 // SIMD dot products of f32 vectors with rows of GGUF block-quantized weights, decoding each block in registers
 // (Highway, one compile per target, runtime dispatch). Decode-time matrix-vector products read the weights once
 // at their quantized size instead of dequantizing them into a buffer first.
-// Bit-identical to dequantize_row followed by dot_rows: the same per-element dequantized values (q·d, (q−8)·d,
+// Bit-identical to dequantize_row followed by dot_tile: the same per-element dequantized values (q·d, (q−8)·d,
 // q·d + m, each rounded as quant.cpp does) meet the same SIMD accumulation order.
 // Not an op: no ref twin; linear's tests cover it against the reference.
 #pragma once
