@@ -12,6 +12,8 @@ constexpr DTypeInfo kInfo[] = {
     {"i32", 1, 4, false, false},  {"i64", 1, 8, false, false},  {"u8", 1, 1, false, false},
     {"q4_0", 32, 18, false, true}, {"q4_1", 32, 20, false, true}, {"q5_0", 32, 22, false, true},
     {"q5_1", 32, 24, false, true}, {"q8_0", 32, 34, false, true},
+    {"q2_k", 256, 84, false, true}, {"q3_k", 256, 110, false, true}, {"q4_k", 256, 144, false, true},
+    {"q5_k", 256, 176, false, true}, {"q6_k", 256, 210, false, true},
 };
 static_assert(sizeof(kInfo) / sizeof(kInfo[0]) == (size_t)DType::kCount, "one DTypeInfo per DType");
 }  // namespace

@@ -200,6 +200,11 @@ std::optional<DType> dtype_from_ggml(uint32_t t) {
     case GgmlType::kQ5_0: return DType::kQ5_0;
     case GgmlType::kQ5_1: return DType::kQ5_1;
     case GgmlType::kQ8_0: return DType::kQ8_0;
+    case GgmlType::kQ2_K: return DType::kQ2_K;
+    case GgmlType::kQ3_K: return DType::kQ3_K;
+    case GgmlType::kQ4_K: return DType::kQ4_K;
+    case GgmlType::kQ5_K: return DType::kQ5_K;
+    case GgmlType::kQ6_K: return DType::kQ6_K;
     case GgmlType::kI8: return DType::kI8;
     case GgmlType::kI16: return DType::kI16;
     case GgmlType::kI32: return DType::kI32;
@@ -219,6 +224,11 @@ GgmlType ggml_from_dtype(DType t) {
     case DType::kQ5_0: return GgmlType::kQ5_0;
     case DType::kQ5_1: return GgmlType::kQ5_1;
     case DType::kQ8_0: return GgmlType::kQ8_0;
+    case DType::kQ2_K: return GgmlType::kQ2_K;
+    case DType::kQ3_K: return GgmlType::kQ3_K;
+    case DType::kQ4_K: return GgmlType::kQ4_K;
+    case DType::kQ5_K: return GgmlType::kQ5_K;
+    case DType::kQ6_K: return GgmlType::kQ6_K;
     case DType::kI8: return GgmlType::kI8;
     case DType::kI16: return GgmlType::kI16;
     case DType::kI32: return GgmlType::kI32;

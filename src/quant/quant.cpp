@@ -68,6 +68,83 @@ void dequant_q5(const uint8_t* b, float* y) {
   }
 }
 
+// ---- k-quants: each function decodes one 256-element super-block; float operations in ggml's order.
+constexpr int kQK_K = 256;
+
+void dequant_q2_k(const uint8_t* b, float* y) {
+  const uint8_t* scales = b;
+  const uint8_t* qs = b + 16;
+  const float d = f16(b + 80), dmin = f16(b + 82);
+  for (int e = 0; e < kQK_K; ++e) {  // e = half·128 + shift·32 + l
+    const int half = e / 128, shift = (e / 32) % 4, l = e % 32;
+    const uint8_t sc = scales[e / 16];
+    const float dl = d * (float)(sc & 0xF), ml = dmin * (float)(sc >> 4);
+    y[e] = dl * (float)((qs[half * 32 + l] >> (2 * shift)) & 3) - ml;
+  }
+}
+
+// Q3_K's 16 six-bit scales: the low 4 bits in nibbles of bytes 0–7, the high 2 bits in bytes 8–11.
+int q3_k_scale(const uint8_t* s, int i) {
+  const int lo = i < 8 ? (s[i] & 0xF) : (s[i - 8] >> 4);
+  const int hi = (s[8 + i % 4] >> (2 * (i / 4))) & 3;
+  return (lo | (hi << 4)) - 32;
+}
+
+void dequant_q3_k(const uint8_t* b, float* y) {
+  const uint8_t* hmask = b;
+  const uint8_t* qs = b + 32;
+  const uint8_t* scales = b + 96;
+  const float d = f16(b + 108);
+  for (int e = 0; e < kQK_K; ++e) {
+    const int half = e / 128, shift = (e / 32) % 4, l = e % 32;
+    const int low = (qs[half * 32 + l] >> (2 * shift)) & 3;
+    const int high_set = (hmask[l] >> (e / 32)) & 1;  // a set bit means no −4 offset
+    const float dl = d * (float)q3_k_scale(scales, e / 16);
+    y[e] = dl * (float)(low - (high_set ? 0 : 4));
+  }
+}
+
+// Q4_K/Q5_K's 8 six-bit scales and mins packed in 12 bytes (ggml's get_scale_min_k4).
+void k4_scale_min(const uint8_t* s, int j, int* sc, int* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  }
+}
+
+// Q4_K (qh == nullptr) and Q5_K: element e = chunk·64 + nibble·32 + l.
+void dequant_q4_5_k(const uint8_t* b, const uint8_t* qh, const uint8_t* qs, float* y) {
+  const float d = f16(b), dmin = f16(b + 2);
+  for (int j = 0; j < 8; ++j) {  // 32-element sub-blocks
+    int sc, m;
+    k4_scale_min(b + 4, j, &sc, &m);
+    const float d1 = d * (float)sc, m1 = dmin * (float)m;
+    for (int l = 0; l < 32; ++l) {
+      const int e = j * 32 + l;
+      int q = (qs[(j / 2) * 32 + l] >> (4 * (j % 2))) & 0xF;
+      if (qh) q |= ((qh[l] >> j) & 1) << 4;
+      y[e] = d1 * (float)q - m1;
+    }
+  }
+}
+
+void dequant_q6_k(const uint8_t* b, float* y) {
+  const uint8_t* ql = b;
+  const uint8_t* qh = b + 128;
+  const auto* scales = reinterpret_cast<const int8_t*>(b + 192);
+  const float d = f16(b + 208);
+  for (int e = 0; e < kQK_K; ++e) {
+    const int half = e / 128, r = e % 128;
+    const int low = (ql[half * 64 + r % 64] >> (4 * (r / 64))) & 0xF;
+    const int high = (qh[half * 32 + r % 32] >> (2 * (r / 32))) & 3;
+    const float dl = d * (float)scales[e / 16];
+    y[e] = dl * (float)((low | (high << 4)) - 32);
+  }
+}
+
 void quant_q8_0(const float* x, uint8_t* b) {
   float amax = 0;
   for (int j = 0; j < kQK; ++j) amax = std::max(amax, std::fabs(x[j]));
@@ -178,6 +255,15 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
     case DType::kQ4_1: for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q4_1(s + b, dst + e); }); return;
     case DType::kQ5_0: for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q5<false>(s + b, dst + e); }); return;
     case DType::kQ5_1: for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q5<true>(s + b, dst + e); }); return;
+    case DType::kQ2_K: for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q2_k(s + b, dst + e); }); return;
+    case DType::kQ3_K: for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q3_k(s + b, dst + e); }); return;
+    case DType::kQ4_K:
+      for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q4_5_k(s + b, nullptr, s + b + 16, dst + e); });
+      return;
+    case DType::kQ5_K:
+      for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q4_5_k(s + b, s + b + 16, s + b + 48, dst + e); });
+      return;
+    case DType::kQ6_K: for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q6_k(s + b, dst + e); }); return;
     default: LLAMBA_CHECK(false, "cannot dequantize {}", core::dtype_name(t));
   }
 }

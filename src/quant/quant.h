@@ -6,6 +6,12 @@
 //   Q4_1: f16 d, f16 m, u8 qs[16]    x = q*d + m
 //   Q5_0: f16 d, u8 qh[4], u8 qs[16] 5th bit of element j in bit j of qh; x = (q-16)*d
 //   Q5_1: f16 d, f16 m, u8 qh[4], u8 qs[16]   x = q*d + m
+// K-quants (super-blocks of 256 elements, ggml's k_quants; dequantization only, values as ggml computes them):
+//   Q2_K: u8 scales[16] (low nibble scale, high nibble min), u8 qs[64] (2 bits), f16 d, f16 dmin
+//   Q3_K: u8 hmask[32] (3rd bit), u8 qs[64] (2 bits), u8 scales[12] (16 × 6 bits, −32), f16 d
+//   Q4_K: f16 d, f16 dmin, u8 scales[12] (8 × 6-bit scale and min), u8 qs[128] (4 bits)
+//   Q5_K: f16 d, f16 dmin, u8 scales[12], u8 qh[32] (5th bit), u8 qs[128]
+//   Q6_K: u8 ql[128] (low 4 bits), u8 qh[64] (high 2 bits), i8 scales[16], f16 d;   x = d·scale·(q − 32)
 // Dense f32/f16/bf16 rows are handled too. All functions are thread-safe (no shared state).
 #pragma once
 

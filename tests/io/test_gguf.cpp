@@ -61,6 +61,25 @@ TEST(Gguf, DequantizesAndQuantizesBitExactlyLikeGgml) {
   }
 }
 
+// k-quant super-blocks (random bytes, sane scales) against gguf-py's dequantization, bit for bit; no quantizer.
+TEST(Gguf, DequantizesKQuantsBitExactlyLikeGgml) {
+  const auto f = io::GgufFile::open(test::fixture_path("gguf/k_quants.gguf"));
+  const auto ref = io::SafetensorsFile::open(test::fixture_path("gguf/k_quants.safetensors"));
+  for (const char* name : {"q2_k", "q3_k", "q4_k", "q5_k", "q6_k"}) {
+    SCOPED_TRACE(name);
+    DType dt;
+    ASSERT_TRUE(core::dtype_from_name(name, &dt));
+    const core::TensorView t = f.tensor(std::string("t.") + name);
+    ASSERT_EQ(t.dtype, dt);
+    ASSERT_EQ(t.shape, core::Shape({3, 512}));
+    const core::Tensor deq = ref.to_f32(std::string("deq.") + name);
+    std::vector<float> ours(t.numel());
+    for (int64_t r = 0; r < 3; ++r) quant::dequantize_row(dt, t.byte_ptr(r * 512), ours.data() + r * 512, 512);
+    EXPECT_EQ(std::memcmp(ours.data(), deq.f32(), ours.size() * 4), 0) << "dequantized values differ from gguf-py";
+    EXPECT_FALSE(quant::can_quantize(dt));
+  }
+}
+
 TEST(Gguf, WriteReadRoundTrip) {
   io::GgufWriter w;
   w.set("general.architecture", io::GgufValue::string("llamba"));

@@ -73,6 +73,35 @@ TEST(Linear, FewRowsEqualManyRowsBitForBit) {
   }
 }
 
+// k-quant weights (dequantize-only types: random super-blocks with sane f16 scales) at decode and prefill shapes.
+TEST(Linear, KQuantWeights) {
+  const std::pair<DType, std::vector<int>> types[] = {{DType::kQ2_K, {80, 82}}, {DType::kQ3_K, {108}},
+                                                      {DType::kQ4_K, {0, 2}},   {DType::kQ5_K, {0, 2}},
+                                                      {DType::kQ6_K, {208}}};
+  for (const auto& [wt, f16_at] : types) {
+    for (int64_t M : {1, 5}) {
+      SCOPED_TRACE(testing::Message() << core::dtype_name(wt) << " M=" << M);
+      const int64_t K = 512, N = 9, bb = core::dtype_info(wt).block_bytes;
+      core::Rng rng(M + (int64_t)wt);
+      core::Tensor w = core::Tensor::zeros(wt, {N, K});
+      auto* bytes = static_cast<uint8_t*>(w.view().data);
+      for (int64_t i = 0; i < w.view().nbytes(); ++i) bytes[i] = (uint8_t)(rng.next_u64() & 0xFF);
+      for (int64_t blk = 0; blk < N * K / 256; ++blk)
+        for (int off : f16_at) {
+          const uint16_t h = core::f32_to_fp16((float)(0.001 + 0.01 * rng.uniform()));
+          std::memcpy(bytes + blk * bb + off, &h, 2);
+        }
+      core::Tensor x = test::rand_tensor(rng, {M, K});
+      core::Tensor y = core::Tensor::zeros(DType::kF32, {M, N}), yr = core::Tensor::zeros(DType::kF64, {M, N});
+      core::ThreadPool pool(2);
+      ops::linear_forward(pool, y, x, w, {});
+      ops::ref::linear_forward(yr, x, w, {});
+      // |w| ≤ d·scale·q ≈ 0.011·63·31 ≈ 21 at the widest (Q5_K), |x| ~ 1: a K-term dot is ≲ 21·sqrt(K).
+      test::expect_close(y.f32(), yr.f64(), M * N, K, 21.0 * std::sqrt((double)K), "linear k-quant");
+    }
+  }
+}
+
 TEST(LinearBackward, RefMatchesComplexStep) {
   for (auto [M, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 1, 1}, {3, 33, 5}, {2, 7, 31}}) {
     core::Rng rng(M * 1000 + K * 10 + N);

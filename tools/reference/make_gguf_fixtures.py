@@ -4,6 +4,9 @@
                                           Q4_1, Q5_0, Q5_1 quantized by gguf.quants (ggml's reference rounding)
   tests/fixtures/gguf/all_types.safetensors  for each tensor: `src.<type>` the f32 source and `deq.<type>` what
                                           gguf.quants.dequantize returns
+  tests/fixtures/gguf/k_quants.gguf       tensors Q2_K, Q3_K, Q4_K, Q5_K, Q6_K (3 rows of 512): random block
+                                          bytes with sane f16 scales (gguf has no k-quant quantizer)
+  tests/fixtures/gguf/k_quants.safetensors  `deq.<type>`: what gguf.quants.dequantize returns for them
 Our reader must parse every value, our dequantizer must reproduce `deq.*` bit for bit, and our quantizer must
 reproduce the bytes gguf wrote. The reverse direction (files we write, read by gguf) is checked by
 tools/reference/check_gguf_roundtrip.py.
@@ -61,8 +64,34 @@ def main():
     meta = {"fixture_format": "1", "generator": "tools/reference/make_gguf_fixtures.py",
             "gguf": gguf.__version__ if hasattr(gguf, "__version__") else "0.19.0", "numpy": np.__version__}
     safetensors.numpy.save_file(tensors, os.path.join(OUT, "all_types.safetensors"), metadata=meta)
-    for f in os.listdir(OUT):
+    k_quants()
+    for f in sorted(os.listdir(OUT)):
         print(f, os.path.getsize(os.path.join(OUT, f)))
+
+
+# k-quant block size in bytes and the offsets of its f16 fields (scale d, and dmin where it has one).
+K_TYPES = {"q2_k": (Q.Q2_K, 84, [80, 82]), "q3_k": (Q.Q3_K, 110, [108]), "q4_k": (Q.Q4_K, 144, [0, 2]),
+           "q5_k": (Q.Q5_K, 176, [0, 2]), "q6_k": (Q.Q6_K, 210, [208])}
+
+
+def k_quants():
+    rng = np.random.default_rng(11)
+    w = gguf.GGUFWriter(os.path.join(OUT, "k_quants.gguf"), "llama")
+    tensors = {}
+    rows, cols = 3, 512
+    for name, (qt, nbytes, f16_at) in K_TYPES.items():
+        blocks = rng.integers(0, 256, size=(rows * cols // 256, nbytes), dtype=np.uint8)
+        for off in f16_at:  # scales in a physical range (random bytes would give inf/nan halves)
+            blocks[:, off:off + 2] = rng.uniform(1e-3, 0.1, size=(len(blocks), 1)).astype(np.float16).view(np.uint8)
+        data = blocks.reshape(rows, -1)
+        w.add_tensor(f"t.{name}", data, raw_dtype=qt)
+        tensors[f"deq.{name}"] = gguf.quants.dequantize(data, qt).astype(np.float32).reshape(rows, cols)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    meta = {"fixture_format": "1", "generator": "tools/reference/make_gguf_fixtures.py", "numpy": np.__version__}
+    safetensors.numpy.save_file(tensors, os.path.join(OUT, "k_quants.safetensors"), metadata=meta)
 
 
 if __name__ == "__main__":
