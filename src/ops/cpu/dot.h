@@ -7,8 +7,8 @@
 namespace llamba::ops::cpu {
 
 // out[a·ld_out + r] = Σ_k x[a][k] · w[r][k] for a < n_x, r < n_w (each 1..4). Each output is accumulated in one
-// vector in k order (k a multiple of Lanes: one fused multiply-add per vector), then summed across lanes, then
-// the remainder added in scalar code: the same for every tile shape.
+// vector (a fused multiply-add per Lanes() elements, in k order), summed across lanes, and the k % Lanes() tail
+// added in scalar code — the same arithmetic whatever the tile shape, so results never depend on it.
 void dot_tile(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
               int64_t ld_out);
 // Σ_k a[k] · b[k].
