@@ -11,6 +11,37 @@ namespace {
 
 using core::DType;
 
+// Offsets of the f16 scale fields in each k-quant block: random bytes elsewhere are valid, random f16s are not.
+std::vector<int> k_quant_f16_fields(DType t) {
+  switch (t) {
+    case DType::kQ2_K: return {80, 82};
+    case DType::kQ3_K: return {108};
+    case DType::kQ4_K: case DType::kQ5_K: return {0, 2};
+    case DType::kQ6_K: return {208};
+    default: return {};
+  }
+}
+
+// An (N, K) weight of type `wt`: quantized from N(0, 0.1²) values, or for the dequantize-only k-quants random
+// blocks whose f16 scales lie in [1e-3, 1.1e-2].
+core::Tensor random_weight(core::Rng& rng, DType wt, int64_t N, int64_t K) {
+  core::Tensor w = core::Tensor::zeros(wt, {N, K});
+  if (quant::can_quantize(wt)) {
+    const auto wf = test::randn(rng, N * K, 0.1);
+    quant::quantize_row(wt, wf.data(), w.view().data, N * K);
+    return w;
+  }
+  auto* bytes = static_cast<uint8_t*>(w.view().data);
+  for (int64_t i = 0; i < w.view().nbytes(); ++i) bytes[i] = (uint8_t)(rng.next_u64() & 0xFF);
+  const core::DTypeInfo& info = core::dtype_info(wt);
+  for (int64_t blk = 0; blk < N * K / info.block_size; ++blk)
+    for (int off : k_quant_f16_fields(wt)) {
+      const uint16_t h = core::f32_to_fp16((float)(0.001 + 0.01 * rng.uniform()));
+      std::memcpy(bytes + blk * info.block_bytes + off, &h, 2);
+    }
+  return w;
+}
+
 void check(DType wt, int64_t M, int64_t K, int64_t N, bool bias, bool strided) {
   SCOPED_TRACE(testing::Message() << core::dtype_name(wt) << " M=" << M << " K=" << K << " N=" << N);
   core::Rng rng(M * 131 + K * 7 + N);
@@ -47,16 +78,15 @@ TEST(Linear, OddSizesStridedRowsAndDecodeShape) {
 // weights first and go through 4×4 tiles. Every output must be the same bit for bit whatever the number of rows,
 // so that prefill + decode equals one full forward exactly.
 TEST(Linear, FewRowsEqualManyRowsBitForBit) {
-  for (DType wt : {DType::kF32, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_1}) {
-    for (int64_t K : {32, 96, 100, 576}) {
-      if (K % 32 && wt != DType::kF32) continue;  // block types need whole 32-element blocks
+  for (DType wt : {DType::kF32, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_1, DType::kQ4_K, DType::kQ5_K,
+                   DType::kQ6_K, DType::kQ2_K}) {
+    for (int64_t K : {32, 96, 100, 256, 576, 768}) {
+      if (K % core::dtype_info(wt).block_size) continue;  // block types need whole blocks
       SCOPED_TRACE(testing::Message() << core::dtype_name(wt) << " K=" << K);
       const int64_t M = 11, N = 37;
       core::Rng rng(K + (int64_t)wt);
       core::Tensor x = test::rand_tensor(rng, {M, K});
-      const auto wf = test::randn(rng, N * K, 0.1);
-      core::Tensor w = core::Tensor::zeros(wt, {N, K});
-      quant::quantize_row(wt, wf.data(), w.view().data, N * K);
+      core::Tensor w = random_weight(rng, wt, N, K);
       core::Tensor b = test::rand_tensor(rng, {N});
       core::ThreadPool pool(2);
       core::Tensor all = core::Tensor::zeros(DType::kF32, {M, N});
@@ -73,24 +103,14 @@ TEST(Linear, FewRowsEqualManyRowsBitForBit) {
   }
 }
 
-// k-quant weights (dequantize-only types: random super-blocks with sane f16 scales) at decode and prefill shapes.
+// k-quant weights (dequantize-only types) at decode and prefill shapes against the reference.
 TEST(Linear, KQuantWeights) {
-  const std::pair<DType, std::vector<int>> types[] = {{DType::kQ2_K, {80, 82}}, {DType::kQ3_K, {108}},
-                                                      {DType::kQ4_K, {0, 2}},   {DType::kQ5_K, {0, 2}},
-                                                      {DType::kQ6_K, {208}}};
-  for (const auto& [wt, f16_at] : types) {
+  for (DType wt : {DType::kQ2_K, DType::kQ3_K, DType::kQ4_K, DType::kQ5_K, DType::kQ6_K}) {
     for (int64_t M : {1, 5}) {
       SCOPED_TRACE(testing::Message() << core::dtype_name(wt) << " M=" << M);
-      const int64_t K = 512, N = 9, bb = core::dtype_info(wt).block_bytes;
+      const int64_t K = 512, N = 9;
       core::Rng rng(M + (int64_t)wt);
-      core::Tensor w = core::Tensor::zeros(wt, {N, K});
-      auto* bytes = static_cast<uint8_t*>(w.view().data);
-      for (int64_t i = 0; i < w.view().nbytes(); ++i) bytes[i] = (uint8_t)(rng.next_u64() & 0xFF);
-      for (int64_t blk = 0; blk < N * K / 256; ++blk)
-        for (int off : f16_at) {
-          const uint16_t h = core::f32_to_fp16((float)(0.001 + 0.01 * rng.uniform()));
-          std::memcpy(bytes + blk * bb + off, &h, 2);
-        }
+      core::Tensor w = random_weight(rng, wt, N, K);
       core::Tensor x = test::rand_tensor(rng, {M, K});
       core::Tensor y = core::Tensor::zeros(DType::kF32, {M, N}), yr = core::Tensor::zeros(DType::kF64, {M, N});
       core::ThreadPool pool(2);

@@ -1,5 +1,7 @@
-// Highway kernels of dot_rows_quant: per 32-element block, decode Lanes() weights of each of four rows into f32
-// registers and accumulate with one fused multiply-add per row, as DotTileImpl does with dequantized rows.
+// Highway kernels of dot_rows_quant: per sub-block (the elements that share one scale, and minimum), decode
+// Lanes() weights of each of four rows into f32 registers and accumulate with one fused multiply-add per row, as
+// DotTileImpl does with dequantized rows. Each layout's scalar scales and vector decode repeat quant.cpp's float
+// operations exactly.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "ops/cpu/quant_dot.cpp"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
@@ -13,8 +15,6 @@ namespace llamba::ops::cpu {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-constexpr int64_t kBlock = 32;
-
 // A block's f16 scale or minimum, converted by the hardware where the target has F16C (every f16 value is exact
 // in f32, so this equals core::fp16_to_f32).
 inline float load_f16(const uint8_t* p) {
@@ -23,69 +23,131 @@ inline float load_f16(const uint8_t* p) {
   return hn::GetLane(hn::PromoteTo(d1, hn::LoadU(dh, reinterpret_cast<const hwy::float16_t*>(p))));
 }
 
-// One block layout: its size, its scale (and minimum), and the f32 weights j … j+Lanes−1 of a block.
+template <class DF>
+using VecI32 = hn::Vec<hn::Rebind<int32_t, DF>>;
+
+// Lanes() unsigned bytes from p, widened to i32.
+template <class DF>
+VecI32<DF> load_u8(DF, const uint8_t* p) {
+  return hn::PromoteTo(hn::Rebind<int32_t, DF>(), hn::LoadU(hn::Rebind<uint8_t, DF>(), p));
+}
+
+// Bits [shift, shift + width) of each byte at p.
+template <class DF>
+VecI32<DF> load_bits(DF df, const uint8_t* p, int shift, int mask) {
+  const hn::Rebind<int32_t, DF> d32;
+  return hn::And(hn::ShiftRightSame(load_u8(df, p), shift), hn::Set(d32, mask));
+}
+
+// A layout: storage block (kSuper elements in kBytes), sub-blocks of kSub elements sharing a scale d and a
+// minimum m (scales(): scalar, as quant.cpp computes them), and decode(): the f32 weights j … j+Lanes−1 of
+// sub-block `sub`.
 struct Q8_0 {
-  static constexpr int64_t kBytes = 34;
+  static constexpr int64_t kSuper = 32, kBytes = 34, kSub = 32;
+  static void scales(const uint8_t* blk, int, float* d, float* m) { *d = load_f16(blk), *m = 0.0f; }
   template <class DF>
-  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
+  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
     const hn::Rebind<int8_t, DF> d8;
-    const hn::Rebind<int32_t, DF> d32;
-    const auto q = hn::PromoteTo(d32, hn::LoadU(d8, reinterpret_cast<const int8_t*>(blk + 2 + j)));
+    const auto q = hn::PromoteTo(hn::Rebind<int32_t, DF>(), hn::LoadU(d8, reinterpret_cast<const int8_t*>(blk + 2 + j)));
     return hn::Mul(hn::ConvertTo(df, q), d);
   }
-  static float min(const uint8_t*) { return 0.0f; }
 };
 
 // Q4_0 and Q4_1: byte i holds element i (low nibble) and element i + 16 (high nibble).
 template <class DF>
-hn::Vec<hn::Rebind<int32_t, DF>> nibbles(DF, const uint8_t* qs, int64_t j) {
-  const hn::Rebind<uint8_t, DF> d8;
-  const hn::Rebind<int32_t, DF> d32;
-  const auto q = hn::PromoteTo(d32, hn::LoadU(d8, qs + (j & 15)));
-  return j < 16 ? hn::And(q, hn::Set(d32, 0x0f)) : hn::ShiftRight<4>(q);
+VecI32<DF> nibbles(DF df, const uint8_t* qs, int64_t j) {
+  return load_bits(df, qs + (j & 15), j < 16 ? 0 : 4, 0x0f);
 }
 
 struct Q4_0 {
-  static constexpr int64_t kBytes = 18;
+  static constexpr int64_t kSuper = 32, kBytes = 18, kSub = 32;
+  static void scales(const uint8_t* blk, int, float* d, float* m) { *d = load_f16(blk), *m = 0.0f; }
   template <class DF>
-  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
+  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
     const hn::Rebind<int32_t, DF> d32;
     return hn::Mul(hn::ConvertTo(df, hn::Sub(nibbles(df, blk + 2, j), hn::Set(d32, 8))), d);
   }
-  static float min(const uint8_t*) { return 0.0f; }
 };
 
 struct Q4_1 {
-  static constexpr int64_t kBytes = 20;
+  static constexpr int64_t kSuper = 32, kBytes = 20, kSub = 32;
+  static void scales(const uint8_t* blk, int, float* d, float* m) { *d = load_f16(blk), *m = load_f16(blk + 2); }
   template <class DF>
-  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
+  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
     return hn::Add(hn::Mul(hn::ConvertTo(df, nibbles(df, blk + 4, j)), d), m);
   }
-  static float min(const uint8_t* blk) { return load_f16(blk + 2); }
+};
+
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins (ggml's get_scale_min_k4); x = d·sc·q − dmin·m.
+inline void k4_scales(const uint8_t* blk, int j, float* d, float* m) {
+  const uint8_t* s = blk + 4;
+  const int sc = j < 4 ? s[j] & 63 : (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+  const int mn = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+  *d = load_f16(blk) * (float)sc;
+  *m = load_f16(blk + 2) * (float)mn;
+}
+
+struct Q4_K {
+  static constexpr int64_t kSuper = 256, kBytes = 144, kSub = 32;
+  static void scales(const uint8_t* blk, int sub, float* d, float* m) { k4_scales(blk, sub, d, m); }
+  template <class DF>
+  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
+    const auto q = load_bits(df, blk + 16 + (sub / 2) * 32 + j, 4 * (sub % 2), 0x0f);
+    return hn::Sub(hn::Mul(hn::ConvertTo(df, q), d), m);
+  }
+};
+
+struct Q5_K {
+  static constexpr int64_t kSuper = 256, kBytes = 176, kSub = 32;
+  static void scales(const uint8_t* blk, int sub, float* d, float* m) { k4_scales(blk, sub, d, m); }
+  template <class DF>
+  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
+    const auto lo = load_bits(df, blk + 48 + (sub / 2) * 32 + j, 4 * (sub % 2), 0x0f);
+    const auto hi = load_bits(df, blk + 16 + j, sub, 1);
+    return hn::Sub(hn::Mul(hn::ConvertTo(df, hn::Or(lo, hn::ShiftLeft<4>(hi))), d), m);
+  }
+};
+
+// Q6_K: 16 sub-blocks of 16 with int8 scales; x = d·scale·(q − 32), q = 4 low bits | 2 high bits << 4.
+struct Q6_K {
+  static constexpr int64_t kSuper = 256, kBytes = 210, kSub = 16;
+  static void scales(const uint8_t* blk, int sub, float* d, float* m) {
+    *d = load_f16(blk + 208) * (float)static_cast<int8_t>(blk[192 + sub]);
+    *m = 0.0f;
+  }
+  template <class DF>
+  static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
+    const hn::Rebind<int32_t, DF> d32;
+    const int64_t e = sub * kSub + j, half = e / 128, r = e % 128;
+    const auto lo = load_bits(df, blk + half * 64 + r % 64, 4 * (int)(r / 64), 0x0f);
+    const auto hi = load_bits(df, blk + 128 + half * 32 + r % 32, 2 * (int)(r / 32), 0x03);
+    return hn::Mul(hn::ConvertTo(df, hn::Sub(hn::Or(lo, hn::ShiftLeft<4>(hi)), hn::Set(d32, 32))), d);
+  }
 };
 
 template <class Q>
 void DotRowsQ(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
   const hn::ScalableTag<float> df;
   const int64_t n = (int64_t)hn::Lanes(df);
-  const uint8_t* r0 = w[0];
-  const uint8_t* r1 = n_rows > 1 ? w[1] : w[0];
-  const uint8_t* r2 = n_rows > 2 ? w[2] : w[0];
-  const uint8_t* r3 = n_rows > 3 ? w[3] : w[0];
+  const uint8_t* rows[4];
+  for (int r = 0; r < 4; ++r) rows[r] = r < n_rows ? w[r] : w[0];
   auto a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
-  for (int64_t b = 0; b < k / kBlock; ++b) {
-    const int64_t off = b * Q::kBytes;
-    const uint8_t *b0 = r0 + off, *b1 = r1 + off, *b2 = r2 + off, *b3 = r3 + off;
-    const auto d0 = hn::Set(df, load_f16(b0)), m0 = hn::Set(df, Q::min(b0));
-    const auto d1 = hn::Set(df, load_f16(b1)), m1 = hn::Set(df, Q::min(b1));
-    const auto d2 = hn::Set(df, load_f16(b2)), m2 = hn::Set(df, Q::min(b2));
-    const auto d3 = hn::Set(df, load_f16(b3)), m3 = hn::Set(df, Q::min(b3));
-    for (int64_t j = 0; j < kBlock; j += n) {
-      const auto xv = hn::LoadU(df, x + b * kBlock + j);
-      a0 = hn::MulAdd(xv, Q::decode(df, b0, j, d0, m0), a0);
-      a1 = hn::MulAdd(xv, Q::decode(df, b1, j, d1, m1), a1);
-      a2 = hn::MulAdd(xv, Q::decode(df, b2, j, d2, m2), a2);
-      a3 = hn::MulAdd(xv, Q::decode(df, b3, j, d3, m3), a3);
+  for (int64_t b = 0; b < k / Q::kSuper; ++b) {
+    const uint8_t* blk[4];
+    for (int r = 0; r < 4; ++r) blk[r] = rows[r] + b * Q::kBytes;
+    for (int sub = 0; sub < (int)(Q::kSuper / Q::kSub); ++sub) {
+      float d[4], m[4];
+      for (int r = 0; r < 4; ++r) Q::scales(blk[r], sub, &d[r], &m[r]);
+      const auto d0 = hn::Set(df, d[0]), d1 = hn::Set(df, d[1]), d2 = hn::Set(df, d[2]), d3 = hn::Set(df, d[3]);
+      const auto m0 = hn::Set(df, m[0]), m1 = hn::Set(df, m[1]), m2 = hn::Set(df, m[2]), m3 = hn::Set(df, m[3]);
+      const float* xs = x + b * Q::kSuper + sub * Q::kSub;
+      for (int64_t j = 0; j < Q::kSub; j += n) {
+        const auto xv = hn::LoadU(df, xs + j);
+        a0 = hn::MulAdd(xv, Q::decode(df, blk[0], sub, j, d0, m0), a0);
+        a1 = hn::MulAdd(xv, Q::decode(df, blk[1], sub, j, d1, m1), a1);
+        a2 = hn::MulAdd(xv, Q::decode(df, blk[2], sub, j, d2, m2), a2);
+        a3 = hn::MulAdd(xv, Q::decode(df, blk[3], sub, j, d3, m3), a3);
+      }
     }
   }
   const float s[4] = {hn::GetLane(hn::SumOfLanes(df, a0)), hn::GetLane(hn::SumOfLanes(df, a1)),
@@ -93,17 +155,20 @@ void DotRowsQ(const float* x, const uint8_t* const* w, int n_rows, int64_t k, fl
   for (int r = 0; r < n_rows; ++r) out[r] = s[r];
 }
 
-// Lanes() must divide 16 so that a vector never straddles the two nibble halves of a block.
+// Lanes() must divide 16 so that a vector never straddles two sub-blocks or two nibble halves.
 int64_t VectorLanes() { return (int64_t)hn::Lanes(hn::ScalableTag<float>()); }
-void DotRowsQ8_0(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
-  DotRowsQ<Q8_0>(x, w, n_rows, k, out);
-}
-void DotRowsQ4_0(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
-  DotRowsQ<Q4_0>(x, w, n_rows, k, out);
-}
-void DotRowsQ4_1(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
-  DotRowsQ<Q4_1>(x, w, n_rows, k, out);
-}
+
+#define LLAMBA_DOT_ROWS_Q(T)                                                                 \
+  void DotRows##T(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) { \
+    DotRowsQ<T>(x, w, n_rows, k, out);                                                        \
+  }
+LLAMBA_DOT_ROWS_Q(Q8_0)
+LLAMBA_DOT_ROWS_Q(Q4_0)
+LLAMBA_DOT_ROWS_Q(Q4_1)
+LLAMBA_DOT_ROWS_Q(Q4_K)
+LLAMBA_DOT_ROWS_Q(Q5_K)
+LLAMBA_DOT_ROWS_Q(Q6_K)
+#undef LLAMBA_DOT_ROWS_Q
 
 }  // namespace HWY_NAMESPACE
 }  // namespace llamba::ops::cpu
@@ -115,18 +180,27 @@ HWY_EXPORT(VectorLanes);
 HWY_EXPORT(DotRowsQ8_0);
 HWY_EXPORT(DotRowsQ4_0);
 HWY_EXPORT(DotRowsQ4_1);
+HWY_EXPORT(DotRowsQ4_K);
+HWY_EXPORT(DotRowsQ5_K);
+HWY_EXPORT(DotRowsQ6_K);
 
 bool has_quant_dot(core::DType t) {
-  const bool type_ok = t == core::DType::kQ8_0 || t == core::DType::kQ4_0 || t == core::DType::kQ4_1;
+  using core::DType;
+  const bool type_ok = t == DType::kQ8_0 || t == DType::kQ4_0 || t == DType::kQ4_1 || t == DType::kQ4_K ||
+                       t == DType::kQ5_K || t == DType::kQ6_K;
   static const bool lanes_ok = 16 % HWY_DYNAMIC_DISPATCH(VectorLanes)() == 0;
   return type_ok && lanes_ok;
 }
 
 void dot_rows_quant(core::DType t, const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
+  using core::DType;
   switch (t) {
-    case core::DType::kQ8_0: return HWY_DYNAMIC_DISPATCH(DotRowsQ8_0)(x, w, n_rows, k, out);
-    case core::DType::kQ4_0: return HWY_DYNAMIC_DISPATCH(DotRowsQ4_0)(x, w, n_rows, k, out);
-    case core::DType::kQ4_1: return HWY_DYNAMIC_DISPATCH(DotRowsQ4_1)(x, w, n_rows, k, out);
+    case DType::kQ8_0: return HWY_DYNAMIC_DISPATCH(DotRowsQ8_0)(x, w, n_rows, k, out);
+    case DType::kQ4_0: return HWY_DYNAMIC_DISPATCH(DotRowsQ4_0)(x, w, n_rows, k, out);
+    case DType::kQ4_1: return HWY_DYNAMIC_DISPATCH(DotRowsQ4_1)(x, w, n_rows, k, out);
+    case DType::kQ4_K: return HWY_DYNAMIC_DISPATCH(DotRowsQ4_K)(x, w, n_rows, k, out);
+    case DType::kQ5_K: return HWY_DYNAMIC_DISPATCH(DotRowsQ5_K)(x, w, n_rows, k, out);
+    case DType::kQ6_K: return HWY_DYNAMIC_DISPATCH(DotRowsQ6_K)(x, w, n_rows, k, out);
     default: LLAMBA_CHECK(false, "dot_rows_quant: no kernel for {}", core::dtype_name(t));
   }
 }
