@@ -33,6 +33,10 @@ TEST_F(Cli, InfoTokenizeAndDetokenize) {
   CliResult r = run_llamba("info " + model_);
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("architecture:  llama"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("tokenizer:     49152 ids, pre-tokenizer smollm, bos <|im_start|> (1), eos <|im_end|> (2), "
+                       "chat template chatml"),
+            std::string::npos)
+      << r.out;
   r = run_llamba("tokenize -t " + model_, "Hello world");
   ASSERT_EQ(r.code, 0) << r.out;
   const std::string ids = r.out.substr(0, r.out.find('\n'));

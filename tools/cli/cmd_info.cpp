@@ -1,14 +1,20 @@
-// `llamba info MODEL`: architecture, sizes, memory per sequence, metadata and tensors.
+// `llamba info MODEL`: architecture, sizes, memory per sequence, tokenizer, metadata and tensors.
 #include <fmt/format.h>
 
 #include <map>
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "tokenizer/tokenizer.h"
 
 namespace llamba::cli {
 
 namespace {
+// "NAME (ID)" for a token id, or "none".
+std::string token_label(const tokenizer::Tokenizer& t, int32_t id) {
+  return id < 0 ? std::string("none") : fmt::format("{} ({})", t.token_bytes(id), id);
+}
+
 std::string human(double bytes) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
   int u = 0;
@@ -49,6 +55,13 @@ void register_info(CLI::App& app) {
       fmt::print("state/seq:     {} per token (fp32 KV cache); {} at 4096 tokens; context {}\n",
                  human((double)m.model->state_bytes(1)), human((double)m.model->state_bytes(4096)),
                  info.context_length);
+    }
+    if (f.has("tokenizer.ggml.model")) {
+      const auto tok = tokenizer::Tokenizer::from_gguf(f);
+      const std::string& pre = tok->model().pre_name;
+      fmt::print("tokenizer:     {} ids, pre-tokenizer {}, bos {}, eos {}, chat template {}\n", tok->vocab_size(),
+                 pre.empty() ? "default" : pre, token_label(*tok, tok->bos_id()), token_label(*tok, tok->eos_id()),
+                 tokenizer::chat_format_name(tok->chat_format()));
     }
     if (metadata)
       for (const auto& [k, v] : f.metadata()) fmt::print("  {} = {}\n", k, v.summary());
