@@ -37,7 +37,8 @@ void BM_read_bandwidth(benchmark::State& st) {
   std::vector<uint64_t> part((size_t)threads * 8);
   for (auto _ : st) {
     pool.parallel_for(threads, [&](int64_t t0, int64_t t1) {
-      for (int64_t t = t0; t < t1; ++t) part[(size_t)t * 8] = sum_words(buf.data(), n * t / threads, n * (t + 1) / threads);
+      for (int64_t t = t0; t < t1; ++t)
+        part[(size_t)t * 8] = sum_words(buf.data(), n * t / threads, n * (t + 1) / threads);
     });
     benchmark::DoNotOptimize(part.data());
   }

@@ -2,7 +2,7 @@
 // tiles of SIMD dot products (cpu::dot_tile) with blocks of 16 B rows spread across threads.
 // Forward: B = the weight rows, dequantized block by block into a thread-local buffer; for a few input rows
 // (decode) the quantized blocks are dotted directly instead (same result bit for bit, no f32 copy to write and read).
-// Backward: dx = dy · w and dw = dyᵀ · x become the same row-by-row products on transposed copies (wᵀ; dyᵀ and xᵀ).
+// Backward: dx = dy · w and dw = dyᵀ · x become the same row-by-row products on transposed copies (wᵀ; dyᵀ, xᵀ).
 // Backward convention: every gradient output is accumulated into (+=); callers zero them; empty = not needed.
 #include "ops/linear.h"
 

@@ -48,7 +48,8 @@ struct Q8_0 {
   template <class DF>
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
     const hn::Rebind<int8_t, DF> d8;
-    const auto q = hn::PromoteTo(hn::Rebind<int32_t, DF>(), hn::LoadU(d8, reinterpret_cast<const int8_t*>(blk + 2 + j)));
+    const hn::Rebind<int32_t, DF> d32;
+    const auto q = hn::PromoteTo(d32, hn::LoadU(d8, reinterpret_cast<const int8_t*>(blk + 2 + j)));
     return hn::Mul(hn::ConvertTo(df, q), d);
   }
 };
