@@ -1,5 +1,6 @@
 // Benchmark of linear_forward at decode (one input row) and prefill (64 rows) on SmolLM2-135M's shapes, for the
-// weight types of its GGUF (f32, q8_0, q4_1), next to the machine's read bandwidth — the roofline of a decode
+// weight types of its GGUF (f32, q8_0, q4_1), and on a 2048×2048 matrix (Llama-3.2-1B's width) for the k-quants of
+// llama.cpp's Q4_K_M files (q4_k, q6_k), next to the machine's read bandwidth — the roofline of a decode
 // matrix-vector product, which must stream every weight once per token. Counters: bytes/s of weights read
 // (decode's roofline quantity) and FLOP/s (2·M·N·K).
 #include <benchmark/benchmark.h>
@@ -54,7 +55,12 @@ void BM_linear(benchmark::State& st) {
   std::vector<float> wf((size_t)(N * K));
   for (auto& v : wf) v = 0.05f * (float)rng.normal();
   Tensor w = Tensor::zeros(wt, {N, K});
-  llamba::quant::quantize_row(wt, wf.data(), w.view().data, N * K);
+  if (llamba::quant::can_quantize(wt)) {
+    llamba::quant::quantize_row(wt, wf.data(), w.view().data, N * K);
+  } else {  // k-quants have no quantizer: bytes ≤ 0x3b keep every f16 scale finite; the values do not change the cost
+    auto* bytes = static_cast<uint8_t*>(w.view().data);
+    for (int64_t i = 0; i < w.view().nbytes(); ++i) bytes[i] = (uint8_t)(rng.next_u64() & 0x3b);
+  }
   Tensor x = Tensor::zeros(DType::kF32, {M, K}), y = Tensor::zeros(DType::kF32, {M, N});
   for (int64_t i = 0; i < M * K; ++i) x.f32()[i] = (float)rng.normal();
   llamba::core::ThreadPool pool((int)st.range(4));
@@ -76,6 +82,9 @@ void linear_args(benchmark::internal::Benchmark* b) {
       b->Args({(int64_t)t, 64, 1536, 576, threads});   // the same, prefill of 64 tokens
     }
     b->Args({(int64_t)DType::kQ8_0, 1, 49152, 576, threads});  // tied output head, decode
+    for (DType t : {DType::kQ8_0, DType::kQ4_1, DType::kQ4_K, DType::kQ6_K})
+      b->Args({(int64_t)t, 1, 2048, 2048, threads});  // a 1B model's square projection, decode
+    b->Args({(int64_t)DType::kQ4_K, 64, 2048, 2048, threads});
   }
 }
 BENCHMARK(BM_linear)->Apply(linear_args)->UseRealTime()->Unit(benchmark::kMicrosecond);

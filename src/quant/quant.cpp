@@ -73,13 +73,16 @@ constexpr int kQK_K = 256;
 
 void dequant_q2_k(const uint8_t* b, float* y) {
   const uint8_t* scales = b;
-  const uint8_t* qs = b + 16;
   const float d = f16(b + 80), dmin = f16(b + 82);
-  for (int e = 0; e < kQK_K; ++e) {  // e = half·128 + shift·32 + l
-    const int half = e / 128, shift = (e / 32) % 4, l = e % 32;
-    const uint8_t sc = scales[e / 16];
-    const float dl = d * (float)(sc & 0xF), ml = dmin * (float)(sc >> 4);
-    y[e] = dl * (float)((qs[half * 32 + l] >> (2 * shift)) & 3) - ml;
+  for (int half = 0; half < 2; ++half) {  // element half·128 + shift·32 + l: 2 bits of qs[half·32 + l]
+    const uint8_t* qs = b + 16 + half * 32;
+    for (int shift = 0; shift < 4; ++shift) {
+      for (int part = 0; part < 2; ++part) {  // 16 elements per scale
+        const uint8_t sc = *scales++;
+        const float dl = d * (float)(sc & 0xF), ml = dmin * (float)(sc >> 4);
+        for (int l = part * 16; l < part * 16 + 16; ++l) *y++ = dl * (float)((qs[l] >> (2 * shift)) & 3) - ml;
+      }
+    }
   }
 }
 
@@ -92,15 +95,21 @@ int q3_k_scale(const uint8_t* s, int i) {
 
 void dequant_q3_k(const uint8_t* b, float* y) {
   const uint8_t* hmask = b;
-  const uint8_t* qs = b + 32;
   const uint8_t* scales = b + 96;
   const float d = f16(b + 108);
-  for (int e = 0; e < kQK_K; ++e) {
-    const int half = e / 128, shift = (e / 32) % 4, l = e % 32;
-    const int low = (qs[half * 32 + l] >> (2 * shift)) & 3;
-    const int high_set = (hmask[l] >> (e / 32)) & 1;  // a set bit means no −4 offset
-    const float dl = d * (float)q3_k_scale(scales, e / 16);
-    y[e] = dl * (float)(low - (high_set ? 0 : 4));
+  int is = 0;
+  for (int half = 0; half < 2; ++half) {  // as Q2_K; the third bit of element e is bit e / 32 of hmask[e % 32]
+    const uint8_t* qs = b + 32 + half * 32;
+    for (int shift = 0; shift < 4; ++shift) {
+      const int hbit = half * 4 + shift;
+      for (int part = 0; part < 2; ++part) {
+        const float dl = d * (float)q3_k_scale(scales, is++);
+        for (int l = part * 16; l < part * 16 + 16; ++l) {
+          const int low = (qs[l] >> (2 * shift)) & 3;
+          *y++ = dl * (float)(low - (((hmask[l] >> hbit) & 1) ? 0 : 4));  // a set bit means no −4 offset
+        }
+      }
+    }
   }
 }
 
@@ -132,16 +141,19 @@ void dequant_q4_5_k(const uint8_t* b, const uint8_t* qh, const uint8_t* qs, floa
 }
 
 void dequant_q6_k(const uint8_t* b, float* y) {
-  const uint8_t* ql = b;
-  const uint8_t* qh = b + 128;
   const auto* scales = reinterpret_cast<const int8_t*>(b + 192);
   const float d = f16(b + 208);
-  for (int e = 0; e < kQK_K; ++e) {
-    const int half = e / 128, r = e % 128;
-    const int low = (ql[half * 64 + r % 64] >> (4 * (r / 64))) & 0xF;
-    const int high = (qh[half * 32 + r % 32] >> (2 * (r / 32))) & 3;
-    const float dl = d * (float)scales[e / 16];
-    y[e] = dl * (float)((low | (high << 4)) - 32);
+  for (int half = 0; half < 2; ++half) {  // element half·128 + r: low 4 bits from ql, high 2 bits from qh
+    const uint8_t* ql = b + half * 64;
+    const uint8_t* qh = b + 128 + half * 32;
+    for (int r = 0; r < 128; r += 16) {
+      const float dl = d * (float)scales[half * 8 + r / 16];
+      for (int i = r; i < r + 16; ++i) {
+        const int low = (ql[i % 64] >> (4 * (i / 64))) & 0xF;
+        const int high = (qh[i % 32] >> (2 * (i / 32))) & 3;
+        *y++ = dl * (float)((low | (high << 4)) - 32);
+      }
+    }
   }
 }
 

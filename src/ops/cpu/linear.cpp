@@ -105,10 +105,16 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
       for (int64_t n = n0; n < n1; ++n) rows[n - n0] = w.f32() + n * K;
     } else {
       wbuf.resize((size_t)(kRowBlock * K));
+      const bool simd = cpu::has_quant_dot(w.dtype);
       for (int64_t n = n0; n < n1; ++n) {
-        quant::dequantize_row(w.dtype, static_cast<const uint8_t*>(w.data) + n * row_bytes, wbuf.data() + (n - n0) * K,
-                              K);
-        rows[n - n0] = wbuf.data() + (n - n0) * K;
+        const auto* src = static_cast<const uint8_t*>(w.data) + n * row_bytes;
+        float* dst = wbuf.data() + (n - n0) * K;
+        if (simd) {
+          cpu::dequantize_row_simd(w.dtype, src, dst, K);
+        } else {
+          quant::dequantize_row(w.dtype, src, dst, K);
+        }
+        rows[n - n0] = dst;
       }
     }
     rows_times_block(x.f32(), x.strides[0], M, rows, n1 - n0, K, y.f32(), y.strides[0], n0, b, false);

@@ -156,13 +156,31 @@ void DotRowsQ(const float* x, const uint8_t* const* w, int n_rows, int64_t k, fl
   for (int r = 0; r < n_rows; ++r) out[r] = s[r];
 }
 
+// dst[0, k) = the dequantized row: the same values as quant::dequantize_row, decoded as DotRowsQ decodes them.
+template <class Q>
+void DequantRowQ(const uint8_t* src, float* dst, int64_t k) {
+  const hn::ScalableTag<float> df;
+  const int64_t n = (int64_t)hn::Lanes(df);
+  for (int64_t b = 0; b < k / Q::kSuper; ++b) {
+    const uint8_t* blk = src + b * Q::kBytes;
+    for (int sub = 0; sub < (int)(Q::kSuper / Q::kSub); ++sub) {
+      float d, m;
+      Q::scales(blk, sub, &d, &m);
+      const auto dv = hn::Set(df, d), mv = hn::Set(df, m);
+      float* out = dst + b * Q::kSuper + sub * Q::kSub;
+      for (int64_t j = 0; j < Q::kSub; j += n) hn::StoreU(Q::decode(df, blk, sub, j, dv, mv), df, out + j);
+    }
+  }
+}
+
 // Lanes() must divide 16 so that a vector never straddles two sub-blocks or two nibble halves.
 int64_t VectorLanes() { return (int64_t)hn::Lanes(hn::ScalableTag<float>()); }
 
 #define LLAMBA_DOT_ROWS_Q(T)                                                                 \
   void DotRows##T(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) { \
     DotRowsQ<T>(x, w, n_rows, k, out);                                                        \
-  }
+  }                                                                                           \
+  void DequantRow##T(const uint8_t* src, float* dst, int64_t k) { DequantRowQ<T>(src, dst, k); }
 LLAMBA_DOT_ROWS_Q(Q8_0)
 LLAMBA_DOT_ROWS_Q(Q4_0)
 LLAMBA_DOT_ROWS_Q(Q4_1)
@@ -184,6 +202,12 @@ HWY_EXPORT(DotRowsQ4_1);
 HWY_EXPORT(DotRowsQ4_K);
 HWY_EXPORT(DotRowsQ5_K);
 HWY_EXPORT(DotRowsQ6_K);
+HWY_EXPORT(DequantRowQ8_0);
+HWY_EXPORT(DequantRowQ4_0);
+HWY_EXPORT(DequantRowQ4_1);
+HWY_EXPORT(DequantRowQ4_K);
+HWY_EXPORT(DequantRowQ5_K);
+HWY_EXPORT(DequantRowQ6_K);
 
 bool has_quant_dot(core::DType t) {
   using core::DType;
@@ -203,6 +227,19 @@ void dot_rows_quant(core::DType t, const float* x, const uint8_t* const* w, int 
     case DType::kQ5_K: return HWY_DYNAMIC_DISPATCH(DotRowsQ5_K)(x, w, n_rows, k, out);
     case DType::kQ6_K: return HWY_DYNAMIC_DISPATCH(DotRowsQ6_K)(x, w, n_rows, k, out);
     default: LLAMBA_CHECK(false, "dot_rows_quant: no kernel for {}", core::dtype_name(t));
+  }
+}
+
+void dequantize_row_simd(core::DType t, const uint8_t* src, float* dst, int64_t k) {
+  using core::DType;
+  switch (t) {
+    case DType::kQ8_0: return HWY_DYNAMIC_DISPATCH(DequantRowQ8_0)(src, dst, k);
+    case DType::kQ4_0: return HWY_DYNAMIC_DISPATCH(DequantRowQ4_0)(src, dst, k);
+    case DType::kQ4_1: return HWY_DYNAMIC_DISPATCH(DequantRowQ4_1)(src, dst, k);
+    case DType::kQ4_K: return HWY_DYNAMIC_DISPATCH(DequantRowQ4_K)(src, dst, k);
+    case DType::kQ5_K: return HWY_DYNAMIC_DISPATCH(DequantRowQ5_K)(src, dst, k);
+    case DType::kQ6_K: return HWY_DYNAMIC_DISPATCH(DequantRowQ6_K)(src, dst, k);
+    default: LLAMBA_CHECK(false, "dequantize_row_simd: no kernel for {}", core::dtype_name(t));
   }
 }
 }  // namespace llamba::ops::cpu
