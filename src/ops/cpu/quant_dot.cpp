@@ -32,7 +32,14 @@ VecI32<DF> load_u8(DF, const uint8_t* p) {
   return hn::PromoteTo(hn::Rebind<int32_t, DF>(), hn::LoadU(hn::Rebind<uint8_t, DF>(), p));
 }
 
-// Bits [shift, shift + width) of each byte at p.
+// The low (high = false) or high nibble of each byte at p.
+template <class DF>
+VecI32<DF> load_nibbles(DF df, const uint8_t* p, bool high) {
+  const auto q = load_u8(df, p);
+  return high ? hn::ShiftRight<4>(q) : hn::And(q, hn::Set(hn::Rebind<int32_t, DF>(), 0x0f));
+}
+
+// (byte >> shift) & mask for each byte at p.
 template <class DF>
 VecI32<DF> load_bits(DF df, const uint8_t* p, int shift, int mask) {
   const hn::Rebind<int32_t, DF> d32;
@@ -57,7 +64,7 @@ struct Q8_0 {
 // Q4_0 and Q4_1: byte i holds element i (low nibble) and element i + 16 (high nibble).
 template <class DF>
 VecI32<DF> nibbles(DF df, const uint8_t* qs, int64_t j) {
-  return load_bits(df, qs + (j & 15), j < 16 ? 0 : 4, 0x0f);
+  return load_nibbles(df, qs + (j & 15), j >= 16);
 }
 
 struct Q4_0 {
@@ -93,7 +100,7 @@ struct Q4_K {
   static void scales(const uint8_t* blk, int sub, float* d, float* m) { k4_scales(blk, sub, d, m); }
   template <class DF>
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
-    const auto q = load_bits(df, blk + 16 + (sub / 2) * 32 + j, 4 * (sub % 2), 0x0f);
+    const auto q = load_nibbles(df, blk + 16 + (sub / 2) * 32 + j, sub % 2);
     return hn::Sub(hn::Mul(hn::ConvertTo(df, q), d), m);
   }
 };
@@ -103,7 +110,7 @@ struct Q5_K {
   static void scales(const uint8_t* blk, int sub, float* d, float* m) { k4_scales(blk, sub, d, m); }
   template <class DF>
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
-    const auto lo = load_bits(df, blk + 48 + (sub / 2) * 32 + j, 4 * (sub % 2), 0x0f);
+    const auto lo = load_nibbles(df, blk + 48 + (sub / 2) * 32 + j, sub % 2);
     const auto hi = load_bits(df, blk + 16 + j, sub, 1);
     return hn::Sub(hn::Mul(hn::ConvertTo(df, hn::Or(lo, hn::ShiftLeft<4>(hi))), d), m);
   }
@@ -120,7 +127,7 @@ struct Q6_K {
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
     const hn::Rebind<int32_t, DF> d32;
     const int64_t e = sub * kSub + j, half = e / 128, r = e % 128;
-    const auto lo = load_bits(df, blk + half * 64 + r % 64, 4 * (int)(r / 64), 0x0f);
+    const auto lo = load_nibbles(df, blk + half * 64 + r % 64, r >= 64);
     const auto hi = load_bits(df, blk + 128 + half * 32 + r % 32, 2 * (int)(r / 32), 0x03);
     return hn::Mul(hn::ConvertTo(df, hn::Sub(hn::Or(lo, hn::ShiftLeft<4>(hi)), hn::Set(d32, 32))), d);
   }
