@@ -15,24 +15,23 @@ namespace hn = hwy::HWY_NAMESPACE;
 // accumulator, fed in k order and then summed across lanes, so an output does not depend on the tile it sits in
 // (nor on M, nor on the thread count); sharing every load across four rows cuts the loads per multiply-add from
 // 1.25 to 0.5 (prefill and training are load-bound otherwise).
-void DotTileImpl(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
-                 int64_t ld_out) {
+template <int kX>  // rows of x held in registers: 1 for decode, 4 otherwise
+void DotTileT(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
+              int64_t ld_out) {
   const hn::ScalableTag<float> d;
   const int64_t n = (int64_t)hn::Lanes(d);
-  const float* xs[4];
+  const float* xs[kX];
   const float* ws[4];
-  for (int a = 0; a < 4; ++a) {
-    xs[a] = a < n_x ? x[a] : x[0];
-    ws[a] = a < n_w ? w[a] : w[0];
-  }
-  hn::Vec<decltype(d)> acc[4][4];
-  for (int a = 0; a < 4; ++a)
+  for (int a = 0; a < kX; ++a) xs[a] = a < n_x ? x[a] : x[0];
+  for (int r = 0; r < 4; ++r) ws[r] = r < n_w ? w[r] : w[0];
+  hn::Vec<decltype(d)> acc[kX][4];
+  for (int a = 0; a < kX; ++a)
     for (int r = 0; r < 4; ++r) acc[a][r] = hn::Zero(d);
   int64_t i = 0;
   for (; i + n <= k; i += n) {
     const auto w0 = hn::LoadU(d, ws[0] + i), w1 = hn::LoadU(d, ws[1] + i);
     const auto w2 = hn::LoadU(d, ws[2] + i), w3 = hn::LoadU(d, ws[3] + i);
-    for (int a = 0; a < 4; ++a) {
+    for (int a = 0; a < kX; ++a) {
       const auto xv = hn::LoadU(d, xs[a] + i);
       acc[a][0] = hn::MulAdd(xv, w0, acc[a][0]);
       acc[a][1] = hn::MulAdd(xv, w1, acc[a][1]);
@@ -46,6 +45,15 @@ void DotTileImpl(const float* const* x, int n_x, const float* const* w, int n_w,
       for (int64_t j = i; j < k; ++j) s += xs[a][j] * ws[r][j];
       out[a * ld_out + r] = s;
     }
+  }
+}
+
+void DotTileImpl(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
+                 int64_t ld_out) {
+  if (n_x == 1) {
+    DotTileT<1>(x, n_x, w, n_w, k, out, ld_out);
+  } else {
+    DotTileT<4>(x, n_x, w, n_w, k, out, ld_out);
   }
 }
 
