@@ -113,17 +113,6 @@ void dequant_q3_k(const uint8_t* b, float* y) {
   }
 }
 
-// Q4_K/Q5_K's 8 six-bit scales and mins packed in 12 bytes (ggml's get_scale_min_k4).
-void k4_scale_min(const uint8_t* s, int j, int* sc, int* m) {
-  if (j < 4) {
-    *sc = s[j] & 63;
-    *m = s[j + 4] & 63;
-  } else {
-    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  }
-}
-
 // Q4_K (qh == nullptr) and Q5_K: element e = chunk·64 + nibble·32 + l.
 void dequant_q4_5_k(const uint8_t* b, const uint8_t* qh, const uint8_t* qs, float* y) {
   const float d = f16(b), dmin = f16(b + 2);
@@ -277,6 +266,16 @@ void dequantize_row(DType t, const void* src, float* dst, int64_t n) {
       return;
     case DType::kQ6_K: for_blocks(t, n, [&](int64_t b, int64_t e) { dequant_q6_k(s + b, dst + e); }); return;
     default: LLAMBA_CHECK(false, "cannot dequantize {}", core::dtype_name(t));
+  }
+}
+
+void k4_scale_min(const uint8_t* s, int j, int* sc, int* m) {
+  if (j < 4) {
+    *sc = s[j] & 63;
+    *m = s[j + 4] & 63;
+  } else {
+    *sc = (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
+    *m = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
   }
 }
 

@@ -27,5 +27,7 @@ void dequantize_row(core::DType t, const void* src, float* dst, int64_t n);
 void quantize_row(core::DType t, const float* src, void* dst, int64_t n);
 // True if quantize_row supports `t`.
 bool can_quantize(core::DType t);
+// Q4_K/Q5_K: sub-block j's (0..7) 6-bit scale and min from the 12 packed bytes `s` (ggml's get_scale_min_k4).
+void k4_scale_min(const uint8_t* s, int j, int* sc, int* m);
 
 }  // namespace llamba::quant

@@ -168,7 +168,7 @@ std::string render_chat(ChatFormat f, const std::vector<ChatMessage>& msgs, bool
     case ChatFormat::kLlama31:
       out += bos;
       if (f == ChatFormat::kLlama31) {
-        render_llama31(out, msgs, defaults.date.empty() ? kLlama31Date : std::string_view(defaults.date));
+        render_llama31(out, msgs, defaults.date);
       } else {
         for (const auto& m : msgs) append_llama3_message(out, m.role, strip_unicode_space(m.content));
       }

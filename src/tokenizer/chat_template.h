@@ -24,8 +24,8 @@ struct ChatDefaults {
   // ChatML templates may insert a system message when the conversation has none (SmolLM2: "You are a helpful
   // AI assistant named SmolLM, trained by Hugging Face"); "" if the template has none.
   std::string system;
-  // Llama-3.1+: the "Today Date: " text. Llama-3.1/3.3 fix it ("26 Jul 2024"); Llama-3.2 asks for today's date
-  // (strftime_now("%d %b %Y"), as transformers renders it), taken once when the defaults are read.
+  // Llama-3.1+: the "Today Date: " text, rendered as given. Llama-3.1/3.3 fix it ("26 Jul 2024"); Llama-3.2 asks
+  // for today's date (strftime_now("%d %b %Y"), as transformers renders it), taken once when the defaults are read.
   std::string date;
 };
 

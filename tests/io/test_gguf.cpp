@@ -38,6 +38,19 @@ TEST(Gguf, ReadsEveryValueTypeWrittenByGgufPy) {
   EXPECT_THROW(f.get_int("no.such.key"), Error);
 }
 
+// Tensor t.<name> of `f` is a (rows, cols) `dt` tensor (stored in *t) whose rows dequantize to ref's deq.<name>
+// bit for bit. Call inside ASSERT_NO_FATAL_FAILURE.
+void check_dequantized_like_gguf(const io::GgufFile& f, const io::SafetensorsFile& ref, const std::string& name,
+                                 DType dt, int64_t rows, int64_t cols, core::TensorView* t) {
+  *t = f.tensor("t." + name);
+  ASSERT_EQ(t->dtype, dt);
+  ASSERT_EQ(t->shape, core::Shape({rows, cols}));
+  const core::Tensor deq = ref.to_f32("deq." + name);
+  std::vector<float> ours(t->numel());
+  for (int64_t r = 0; r < rows; ++r) quant::dequantize_row(dt, t->byte_ptr(r * cols), ours.data() + r * cols, cols);
+  EXPECT_EQ(std::memcmp(ours.data(), deq.f32(), ours.size() * 4), 0) << "dequantized values differ from gguf-py";
+}
+
 TEST(Gguf, DequantizesAndQuantizesBitExactlyLikeGgml) {
   const auto f = io::GgufFile::open(test::fixture_path("gguf/all_types.gguf"));
   const auto ref = io::SafetensorsFile::open(test::fixture_path("gguf/all_types.safetensors"));
@@ -45,14 +58,8 @@ TEST(Gguf, DequantizesAndQuantizesBitExactlyLikeGgml) {
     SCOPED_TRACE(name);
     DType dt;
     ASSERT_TRUE(core::dtype_from_name(name, &dt));
-    const core::TensorView t = f.tensor(std::string("t.") + name);
-    ASSERT_EQ(t.dtype, dt);
-    ASSERT_EQ(t.shape, core::Shape({4, 64}));
-    const core::Tensor deq = ref.to_f32(std::string("deq.") + name);
-    std::vector<float> ours(t.numel());
-    for (int64_t r = 0; r < 4; ++r)
-      quant::dequantize_row(dt, t.byte_ptr(r * 64), ours.data() + r * 64, 64);
-    EXPECT_EQ(std::memcmp(ours.data(), deq.f32(), ours.size() * 4), 0) << "dequantized values differ from gguf-py";
+    core::TensorView t;
+    ASSERT_NO_FATAL_FAILURE(check_dequantized_like_gguf(f, ref, name, dt, 4, 64, &t));
     const core::Tensor src = ref.to_f32(std::string("src.") + name);
     std::vector<uint8_t> bytes(t.nbytes());
     for (int64_t r = 0; r < 4; ++r)
@@ -69,13 +76,8 @@ TEST(Gguf, DequantizesKQuantsBitExactlyLikeGgml) {
     SCOPED_TRACE(name);
     DType dt;
     ASSERT_TRUE(core::dtype_from_name(name, &dt));
-    const core::TensorView t = f.tensor(std::string("t.") + name);
-    ASSERT_EQ(t.dtype, dt);
-    ASSERT_EQ(t.shape, core::Shape({3, 512}));
-    const core::Tensor deq = ref.to_f32(std::string("deq.") + name);
-    std::vector<float> ours(t.numel());
-    for (int64_t r = 0; r < 3; ++r) quant::dequantize_row(dt, t.byte_ptr(r * 512), ours.data() + r * 512, 512);
-    EXPECT_EQ(std::memcmp(ours.data(), deq.f32(), ours.size() * 4), 0) << "dequantized values differ from gguf-py";
+    core::TensorView t;
+    ASSERT_NO_FATAL_FAILURE(check_dequantized_like_gguf(f, ref, name, dt, 3, 512, &t));
     EXPECT_FALSE(quant::can_quantize(dt));
   }
 }

@@ -9,6 +9,7 @@
 
 #include "core/check.h"
 #include "ops/cpu/quant_dot.h"
+#include "quant/quant.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace llamba::ops::cpu {
@@ -49,9 +50,13 @@ VecI32<DF> load_bits(DF df, const uint8_t* p, int shift, int mask) {
 // A layout: storage block (kSuper elements in kBytes), sub-blocks of kSub elements sharing a scale d and a
 // minimum m (scales(): scalar, as quant.cpp computes them), and decode(): the f32 weights j … j+Lanes−1 of
 // sub-block `sub`.
-struct Q8_0 {
-  static constexpr int64_t kSuper = 32, kBytes = 34, kSub = 32;
+// Q8_0 and Q4_0: one sub-block, its f16 scale first, no minimum.
+struct LeadingScale {
   static void scales(const uint8_t* blk, int, float* d, float* m) { *d = load_f16(blk), *m = 0.0f; }
+};
+
+struct Q8_0 : LeadingScale {
+  static constexpr int64_t kSuper = 32, kBytes = 34, kSub = 32;
   template <class DF>
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
     const hn::Rebind<int8_t, DF> d8;
@@ -67,9 +72,8 @@ VecI32<DF> nibbles(DF df, const uint8_t* qs, int64_t j) {
   return load_nibbles(df, qs + (j & 15), j >= 16);
 }
 
-struct Q4_0 {
+struct Q4_0 : LeadingScale {
   static constexpr int64_t kSuper = 32, kBytes = 18, kSub = 32;
-  static void scales(const uint8_t* blk, int, float* d, float* m) { *d = load_f16(blk), *m = 0.0f; }
   template <class DF>
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int, int64_t j, hn::Vec<DF> d, hn::Vec<DF>) {
     const hn::Rebind<int32_t, DF> d32;
@@ -86,18 +90,18 @@ struct Q4_1 {
   }
 };
 
-// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins (ggml's get_scale_min_k4); x = d·sc·q − dmin·m.
-inline void k4_scales(const uint8_t* blk, int j, float* d, float* m) {
-  const uint8_t* s = blk + 4;
-  const int sc = j < 4 ? s[j] & 63 : (s[j + 4] & 0xF) | ((s[j - 4] >> 6) << 4);
-  const int mn = j < 4 ? s[j + 4] & 63 : (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
-  *d = load_f16(blk) * (float)sc;
-  *m = load_f16(blk + 2) * (float)mn;
-}
+// Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins; x = d·sc·q − dmin·m.
+struct K4Scales {
+  static void scales(const uint8_t* blk, int sub, float* d, float* m) {
+    int sc, mn;
+    quant::k4_scale_min(blk + 4, sub, &sc, &mn);
+    *d = load_f16(blk) * (float)sc;
+    *m = load_f16(blk + 2) * (float)mn;
+  }
+};
 
-struct Q4_K {
+struct Q4_K : K4Scales {
   static constexpr int64_t kSuper = 256, kBytes = 144, kSub = 32;
-  static void scales(const uint8_t* blk, int sub, float* d, float* m) { k4_scales(blk, sub, d, m); }
   template <class DF>
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
     const auto q = load_nibbles(df, blk + 16 + (sub / 2) * 32 + j, sub % 2);
@@ -105,9 +109,8 @@ struct Q4_K {
   }
 };
 
-struct Q5_K {
+struct Q5_K : K4Scales {
   static constexpr int64_t kSuper = 256, kBytes = 176, kSub = 32;
-  static void scales(const uint8_t* blk, int sub, float* d, float* m) { k4_scales(blk, sub, d, m); }
   template <class DF>
   static hn::Vec<DF> decode(DF df, const uint8_t* blk, int sub, int64_t j, hn::Vec<DF> d, hn::Vec<DF> m) {
     const auto lo = load_nibbles(df, blk + 48 + (sub / 2) * 32 + j, sub % 2);
