@@ -16,6 +16,7 @@ check() {  # check <folder> <allowed include prefixes...>
 check core core
 check io io core
 check quant quant core
+check quantize quantize io quant core
 check tokenizer tokenizer io core
 check ops ops quant core
 check models models ops tokenizer io quant core

@@ -23,7 +23,7 @@ enum class DType : uint8_t {
   kQ5_0,
   kQ5_1,
   kQ8_0,
-  kQ2_K,  // the k-quants: super-blocks of 256 elements with 6- or 8-bit sub-block scales (dequantize only)
+  kQ2_K,  // the k-quants: super-blocks of 256 elements with 6- or 8-bit sub-block scales
   kQ3_K,
   kQ4_K,
   kQ5_K,

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/check.h"
+#include "quant/k_quants.h"
 
 namespace llamba::quant {
 
@@ -282,7 +283,8 @@ void k4_scale_min(const uint8_t* s, int j, int* sc, int* m) {
 bool can_quantize(DType t) {
   switch (t) {
     case DType::kF32: case DType::kF16: case DType::kBF16: case DType::kQ8_0:
-    case DType::kQ4_0: case DType::kQ4_1: case DType::kQ5_0: case DType::kQ5_1: return true;
+    case DType::kQ4_0: case DType::kQ4_1: case DType::kQ5_0: case DType::kQ5_1:
+    case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K: return true;
     default: return false;
   }
 }
@@ -298,6 +300,15 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
     case DType::kQ4_1: for_blocks(t, n, [&](int64_t b, int64_t e) { quant_q4_1(src + e, d + b); }); return;
     case DType::kQ5_0: for_blocks(t, n, [&](int64_t b, int64_t e) { quant_q5<false>(src + e, d + b); }); return;
     case DType::kQ5_1: for_blocks(t, n, [&](int64_t b, int64_t e) { quant_q5<true>(src + e, d + b); }); return;
+    case DType::kQ4_K:
+      for_blocks(t, n, [&](int64_t b, int64_t e) { detail::quantize_q4_k_block(src + e, d + b); });
+      return;
+    case DType::kQ5_K:
+      for_blocks(t, n, [&](int64_t b, int64_t e) { detail::quantize_q5_k_block(src + e, d + b); });
+      return;
+    case DType::kQ6_K:
+      for_blocks(t, n, [&](int64_t b, int64_t e) { detail::quantize_q6_k_block(src + e, d + b); });
+      return;
     default: LLAMBA_CHECK(false, "cannot quantize to {}", core::dtype_name(t));
   }
 }

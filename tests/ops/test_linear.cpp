@@ -22,8 +22,8 @@ std::vector<int> k_quant_f16_fields(DType t) {
   }
 }
 
-// An (N, K) weight of type `wt`: quantized from N(0, 0.1²) values, or for the dequantize-only k-quants random
-// blocks whose f16 scales lie in [1e-3, 1.1e-2].
+// An (N, K) weight of type `wt`: quantized from N(0, 0.1²) values, or for the dequantize-only k-quants (Q2_K,
+// Q3_K) random blocks whose f16 scales lie in [1e-3, 1.1e-2].
 core::Tensor random_weight(core::Rng& rng, DType wt, int64_t N, int64_t K) {
   core::Tensor w = core::Tensor::zeros(wt, {N, K});
   if (quant::can_quantize(wt)) {

@@ -13,6 +13,7 @@ void register_all(CLI::App& app) {
   register_make_task(app);
   register_prepare_data(app);
   register_eval_task(app);
+  register_quantize(app);
 }
 
 }  // namespace llamba::cli
