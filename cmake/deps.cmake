@@ -18,6 +18,8 @@ find_package(CLI11 CONFIG QUIET)
 llamba_require(CLI11_FOUND libcli11-dev "CLI11")
 find_package(hwy CONFIG QUIET)
 llamba_require(hwy_FOUND libhwy-dev "Highway")
+find_package(LibLZMA QUIET)
+llamba_require(LIBLZMA_FOUND liblzma-dev "liblzma (xz)")
 pkg_check_modules(PCRE2 QUIET IMPORTED_TARGET libpcre2-8)
 llamba_require(PCRE2_FOUND libpcre2-dev "PCRE2")
 

@@ -21,6 +21,7 @@ check tokenizer tokenizer io core
 check ops ops quant core
 check models models ops tokenizer io quant core
 check runtime runtime models ops tokenizer io quant core
+check eval eval runtime models ops tokenizer io quant core
 check train train runtime models ops tokenizer io quant core
 [ $status -eq 0 ] && echo "check_layers: ok"
 exit $status

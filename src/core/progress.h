@@ -26,6 +26,7 @@ class ProgressBar {
   // Writes the final state and ends the line. Called by the destructor if not called before.
   void finish(std::string_view extra = {});
   double elapsed_s() const;
+  bool is_tty() const { return tty_; }
   // Units per second since the bar started, counting from `first_done` (the work already done when a
   // resumed job started does not count towards the rate).
   double rate() const;

@@ -248,4 +248,26 @@ inline void check_layernorm_backward(const char* op, const core::TensorView& dx,
                  g->shape.str(), x.size(1));
 }
 
+// token_scores: logits (M, V) with contiguous rows, f32 (f64 too for the reference); base empty or the same
+// shape; targets (M) in [0, V); the outputs M long (the base ones when there is a base). Throws: bad input here
+// comes from callers' data (evaluation files), not only from programming errors.
+template <class Rows>
+void check_token_scores(const char* op, const core::TensorView& logits, const core::TensorView& base,
+                        std::span<const int32_t> targets, const Rows& out) {
+  LLAMBA_ENSURE(logits.rank() == 2 && logits.strides[1] == 1, "[{}] logits {} must be (M, V) with contiguous rows",
+                op, logits.shape.str());
+  const int64_t M = logits.size(0), V = logits.size(1);
+  LLAMBA_ENSURE(!base.data || (base.shape == logits.shape && base.strides[1] == 1 && base.dtype == logits.dtype),
+                "[{}] base logits {} for logits {}", op, base.shape.str(), logits.shape.str());
+  LLAMBA_ENSURE((int64_t)targets.size() == M && (int64_t)out.logprob.size() == M && (int64_t)out.argmax.size() == M,
+                "[{}] {} rows, {} targets, {} logprob and {} argmax outputs", op, M, targets.size(),
+                out.logprob.size(), out.argmax.size());
+  if (base.data)
+    LLAMBA_ENSURE((int64_t)out.base_logprob.size() == M && (int64_t)out.base_argmax.size() == M &&
+                      (int64_t)out.kl.size() == M,
+                  "[{}] base outputs must have {} rows", op, M);
+  for (int32_t t : targets)
+    LLAMBA_ENSURE(t >= 0 && t < V, "[{}] target {} is outside the vocabulary [0, {})", op, t, V);
+}
+
 }  // namespace llamba::ops

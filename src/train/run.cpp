@@ -1,12 +1,11 @@
 // run_training: the outer loop around Trainer::step — progress bar (tokens/s, loss, ETA) on stderr, log.csv,
 // periodic held-out evaluation, periodic and final checkpoints, and the PNG loss curve at the end.
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
+#include "core/progress.h"
 #include "train/loss_curve.h"
 #include "train/trainer.h"
 
@@ -15,13 +14,6 @@ namespace llamba::train {
 namespace {
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string hms(double s) {
-  const int64_t t = (int64_t)s;
-  char buf[32];
-  std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", (long)(t / 3600), (long)(t / 60 % 60), (long)(t % 60));
-  return buf;
 }
 
 // Removes temp files a killed writer may have left next to `path` (AtomicFile names them <path>.tmp.<pid>).
@@ -66,10 +58,11 @@ EvalResult run_training(Trainer& t, const RunOptions& opts) {
     }
   }
   const double t0 = now_s();
-  // On a terminal the bar redraws in place every step; in a log file it prints a line every log_interval.
-  const bool tty = isatty(fileno(stderr));
+  // On a terminal the bar redraws in place; in a log file it prints a line every log_interval (and never on its
+  // own timer).
+  core::ProgressBar bar("train", c.steps, "steps", opts.progress_bar, 1e300);
+  bar.set_first_done(t.steps_done());
   int64_t tokens = 0;
-  const int64_t start = t.steps_done();
   EvalResult last;
   while (t.steps_done() < c.steps) {
     const StepResult r = t.step();
@@ -93,20 +86,13 @@ EvalResult run_training(Trainer& t, const RunOptions& opts) {
       train_curve.x.push_back((double)r.step);
       train_curve.y.push_back(r.loss);
     }
-    if (opts.progress_bar && (tty || log_now)) {
-      const double frac = (double)r.step / (double)std::max<int64_t>(1, c.steps);
-      const int width = 24, filled = (int)(frac * width);
-      const double eta = (c.steps - r.step) * dt / std::max<int64_t>(1, r.step - start);
-      std::fprintf(stderr, "%s[%s%s] %ld/%ld loss %.4f lr %.2e %.0f tok/s ETA %s%s", tty ? "\r" : "", std::string(filled, '#').c_str(),
-                   std::string(width - filled, '.').c_str(), (long)r.step, (long)c.steps, r.loss, r.lr, tps,
-                   hms(eta).c_str(),
-                   eval_now ? (" | held-out loss " + val_loss.substr(0, 6) + " acc " + val_acc.substr(0, 5)).c_str()
-                            : "");
-      if (eval_now || !tty) std::fputc('\n', stderr);
-    }
+    bar.update(r.step,
+               fmt::format("loss {:.4f} lr {:.2e} {:.0f} tok/s{}", r.loss, r.lr, tps,
+                           eval_now ? " | held-out loss " + val_loss.substr(0, 6) + " acc " + val_acc.substr(0, 5) : ""),
+               eval_now || (log_now && !bar.is_tty()));
     if (c.checkpoint_interval > 0 && r.step % c.checkpoint_interval == 0) t.save(ckpt.string());
   }
-  if (opts.progress_bar && tty) std::fputc('\n', stderr);
+  bar.finish();
   t.save(ckpt.string());
   if (!train_curve.x.empty())
     plot_png((fs::path(opts.out_dir) / "loss.png").string(), c.arch + " training loss", {train_curve, val_curve});

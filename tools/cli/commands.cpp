@@ -14,6 +14,7 @@ void register_all(CLI::App& app) {
   register_prepare_data(app);
   register_eval_task(app);
   register_quantize(app);
+  register_eval(app);
 }
 
 }  // namespace llamba::cli
