@@ -50,14 +50,18 @@ std::vector<SequenceScores> Scorer::score(const std::vector<Sequence>& seqs,
     int64_t B = 1;  // the longest row sets T; more rows while the logits fit the budget
     while (B < opts_.batch && k + B < order.size() && (B + 1) * T * per_token <= opts_.logits_budget) ++B;
     std::vector<int32_t> tokens((size_t)(B * T), 0);  // padding: token 0, never scored
+    int64_t from = T;  // logits only from the earliest scored position of the batch on
     for (int64_t b = 0; b < B; ++b) {
-      const auto& t = seqs[order[k + b]].tokens;
-      std::copy(t.begin(), t.end(), tokens.begin() + b * T);
+      const Sequence& s = seqs[order[k + b]];
+      std::copy(s.tokens.begin(), s.tokens.end(), tokens.begin() + b * T);
+      from = std::min(from, s.first);
     }
+    const int64_t TL = T - from;
     const auto t0 = std::chrono::steady_clock::now();
     models::ForwardOptions fo;
     fo.all_logits = true;
-    logits_.resize((size_t)(B * T * V));
+    fo.logits_from = from;
+    logits_.resize((size_t)(B * TL * V));
     models::FreshStates states(model_, B);
     model_.forward(pool_, tokens, B, states.ptrs, logits_.data(), fo);
     if (base_) {
@@ -78,7 +82,7 @@ std::vector<SequenceScores> Scorer::score(const std::vector<Sequence>& seqs,
       if (base_) r.base_logprob.resize(n), r.kl.resize(n), r.same_top.resize(n);
       const std::vector<int32_t> targets(s.tokens.begin() + s.first + 1, s.tokens.end());
       auto rows = [&](std::vector<float>& l) {
-        return core::TensorView::contiguous(l.data() + (b * T + s.first) * V, core::DType::kF32, {n, V});
+        return core::TensorView::contiguous(l.data() + (b * TL + s.first - from) * V, core::DType::kF32, {n, V});
       };
       ops::token_scores_forward(pool_, rows(logits_), base_ ? rows(base_logits_) : core::TensorView{}, targets,
                                 {r.logprob, argmax, r.base_logprob, base_argmax, r.kl});

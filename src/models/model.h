@@ -41,6 +41,8 @@ using Observer = std::function<void(std::string_view name, int layer, const core
 
 struct ForwardOptions {
   bool all_logits = false;              // logits for every position, else only the last of each row
+  int64_t logits_from = 0;              // with all_logits: only positions t >= logits_from of each row
+                                        // (evaluation skips the head where nothing is scored)
   const Observer* observer = nullptr;
 };
 
@@ -69,8 +71,8 @@ class Model {
   virtual std::unique_ptr<SequenceState> new_state() const = 0;
   // Bytes of state one sequence needs after `n_tokens` tokens (constant for recurrent models).
   virtual int64_t state_bytes(int64_t n_tokens) const = 0;
-  // Runs tokens (B, T) row-major; row b continues from *states[b] and updates it. Writes logits (B, T, V) when
-  // all_logits, else (B, V) for each row's last position. T may be 0 (nothing happens).
+  // Runs tokens (B, T) row-major; row b continues from *states[b] and updates it. Writes logits
+  // (B, T − logits_from, V) when all_logits, else (B, V) for each row's last position. T may be 0 (nothing happens).
   virtual void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
                        std::span<SequenceState* const> states, float* logits,
                        const ForwardOptions& opts = {}) const = 0;

@@ -75,9 +75,10 @@ TEST(EvalPerplexity, UniformModelHasPerplexityV) {
     const models::ModelInfo& info() const override { return info_; }
     std::unique_ptr<models::SequenceState> new_state() const override { return test::ToyModel().new_state(); }
     int64_t state_bytes(int64_t) const override { return 0; }
-    void forward(core::ThreadPool&, std::span<const int32_t> t, int64_t, std::span<models::SequenceState* const>,
-                 float* logits, const models::ForwardOptions&) const override {
-      std::fill(logits, logits + t.size() * test::kToyV, 1.5f);
+    void forward(core::ThreadPool&, std::span<const int32_t> t, int64_t batch,
+                 std::span<models::SequenceState* const>, float* logits, const models::ForwardOptions& o) const override {
+      const int64_t T = (int64_t)t.size() / batch, rows = o.all_logits ? T - std::min(o.logits_from, T) : 1;
+      std::fill(logits, logits + batch * rows * test::kToyV, 1.5f);
     }
     void for_each_tensor(const models::TensorVisitor&) const override {}
 

@@ -1,6 +1,7 @@
 // `llamba eval` on the default model against transformers (fixture from tools/reference/make_eval_fixtures.py):
 // token ids, per-chunk perplexity sums, LAMBADA targets and BLiMP sentences; then batched = one-at-a-time scoring
-// on the real Llama model and on random Llamba, Mamba-2 and GateLoop models (right padding changes nothing).
+// on the real Llama model and on random Llamba, Mamba-2 and GateLoop models (right padding changes nothing), and
+// logits from a position on equal those rows of the full logits.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -152,7 +153,25 @@ void expect_batched_equals_single(core::ThreadPool& pool, const models::Model& m
   }
 }
 
-TEST_F(EvalSmolLM2, BatchedEqualsOneAtATime) { expect_batched_equals_single(pool_, *model_, "llama (SmolLM2)"); }
+// ForwardOptions::logits_from: the rows from position k on, exactly as in the full logits.
+void expect_logits_from_equals_full(core::ThreadPool& pool, const models::Model& model) {
+  const int64_t B = 2, T = 37, k = 23, V = model.info().n_vocab;
+  std::vector<int32_t> ids(B * T);
+  for (int64_t i = 0; i < B * T; ++i) ids[i] = (int32_t)((i * 7919) % V);
+  std::vector<float> full(B * T * V), part(B * (T - k) * V);
+  models::FreshStates s1(model, B), s2(model, B);
+  model.forward(pool, ids, B, s1.ptrs, full.data(), {.all_logits = true});
+  model.forward(pool, ids, B, s2.ptrs, part.data(), {.all_logits = true, .logits_from = k});
+  for (int64_t b = 0; b < B; ++b)
+    EXPECT_TRUE(std::equal(part.begin() + b * (T - k) * V, part.begin() + (b + 1) * (T - k) * V,
+                           full.begin() + (b * T + k) * V))
+        << "row " << b;
+}
+
+TEST_F(EvalSmolLM2, BatchedEqualsOneAtATime) {
+  expect_batched_equals_single(pool_, *model_, "llama (SmolLM2)");
+  expect_logits_from_equals_full(pool_, *model_);
+}
 
 TEST(EvalScorerModels, BatchedEqualsOneAtATimeForRecurrentModels) {
   core::ThreadPool pool(2);
@@ -168,6 +187,7 @@ TEST(EvalScorerModels, BatchedEqualsOneAtATimeForRecurrentModels) {
     const io::GgufFile f = io::GgufFile::parse(w.write_to_memory(), std::string(models::arch_name(arch)));
     const auto model = models::load_model(f);
     expect_batched_equals_single(pool, *model, std::string(models::arch_name(arch)));
+    expect_logits_from_equals_full(pool, *model);
   }
 }
 

@@ -4,6 +4,7 @@
 // "next byte = this byte + 1" the strong favourite. `expected_logprobs` computes the same from the definitions.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -53,9 +54,9 @@ class ToyModel final : public models::Model {
       auto* st = static_cast<models::RecurrentState*>(states[b]);
       float& first = st->layers[0].conv.f32()[0];
       if (st->n_past == 0 && T > 0) first = (float)tokens[b * T];
-      for (int64_t t = 0; t < T; ++t) {
-        if (!opts.all_logits && t != T - 1) continue;
-        float* out = logits + (opts.all_logits ? (b * T + t) : b) * kToyV;
+      const int64_t from = opts.all_logits ? std::min(opts.logits_from, T) : T - 1;
+      for (int64_t t = from; t < T; ++t) {
+        float* out = logits + (opts.all_logits ? (b * (T - from) + t - from) : b) * kToyV;
         for (int32_t v = 0; v < kToyV; ++v) out[v] = toy_logit(tokens[b * T + t], (int32_t)first, v);
       }
       st->n_past += T;

@@ -1,6 +1,7 @@
 // Final norm + head, forward and backward.
 #include "models/blocks/lm_head.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "ops/linear.h"
@@ -21,8 +22,15 @@ void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t 
     ops::rmsnorm_forward(pool, hn, h, w.norm, w.eps);
     if (opts.observer) (*opts.observer)("final_hidden", -1, hn);
   }
-  if (opts.all_logits) {
+  if (opts.all_logits && opts.logits_from <= 0) {
     ops::linear_forward(pool, core::TensorView::contiguous(logits, core::DType::kF32, {M, V}), hn, w.head);
+    return;
+  }
+  if (opts.all_logits) {  // rows [from, T) of each batch row
+    const int64_t from = std::min(opts.logits_from, T), n = T - from;
+    for (int64_t b = 0; b < batch && n > 0; ++b)
+      ops::linear_forward(pool, core::TensorView::contiguous(logits + b * n * V, core::DType::kF32, {n, V}),
+                          hn.slice(0, b * T + from, (b + 1) * T), w.head);
     return;
   }
   core::Tensor last = core::Tensor::zeros(core::DType::kF32, {batch, D});

@@ -14,7 +14,7 @@ struct LmHeadWeights {
   float eps = 1e-5f;
 };
 
-// h (B·T, D) residual stream after the last layer; logits (B, T, V) or (B, V).
+// h (B·T, D) residual stream after the last layer; logits (B, T − opts.logits_from, V) or (B, V).
 // With `keep_normed` (M, D), the normalized rows are stored there (all_logits only).
 void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
                      float* logits, const ForwardOptions& opts, const core::TensorView& keep_normed = {});
