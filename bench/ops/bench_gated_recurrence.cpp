@@ -12,7 +12,7 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "ops/gated_recurrence.h"
 
 namespace {
@@ -95,12 +95,12 @@ void run_bench(benchmark::State& st, Cfg c, RecurrenceMode m, int64_t T, bool re
   const DType dt = ref ? DType::kF64 : DType::kF32;
   Problem p(c, T, dt);
   p.args.chunk = 64;
-  llamba::core::ThreadPool pool(2);
+  llamba::ops::Context ctx(2);
   for (auto _ : st) {
     if (ref) {
       llamba::ops::ref::gated_recurrence_forward(p.args, m);
     } else {
-      llamba::ops::gated_recurrence_forward(pool, p.args, m);
+      llamba::ops::gated_recurrence_forward(ctx, p.args, m);
     }
     benchmark::ClobberMemory();
   }
@@ -135,9 +135,9 @@ struct BwdProblem {
 void run_backward_bench(benchmark::State& st, Cfg c, RecurrenceMode m, int64_t T) {
   BwdProblem p(c, T);
   p.args.chunk = 64;
-  llamba::core::ThreadPool pool(2);
+  llamba::ops::Context ctx(2);
   for (auto _ : st) {
-    llamba::ops::gated_recurrence_backward(pool, p.args, m);
+    llamba::ops::gated_recurrence_backward(ctx, p.args, m);
     benchmark::ClobberMemory();
   }
   st.counters["T"] = (double)T;

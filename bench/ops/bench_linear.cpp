@@ -11,7 +11,7 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "ops/linear.h"
 #include "quant/quant.h"
 
@@ -34,10 +34,10 @@ void BM_read_bandwidth(benchmark::State& st) {
   const int threads = (int)st.range(0);
   const int64_t n = (int64_t)64 << 20;  // uint64 words
   std::vector<uint64_t> buf((size_t)n, 1);
-  llamba::core::ThreadPool pool(threads);
+  llamba::ops::Context ctx(threads);
   std::vector<uint64_t> part((size_t)threads * 8);
   for (auto _ : st) {
-    pool.parallel_for(threads, [&](int64_t t0, int64_t t1) {
+    ctx.pool().parallel_for(threads, [&](int64_t t0, int64_t t1) {
       for (int64_t t = t0; t < t1; ++t)
         part[(size_t)t * 8] = sum_words(buf.data(), n * t / threads, n * (t + 1) / threads);
     });
@@ -63,9 +63,9 @@ void BM_linear(benchmark::State& st) {
   }
   Tensor x = Tensor::zeros(DType::kF32, {M, K}), y = Tensor::zeros(DType::kF32, {M, N});
   for (int64_t i = 0; i < M * K; ++i) x.f32()[i] = (float)rng.normal();
-  llamba::core::ThreadPool pool((int)st.range(4));
+  llamba::ops::Context ctx((int)st.range(4));
   for (auto _ : st) {
-    llamba::ops::linear_forward(pool, y, x, w, {});
+    llamba::ops::linear_forward(ctx, y, x, w, {});
     benchmark::ClobberMemory();
   }
   st.SetLabel(std::string(llamba::core::dtype_name(wt)));

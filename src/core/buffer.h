@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 
+#include "core/device.h"
+
 namespace llamba::core {
 
 class Buffer {
@@ -23,6 +25,7 @@ class Buffer {
   Buffer& operator=(const Buffer&) = delete;
 
   Kind kind() const { return kind_; }
+  Device device() const { return Device::kCpu; }  // owned and mapped buffers are host memory
   uint8_t* data() { return data_; }
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }

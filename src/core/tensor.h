@@ -13,6 +13,7 @@
 
 #include "core/buffer.h"
 #include "core/check.h"
+#include "core/device.h"
 #include "core/dtype.h"
 
 namespace llamba::core {
@@ -50,6 +51,7 @@ struct TensorView {
   DType dtype = DType::kF32;
   Shape shape;
   std::array<int64_t, kMaxDims> strides{};  // elements
+  Device device = Device::kCpu;              // where `data` points; views of a view keep it
 
   static TensorView contiguous(void* data, DType dtype, const Shape& shape);
 

@@ -72,7 +72,7 @@ KlStats kl_stats(const std::vector<SequenceScores>& scores) {
 
 }  // namespace
 
-PerplexityResult evaluate_perplexity(core::ThreadPool& pool, const models::Model& model,
+PerplexityResult evaluate_perplexity(ops::Context& ctx, const models::Model& model,
                                      const tokenizer::Tokenizer& tok, std::string text, const PerplexityOptions& opts,
                                      const models::Model* base) {
   LLAMBA_ENSURE(opts.ctx >= 4, "context size {} is too small (at least 4 tokens per chunk)", opts.ctx);
@@ -102,7 +102,7 @@ PerplexityResult evaluate_perplexity(core::ThreadPool& pool, const models::Model
   so.progress = opts.progress;
   so.label = "perplexity";
   so.status = [&] { return count ? fmt::format("[{}] {:.4f}", r.running.size(), std::exp(nll / count)) : ""; };
-  Scorer scorer(pool, model, base, so);
+  Scorer scorer(ctx, model, base, so);
   const auto scores = scorer.score(seqs, [&](size_t, const SequenceScores& s) {
     for (double lp : s.logprob) nll -= lp, nll2 += lp * lp;
     count += (int64_t)s.logprob.size();

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "models/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -49,7 +49,7 @@ struct PerplexityResult {
 
 // `text` is the file's contents. Throws llamba::Error when the text is shorter than two chunks (as llama.cpp
 // refuses) or a flag is out of range.
-PerplexityResult evaluate_perplexity(core::ThreadPool& pool, const models::Model& model,
+PerplexityResult evaluate_perplexity(ops::Context& ctx, const models::Model& model,
                                      const tokenizer::Tokenizer& tok, std::string text, const PerplexityOptions& opts,
                                      const models::Model* base = nullptr);
 

@@ -17,8 +17,8 @@ bool SequenceScores::all_greedy() const {
   return std::all_of(greedy.begin(), greedy.end(), [](uint8_t g) { return g != 0; });
 }
 
-Scorer::Scorer(core::ThreadPool& pool, const models::Model& model, const models::Model* base, ScorerOptions opts)
-    : pool_(pool), model_(model), base_(base), opts_(std::move(opts)) {
+Scorer::Scorer(ops::Context& ctx, const models::Model& model, const models::Model* base, ScorerOptions opts)
+    : ctx_(ctx), model_(model), base_(base), opts_(std::move(opts)) {
   LLAMBA_ENSURE(!base || base->info().n_vocab == model.info().n_vocab,
                 "the base model has {} vocabulary entries, the model {}: they must share a tokenizer",
                 base ? base->info().n_vocab : 0, model.info().n_vocab);
@@ -63,11 +63,11 @@ std::vector<SequenceScores> Scorer::score(const std::vector<Sequence>& seqs,
     fo.logits_from = from;
     logits_.resize((size_t)(B * TL * V));
     models::FreshStates states(model_, B);
-    model_.forward(pool_, tokens, B, states.ptrs, logits_.data(), fo);
+    model_.forward(ctx_, tokens, B, states.ptrs, logits_.data(), fo);
     if (base_) {
       base_logits_.resize(logits_.size());
       models::FreshStates bs(*base_, B);
-      base_->forward(pool_, tokens, B, bs.ptrs, base_logits_.data(), fo);
+      base_->forward(ctx_, tokens, B, bs.ptrs, base_logits_.data(), fo);
     }
     forward_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     tokens_ += B * T;
@@ -84,7 +84,7 @@ std::vector<SequenceScores> Scorer::score(const std::vector<Sequence>& seqs,
       auto rows = [&](std::vector<float>& l) {
         return core::TensorView::contiguous(l.data() + (b * TL + s.first - from) * V, core::DType::kF32, {n, V});
       };
-      ops::token_scores_forward(pool_, rows(logits_), base_ ? rows(base_logits_) : core::TensorView{}, targets,
+      ops::token_scores_forward(ctx_, rows(logits_), base_ ? rows(base_logits_) : core::TensorView{}, targets,
                                 {r.logprob, argmax, r.base_logprob, base_argmax, r.kl});
       for (int64_t j = 0; j < n; ++j) {
         r.greedy[j] = argmax[j] == targets[j];

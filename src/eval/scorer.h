@@ -2,14 +2,14 @@
 // the model's argmax, and, beside a base model, KL(base ‖ model) and top-1 agreement. Sequences run through the
 // model's batched forward many at a time (sorted by length, right-padded: causal models never look right, so
 // padding changes no scored position), memory bounded by a logits budget. Shared by perplexity, LAMBADA and BLiMP.
-// Not thread-safe: one scorer per thread (it uses the pool it is given).
+// Not thread-safe: one scorer per thread (it uses the ctx it is given).
 #pragma once
 
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "models/model.h"
 
 namespace llamba::eval {
@@ -42,7 +42,7 @@ struct ScorerOptions {
 class Scorer {
  public:
   // `base` may be null; it must share the model's vocabulary size (checked).
-  Scorer(core::ThreadPool& pool, const models::Model& model, const models::Model* base, ScorerOptions opts);
+  Scorer(ops::Context& ctx, const models::Model& model, const models::Model* base, ScorerOptions opts);
 
   // Scores every sequence; `done(i, scores)` is called as sequence i finishes (equal-length sequences finish in
   // input order). Throws llamba::Error for a token outside the vocabulary or a sequence with nothing to score.
@@ -53,7 +53,7 @@ class Scorer {
   int64_t tokens_run() const { return tokens_; }          // tokens fed to the model, padding included
 
  private:
-  core::ThreadPool& pool_;
+  ops::Context& ctx_;
   const models::Model& model_;
   const models::Model* base_;
   ScorerOptions opts_;

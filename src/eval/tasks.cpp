@@ -57,7 +57,7 @@ double LambadaResult::accuracy_error() const {
 double LambadaResult::ppl_word() const { return n ? std::exp(-sum_logprob / (double)n) : 0; }
 double LambadaResult::ppl_token() const { return target_tokens ? std::exp(-sum_logprob / (double)target_tokens) : 0; }
 
-LambadaResult evaluate_lambada(core::ThreadPool& pool, const models::Model& model, const tokenizer::Tokenizer& tok,
+LambadaResult evaluate_lambada(ops::Context& ctx, const models::Model& model, const tokenizer::Tokenizer& tok,
                                const std::string& jsonl, const std::string& name, const TaskOptions& opts) {
   const bool bos = tok.add_bos_default() && tok.bos_id() >= 0;
   const int32_t prefix = tok.bos_id() >= 0 ? tok.bos_id() : tok.eos_id();
@@ -70,17 +70,17 @@ LambadaResult evaluate_lambada(core::ThreadPool& pool, const models::Model& mode
                   where);
     const std::string context = text.substr(0, cut);
     // lm-eval's split: the target's tokens are those the whole text has beyond the context's count.
-    const std::vector<int32_t> whole = tok.encode(text, bos, false), ctx = tok.encode(context, bos, false);
-    LLAMBA_ENSURE(ctx.size() < whole.size(), "{}: the last word adds no tokens", where);
+    const std::vector<int32_t> whole = tok.encode(text, bos, false), context_ids = tok.encode(context, bos, false);
+    LLAMBA_ENSURE(context_ids.size() < whole.size(), "{}: the last word adds no tokens", where);
     Sequence s;
-    s.tokens = ctx;
-    if (ctx.empty()) s.tokens.push_back(prefix);  // nothing to condition on: the prefix token
-    s.tokens.insert(s.tokens.end(), whole.begin() + (int64_t)ctx.size(), whole.end());
-    s.first = std::max<int64_t>(1, (int64_t)ctx.size()) - 1;
+    s.tokens = context_ids;
+    if (context_ids.empty()) s.tokens.push_back(prefix);  // nothing to condition on: the prefix token
+    s.tokens.insert(s.tokens.end(), whole.begin() + (int64_t)context_ids.size(), whole.end());
+    s.first = std::max<int64_t>(1, (int64_t)context_ids.size()) - 1;
     seqs.push_back(std::move(s));
   }
   LLAMBA_ENSURE(!seqs.empty(), "{}: no passages", name);
-  Scorer scorer(pool, model, nullptr, scorer_options(opts, "lambada"));
+  Scorer scorer(ctx, model, nullptr, scorer_options(opts, "lambada"));
   LambadaResult r;
   for (const SequenceScores& s : scorer.score(seqs)) {
     ++r.n;
@@ -93,7 +93,7 @@ LambadaResult evaluate_lambada(core::ThreadPool& pool, const models::Model& mode
   return r;
 }
 
-BlimpResult evaluate_blimp(core::ThreadPool& pool, const models::Model& model, const tokenizer::Tokenizer& tok,
+BlimpResult evaluate_blimp(ops::Context& ctx, const models::Model& model, const tokenizer::Tokenizer& tok,
                            const std::string& dir, const TaskOptions& opts) {
   namespace fs = std::filesystem;
   LLAMBA_ENSURE(fs::is_directory(dir), "{}: not a directory (give the folder of BLiMP's .jsonl[.xz] files)", dir);
@@ -129,7 +129,7 @@ BlimpResult evaluate_blimp(core::ThreadPool& pool, const models::Model& model, c
     }
     r.paradigms.push_back({uid});
   }
-  Scorer scorer(pool, model, nullptr, scorer_options(opts, "blimp"));
+  Scorer scorer(ctx, model, nullptr, scorer_options(opts, "blimp"));
   const auto scores = scorer.score(seqs);
   std::map<std::string, BlimpCount> by_term;
   for (size_t p = 0; p < pair_of.size(); ++p) {

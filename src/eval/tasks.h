@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "models/model.h"
 #include "tokenizer/tokenizer.h"
 
@@ -37,7 +37,7 @@ struct LambadaResult {
 };
 
 // `jsonl` is the file's contents (one {"text": ...} per line); `name` names it in errors.
-LambadaResult evaluate_lambada(core::ThreadPool& pool, const models::Model& model, const tokenizer::Tokenizer& tok,
+LambadaResult evaluate_lambada(ops::Context& ctx, const models::Model& model, const tokenizer::Tokenizer& tok,
                                const std::string& jsonl, const std::string& name, const TaskOptions& opts);
 
 struct BlimpCount {
@@ -55,7 +55,7 @@ struct BlimpResult {
 };
 
 // Every *.jsonl / *.jsonl.xz file in `dir`, sorted by name.
-BlimpResult evaluate_blimp(core::ThreadPool& pool, const models::Model& model, const tokenizer::Tokenizer& tok,
+BlimpResult evaluate_blimp(ops::Context& ctx, const models::Model& model, const tokenizer::Tokenizer& tok,
                            const std::string& dir, const TaskOptions& opts);
 
 }  // namespace llamba::eval

@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "io/gguf.h"
 #include "models/state.h"
 
@@ -73,7 +73,7 @@ class Model {
   virtual int64_t state_bytes(int64_t n_tokens) const = 0;
   // Runs tokens (B, T) row-major; row b continues from *states[b] and updates it. Writes logits
   // (B, T − logits_from, V) when all_logits, else (B, V) for each row's last position. T may be 0 (nothing happens).
-  virtual void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+  virtual void forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
                        std::span<SequenceState* const> states, float* logits,
                        const ForwardOptions& opts = {}) const = 0;
   // Every weight tensor with its GGUF name, in file order.
@@ -83,9 +83,9 @@ class Model {
   // Training (student architectures): a forward over fresh sequences (B, T) that keeps what backward needs,
   // writing logits (B, T, V); then backward accumulates every parameter's gradient into `grads` from
   // dlogits (B, T, V). The defaults throw: this architecture cannot be trained.
-  virtual std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens,
+  virtual std::unique_ptr<ForwardCache> forward_train(ops::Context& ctx, std::span<const int32_t> tokens,
                                                       int64_t batch, float* logits) const;
-  virtual void backward(core::ThreadPool& pool, ForwardCache& cache, const float* dlogits,
+  virtual void backward(ops::Context& ctx, ForwardCache& cache, const float* dlogits,
                         GradientMap& grads) const;
 };
 

@@ -57,12 +57,12 @@ void write_init_model(Arch arch, const nlohmann::json& cfg, int64_t n_vocab, uin
   e.init(cfg, n_vocab, seed, w);
 }
 
-std::unique_ptr<ForwardCache> Model::forward_train(core::ThreadPool&, std::span<const int32_t>, int64_t,
+std::unique_ptr<ForwardCache> Model::forward_train(ops::Context&, std::span<const int32_t>, int64_t,
                                                   float*) const {
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
 }
 
-void Model::backward(core::ThreadPool&, ForwardCache&, const float*, GradientMap&) const {
+void Model::backward(ops::Context&, ForwardCache&, const float*, GradientMap&) const {
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
 }
 

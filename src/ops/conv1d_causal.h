@@ -5,7 +5,7 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 
 namespace llamba::ops {
 
@@ -14,7 +14,7 @@ enum class ConvActivation { kIdentity, kSilu };
 // y (T, C) = act(bias + Σ_k w[:, k] ⊙ x[t-(K-1)+k]) for x (T, C), w (C, K), bias (C) (data may be null).
 // state (K-1, C): the K-1 input rows before x (oldest first; zeros for a fresh sequence); on return it holds
 // the last K-1 rows of [state; x]. Rows of x/y may be strided.
-void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
+inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
                            const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
                            ConvActivation act);
 
@@ -24,7 +24,7 @@ void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, co
 // (keep a copy; empty = zeros, a fresh sequence). dstate_out (K-1, C), optional: ∂L/∂(the state the forward
 // left behind), for backpropagating across chunk boundaries; it flows into dx and dstate_in. Rows of dx, dy, x
 // may be strided. f32.
-void conv1d_causal_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+inline void conv1d_causal_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
                             const core::TensorView& dbias, const core::TensorView& dstate_in,
                             const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
                             const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act,
@@ -39,5 +39,18 @@ void conv1d_causal_backward(const core::TensorView& dx, const core::TensorView& 
                             const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state_in,
                             ConvActivation act, const core::TensorView& dstate_out = {});
 }  // namespace ref
+
+// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+namespace cpu {
+void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state, ConvActivation act);
+void conv1d_causal_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dbias, const core::TensorView& dstate_in, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act, const core::TensorView& dstate_out);
+}  // namespace cpu
+
+inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state, ConvActivation act) {
+  return LLAMBA_DISPATCH(ctx, conv1d_causal_forward, y, x, w, bias, state, act);
+}
+inline void conv1d_causal_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dbias, const core::TensorView& dstate_in, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act, const core::TensorView& dstate_out) {
+  return LLAMBA_DISPATCH(ctx, conv1d_causal_backward, dx, dw, dbias, dstate_in, dy, x, w, bias, state_in, act, dstate_out);
+}
 
 }  // namespace llamba::ops

@@ -8,18 +8,18 @@
 #include <span>
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 
 namespace llamba::ops {
 
 // logits (M, V) f32, rows may be strided; targets (M): a class in [0, V) or negative = ignored (a target >= V
 // throws llamba::Error). Returns the mean over non-ignored rows (0 when every row is ignored). Rows across
 // threads; exp in fp32, sums in double.
-double cross_entropy_forward(core::ThreadPool& pool, const core::TensorView& logits, std::span<const int32_t> targets);
+inline double cross_entropy_forward(Context& ctx, const core::TensorView& logits, std::span<const int32_t> targets);
 
 // dlogits (M, V) += dloss · (softmax(logits) − onehot(target)) / n_valid on non-ignored rows (ignored rows get
 // nothing). f32; rows may be strided.
-void cross_entropy_backward(core::ThreadPool& pool, const core::TensorView& dlogits, const core::TensorView& logits,
+inline void cross_entropy_backward(Context& ctx, const core::TensorView& dlogits, const core::TensorView& logits,
                             std::span<const int32_t> targets, float dloss = 1.0f);
 
 namespace ref {
@@ -28,5 +28,18 @@ double cross_entropy_forward(const core::TensorView& logits, std::span<const int
 void cross_entropy_backward(const core::TensorView& dlogits, const core::TensorView& logits,
                             std::span<const int32_t> targets, double dloss = 1.0);
 }  // namespace ref
+
+// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+namespace cpu {
+double cross_entropy_forward(core::ThreadPool& pool, const core::TensorView& logits, std::span<const int32_t> targets);
+void cross_entropy_backward(core::ThreadPool& pool, const core::TensorView& dlogits, const core::TensorView& logits, std::span<const int32_t> targets, float dloss);
+}  // namespace cpu
+
+inline double cross_entropy_forward(Context& ctx, const core::TensorView& logits, std::span<const int32_t> targets) {
+  return LLAMBA_DISPATCH(ctx, cross_entropy_forward, logits, targets);
+}
+inline void cross_entropy_backward(Context& ctx, const core::TensorView& dlogits, const core::TensorView& logits, std::span<const int32_t> targets, float dloss) {
+  return LLAMBA_DISPATCH(ctx, cross_entropy_backward, dlogits, logits, targets, dloss);
+}
 
 }  // namespace llamba::ops

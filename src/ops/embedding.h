@@ -6,18 +6,18 @@
 #include <span>
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 
 namespace llamba::ops {
 
 // out (T, D) f32 (or f64 in ref); table (V, D); ids must be in [0, V) (checked: throws llamba::Error).
-void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table,
+inline void embedding_forward(Context& ctx, const core::TensorView& out, const core::TensorView& table,
                        std::span<const int32_t> ids);
 
 // dtable (V, D) f32 += Σ_t onehot(ids[t]) ⊗ dout[t] for dout (T, D); repeated ids sum their rows (each row's
 // contributions in token order, added to dtable once). Rows of dtable and dout may be strided. ids checked as
 // in the forward. Work is split over distinct ids, so threads never write the same row.
-void embedding_backward(core::ThreadPool& pool, const core::TensorView& dtable, const core::TensorView& dout,
+inline void embedding_backward(Context& ctx, const core::TensorView& dtable, const core::TensorView& dout,
                         std::span<const int32_t> ids);
 
 namespace ref {
@@ -25,5 +25,18 @@ void embedding_forward(const core::TensorView& out, const core::TensorView& tabl
 // Same contract; f32 or f64 views, double arithmetic.
 void embedding_backward(const core::TensorView& dtable, const core::TensorView& dout, std::span<const int32_t> ids);
 }  // namespace ref
+
+// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+namespace cpu {
+void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table, std::span<const int32_t> ids);
+void embedding_backward(core::ThreadPool& pool, const core::TensorView& dtable, const core::TensorView& dout, std::span<const int32_t> ids);
+}  // namespace cpu
+
+inline void embedding_forward(Context& ctx, const core::TensorView& out, const core::TensorView& table, std::span<const int32_t> ids) {
+  return LLAMBA_DISPATCH(ctx, embedding_forward, out, table, ids);
+}
+inline void embedding_backward(Context& ctx, const core::TensorView& dtable, const core::TensorView& dout, std::span<const int32_t> ids) {
+  return LLAMBA_DISPATCH(ctx, embedding_backward, dtable, dout, ids);
+}
 
 }  // namespace llamba::ops

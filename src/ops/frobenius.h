@@ -7,15 +7,15 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 
 namespace llamba::ops {
 
 // m, a (B, H, T, T) or (H, T, T) (one batch row), f32, contiguous. Returns the loss.
-double frobenius_forward(core::ThreadPool& pool, const core::TensorView& m, const core::TensorView& a);
+inline double frobenius_forward(Context& ctx, const core::TensorView& m, const core::TensorView& a);
 
 // dm (shape of m, contiguous) += the gradient above. f32.
-void frobenius_backward(core::ThreadPool& pool, const core::TensorView& dm, const core::TensorView& m,
+inline void frobenius_backward(Context& ctx, const core::TensorView& dm, const core::TensorView& m,
                         const core::TensorView& a, float dloss = 1.0f);
 
 namespace ref {
@@ -24,5 +24,18 @@ double frobenius_forward(const core::TensorView& m, const core::TensorView& a);
 void frobenius_backward(const core::TensorView& dm, const core::TensorView& m, const core::TensorView& a,
                         double dloss = 1.0);
 }  // namespace ref
+
+// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+namespace cpu {
+double frobenius_forward(core::ThreadPool& pool, const core::TensorView& m, const core::TensorView& a);
+void frobenius_backward(core::ThreadPool& pool, const core::TensorView& dm, const core::TensorView& m, const core::TensorView& a, float dloss);
+}  // namespace cpu
+
+inline double frobenius_forward(Context& ctx, const core::TensorView& m, const core::TensorView& a) {
+  return LLAMBA_DISPATCH(ctx, frobenius_forward, m, a);
+}
+inline void frobenius_backward(Context& ctx, const core::TensorView& dm, const core::TensorView& m, const core::TensorView& a, float dloss) {
+  return LLAMBA_DISPATCH(ctx, frobenius_backward, dm, m, a, dloss);
+}
 
 }  // namespace llamba::ops

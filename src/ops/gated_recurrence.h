@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 
 namespace llamba::ops {
 
@@ -136,10 +136,27 @@ struct GatedRecurrenceBackwardArgs {
 
 // fp32 (and fp64) CPU paths, threaded over (batch, head), chunks, row blocks or time blocks.
 // Throws llamba::Error on bad shapes, dtypes or strides.
+inline void gated_recurrence_forward(Context& ctx, const GatedRecurrenceArgs& args, RecurrenceMode mode);
+inline void gated_recurrence_step(Context& ctx, const GatedRecurrenceStepArgs& args);
+// mode ∈ {kRecurrent, kChunked}; same views rules as the forward (innermost dimension contiguous).
+inline void gated_recurrence_backward(Context& ctx, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
+
+// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+namespace cpu {
 void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs& args, RecurrenceMode mode);
 void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs& args);
-// mode ∈ {kRecurrent, kChunked}; same views rules as the forward (innermost dimension contiguous).
 void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
+}  // namespace cpu
+
+inline void gated_recurrence_forward(Context& ctx, const GatedRecurrenceArgs& args, RecurrenceMode mode) {
+  return LLAMBA_DISPATCH(ctx, gated_recurrence_forward, args, mode);
+}
+inline void gated_recurrence_step(Context& ctx, const GatedRecurrenceStepArgs& args) {
+  return LLAMBA_DISPATCH(ctx, gated_recurrence_step, args);
+}
+inline void gated_recurrence_backward(Context& ctx, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode) {
+  return LLAMBA_DISPATCH(ctx, gated_recurrence_backward, args, mode);
+}
 
 }  // namespace llamba::ops
 

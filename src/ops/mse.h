@@ -9,18 +9,18 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 
 namespace llamba::ops {
 
 enum class L2Loss { kMeanSquare, kMeanRowNorm };
 
 // a, b (M, D) f32, rows may be strided. Returns the loss (0 when M·D = 0). Rows across threads, double sums.
-double mse_forward(core::ThreadPool& pool, const core::TensorView& a, const core::TensorView& b,
+inline double mse_forward(Context& ctx, const core::TensorView& a, const core::TensorView& b,
                    L2Loss kind = L2Loss::kMeanSquare);
 
 // da (M, D) += ∂loss/∂a · dloss, db (M, D) += ∂loss/∂b · dloss (= −the same), each optional. f32.
-void mse_backward(core::ThreadPool& pool, const core::TensorView& da, const core::TensorView& db,
+inline void mse_backward(Context& ctx, const core::TensorView& da, const core::TensorView& db,
                   const core::TensorView& a, const core::TensorView& b, L2Loss kind = L2Loss::kMeanSquare,
                   float dloss = 1.0f);
 
@@ -30,5 +30,18 @@ double mse_forward(const core::TensorView& a, const core::TensorView& b, L2Loss 
 void mse_backward(const core::TensorView& da, const core::TensorView& db, const core::TensorView& a,
                   const core::TensorView& b, L2Loss kind = L2Loss::kMeanSquare, double dloss = 1.0);
 }  // namespace ref
+
+// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+namespace cpu {
+double mse_forward(core::ThreadPool& pool, const core::TensorView& a, const core::TensorView& b, L2Loss kind);
+void mse_backward(core::ThreadPool& pool, const core::TensorView& da, const core::TensorView& db, const core::TensorView& a, const core::TensorView& b, L2Loss kind, float dloss);
+}  // namespace cpu
+
+inline double mse_forward(Context& ctx, const core::TensorView& a, const core::TensorView& b, L2Loss kind) {
+  return LLAMBA_DISPATCH(ctx, mse_forward, a, b, kind);
+}
+inline void mse_backward(Context& ctx, const core::TensorView& da, const core::TensorView& db, const core::TensorView& a, const core::TensorView& b, L2Loss kind, float dloss) {
+  return LLAMBA_DISPATCH(ctx, mse_backward, da, db, a, b, kind, dloss);
+}
 
 }  // namespace llamba::ops

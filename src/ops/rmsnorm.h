@@ -4,17 +4,17 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 
 namespace llamba::ops {
 
 // y (M, D) = rmsnorm(x (M, D)) · w (D); y may alias x.
-void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
+inline void rmsnorm_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
                      const core::TensorView& w, float eps);
 
 // dx (M, D) += ∂L/∂x, dw (D) += ∂L/∂w given dy (M, D) = ∂L/∂y and the forward's inputs x (M, D), w (D).
 // Rows of dx, dy, x may be strided. f32.
-void rmsnorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+inline void rmsnorm_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
                       const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps);
 
 namespace ref {
@@ -23,5 +23,18 @@ void rmsnorm_forward(const core::TensorView& y, const core::TensorView& x, const
 void rmsnorm_backward(const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dy,
                       const core::TensorView& x, const core::TensorView& w, double eps);
 }  // namespace ref
+
+// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+namespace cpu {
+void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, float eps);
+void rmsnorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps);
+}  // namespace cpu
+
+inline void rmsnorm_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, float eps) {
+  return LLAMBA_DISPATCH(ctx, rmsnorm_forward, y, x, w, eps);
+}
+inline void rmsnorm_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps) {
+  return LLAMBA_DISPATCH(ctx, rmsnorm_backward, dx, dw, dy, x, w, eps);
+}
 
 }  // namespace llamba::ops

@@ -5,14 +5,14 @@
 
 namespace llamba::runtime {
 
-Session::Session(const models::Model& model, core::ThreadPool& pool)
-    : model_(model), pool_(pool), state_(model.new_state()) {}
+Session::Session(const models::Model& model, ops::Context& ctx)
+    : model_(model), ctx_(ctx), state_(model.new_state()) {}
 
 void Session::prefill(std::span<const int32_t> tokens) {
   if (tokens.empty()) return;
   logits_.resize(model_.info().n_vocab);
   models::SequenceState* s = state_.get();
-  model_.forward(pool_, tokens, 1, {&s, 1}, logits_.data());
+  model_.forward(ctx_, tokens, 1, {&s, 1}, logits_.data());
   tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
 }
 
@@ -31,7 +31,7 @@ void Session::restore(const Snapshot& s) {
 }
 
 Session Session::fork() const {
-  Session f(model_, pool_);
+  Session f(model_, ctx_);
   f.state_ = state_->clone();
   f.tokens_ = tokens_;
   f.logits_ = logits_;

@@ -22,7 +22,7 @@ struct Snapshot {
 
 class Session {
  public:
-  Session(const models::Model& model, core::ThreadPool& pool);
+  Session(const models::Model& model, ops::Context& ctx);
 
   // Feeds `tokens` after those already consumed; logits() then holds the next-token logits.
   void prefill(std::span<const int32_t> tokens);
@@ -45,7 +45,7 @@ class Session {
 
  private:
   const models::Model& model_;
-  core::ThreadPool& pool_;
+  ops::Context& ctx_;
   std::unique_ptr<models::SequenceState> state_;
   std::vector<int32_t> tokens_;
   std::vector<float> logits_;

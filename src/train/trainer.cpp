@@ -80,9 +80,9 @@ json TrainConfig::to_json() const {
           {"loss_after_token", loss_after_token}};
 }
 
-Trainer::Trainer(core::ThreadPool& pool, const TrainConfig& cfg, const ShardSet& data, const std::string& resume,
+Trainer::Trainer(ops::Context& ctx, const TrainConfig& cfg, const ShardSet& data, const std::string& resume,
                  const std::string& init_model)
-    : pool_(pool), cfg_(cfg), data_(data) {
+    : ctx_(ctx), cfg_(cfg), data_(data) {
   if (!resume.empty()) {
     image_ = read_writable(resume);
     progress_ = read_progress(*image_.file);
@@ -131,12 +131,12 @@ StepResult Trainer::step() {
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
     loader_->next(B, window);
     split(window, in, tgt);
-    auto cache = model_->forward_train(pool_, in, B, logits.data());
+    auto cache = model_->forward_train(ctx_, in, B, logits.data());
     const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {B * T, V});
-    loss += ops::cross_entropy_forward(pool_, lv, tgt) / (double)cfg_.grad_accum;
+    loss += ops::cross_entropy_forward(ctx_, lv, tgt) / (double)cfg_.grad_accum;
     std::fill(dlogits.f32(), dlogits.f32() + B * T * V, 0.0f);
-    ops::cross_entropy_backward(pool_, dlogits, lv, tgt, 1.0f / (float)cfg_.grad_accum);
-    model_->backward(pool_, *cache, dlogits.f32(), params_->grads());
+    ops::cross_entropy_backward(ctx_, dlogits, lv, tgt, 1.0f / (float)cfg_.grad_accum);
+    model_->backward(ctx_, *cache, dlogits.f32(), params_->grads());
   }
   StepResult r;
   r.grad_norm = cfg_.clip > 0 ? params_->clip_grad_norm(cfg_.clip) : params_->grad_norm();
@@ -166,10 +166,10 @@ EvalResult Trainer::evaluate() {
     models::FreshStates fresh(*model_, B);  // evaluation keeps no activations
     models::ForwardOptions o;
     o.all_logits = true;
-    model_->forward(pool_, in, B, fresh.ptrs, logits.data(), o);
+    model_->forward(ctx_, in, B, fresh.ptrs, logits.data(), o);
     const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {B * T, V});
     const int64_t n = std::count_if(tgt.begin(), tgt.end(), [](int32_t t) { return t >= 0; });
-    total += ops::cross_entropy_forward(pool_, lv, tgt) * (double)n;
+    total += ops::cross_entropy_forward(ctx_, lv, tgt) * (double)n;
     for (int64_t m = 0; m < B * T; ++m) {
       if (tgt[m] < 0) continue;
       const float* row = logits.data() + m * V;

@@ -1,7 +1,7 @@
 // The training loop (no math of its own): batches from token shards, the model's forward_train/backward, the
 // cross-entropy loss (optionally only at task-answer positions), gradient accumulation, global-norm clipping,
 // the LR schedule and AdamW; held-out evaluation, a CSV log, atomic checkpoints that resume bit-exactly, and a
-// PNG loss curve. Not thread-safe: one Trainer per run (it uses the pool it is given).
+// PNG loss curve. Not thread-safe: one Trainer per run (it uses the ctx it is given).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -50,7 +50,7 @@ class Trainer {
  public:
   // A fresh run (random init from cfg, or `init_model`: an existing GGUF to fine-tune), or a resumed one from a
   // checkpoint written by save() (its config is used; `cfg.steps` may extend it).
-  Trainer(core::ThreadPool& pool, const TrainConfig& cfg, const ShardSet& data, const std::string& resume = "",
+  Trainer(ops::Context& ctx, const TrainConfig& cfg, const ShardSet& data, const std::string& resume = "",
           const std::string& init_model = "");
 
   StepResult step();
@@ -65,7 +65,7 @@ class Trainer {
   // Inputs (B, T) and targets (B, T) from a (B, T + 1) window batch, with the answer-only mask applied.
   void split(const std::vector<int32_t>& window, std::vector<int32_t>& in, std::vector<int32_t>& tgt) const;
 
-  core::ThreadPool& pool_;
+  ops::Context& ctx_;
   TrainConfig cfg_;
   const ShardSet& data_;
   WritableModelFile image_;

@@ -40,7 +40,7 @@ double expected_ppl(const std::string& text, int64_t ctx, int64_t chunks, bool b
 }
 
 TEST(EvalPerplexity, ChunksBosAndSecondHalfAsLlamaCpp) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   const test::ToyModel model;
   for (bool bos : {false, true}) {
     SCOPED_TRACE(bos ? "BOS" : "no BOS");
@@ -51,7 +51,7 @@ TEST(EvalPerplexity, ChunksBosAndSecondHalfAsLlamaCpp) {
       o.chunks = chunks;
       o.batch = 3;
       o.progress = false;
-      const auto r = eval::evaluate_perplexity(pool, model, *tok, kText + "\n", o);  // one newline is dropped
+      const auto r = eval::evaluate_perplexity(ctx, model, *tok, kText + "\n", o);  // one newline is dropped
       std::vector<double> running;
       const double want = expected_ppl(kText, 8, chunks < 0 ? 1000 : chunks, bos, &running);
       EXPECT_EQ(r.n_chunks, chunks < 0 ? (int64_t)(kText.size() + bos) / 8 : 2);
@@ -75,7 +75,7 @@ TEST(EvalPerplexity, UniformModelHasPerplexityV) {
     const models::ModelInfo& info() const override { return info_; }
     std::unique_ptr<models::SequenceState> new_state() const override { return test::ToyModel().new_state(); }
     int64_t state_bytes(int64_t) const override { return 0; }
-    void forward(core::ThreadPool&, std::span<const int32_t> t, int64_t batch,
+    void forward(ops::Context&, std::span<const int32_t> t, int64_t batch,
                  std::span<models::SequenceState* const>, float* logits, const models::ForwardOptions& o) const override {
       const int64_t T = (int64_t)t.size() / batch, rows = o.all_logits ? T - std::min(o.logits_from, T) : 1;
       std::fill(logits, logits + batch * rows * test::kToyV, 1.5f);
@@ -85,22 +85,22 @@ TEST(EvalPerplexity, UniformModelHasPerplexityV) {
    private:
     models::ModelInfo info_;
   } model;
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   eval::PerplexityOptions o;
   o.ctx = 10;
   o.progress = false;
-  const auto r = eval::evaluate_perplexity(pool, model, *test::toy_tokenizer(false), kText, o);
+  const auto r = eval::evaluate_perplexity(ctx, model, *test::toy_tokenizer(false), kText, o);
   EXPECT_NEAR(r.ppl.value, (double)test::kToyV, 1e-9 * test::kToyV);
   EXPECT_EQ(r.ppl.error, 0.0);
 }
 
 TEST(EvalPerplexity, KlAgainstItselfIsZero) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   const test::ToyModel model;
   eval::PerplexityOptions o;
   o.ctx = 8;
   o.progress = false;
-  const auto r = eval::evaluate_perplexity(pool, model, *test::toy_tokenizer(false), kText, o, &model);
+  const auto r = eval::evaluate_perplexity(ctx, model, *test::toy_tokenizer(false), kText, o, &model);
   ASSERT_TRUE(r.kl);
   EXPECT_EQ(r.kl->mean_kl.value, 0.0);
   EXPECT_EQ(r.kl->max_kl, 0.0);
@@ -110,13 +110,13 @@ TEST(EvalPerplexity, KlAgainstItselfIsZero) {
 }
 
 TEST(EvalPerplexity, TooShortTextIsRefused) {
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   const test::ToyModel model;
   eval::PerplexityOptions o;
   o.ctx = 32;
   o.progress = false;
   try {
-    eval::evaluate_perplexity(pool, model, *test::toy_tokenizer(false), kText, o);
+    eval::evaluate_perplexity(ctx, model, *test::toy_tokenizer(false), kText, o);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("needs at least 64"), std::string::npos) << e.what();
@@ -124,7 +124,7 @@ TEST(EvalPerplexity, TooShortTextIsRefused) {
 }
 
 TEST(EvalLambada, LastWordSplitMultiTokenTargetsAndEmptyContext) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   const test::ToyModel model;
   const auto tok = test::toy_tokenizer(false);
   // 1: the target " !\"#" is four tokens, each the successor of the one before (greedy right);
@@ -135,7 +135,7 @@ TEST(EvalLambada, LastWordSplitMultiTokenTargetsAndEmptyContext) {
   eval::TaskOptions o;
   o.batch = 2;
   o.progress = false;
-  const auto r = eval::evaluate_lambada(pool, model, *tok, jsonl, "toy.jsonl", o);
+  const auto r = eval::evaluate_lambada(ctx, model, *tok, jsonl, "toy.jsonl", o);
   double sum = 0;
   int64_t correct = 0, targets = 0;
   for (const auto& t : texts) {
@@ -158,10 +158,10 @@ TEST(EvalLambada, LastWordSplitMultiTokenTargetsAndEmptyContext) {
   EXPECT_NEAR(r.sum_logprob, sum, 1e-6 * std::fabs(sum));
   EXPECT_NEAR(r.ppl_word(), std::exp(-sum / 3), 1e-6 * r.ppl_word());
   o.limit = 1;
-  EXPECT_EQ(eval::evaluate_lambada(pool, model, *tok, jsonl, "toy.jsonl", o).n, 1);
-  EXPECT_THROW(eval::evaluate_lambada(pool, model, *tok, "{\"text\": \"nospace\"}\n", "bad.jsonl", o), Error);
+  EXPECT_EQ(eval::evaluate_lambada(ctx, model, *tok, jsonl, "toy.jsonl", o).n, 1);
+  EXPECT_THROW(eval::evaluate_lambada(ctx, model, *tok, "{\"text\": \"nospace\"}\n", "bad.jsonl", o), Error);
   try {
-    eval::evaluate_lambada(pool, model, *tok, jsonl + "not json\n", "bad.jsonl", {});
+    eval::evaluate_lambada(ctx, model, *tok, jsonl + "not json\n", "bad.jsonl", {});
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("bad.jsonl:4"), std::string::npos) << e.what();
@@ -169,7 +169,7 @@ TEST(EvalLambada, LastWordSplitMultiTokenTargetsAndEmptyContext) {
 }
 
 TEST(EvalBlimp, PairsPerParadigmAndPhenomenonFromJsonlAndXz) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   const test::ToyModel model;
   const auto tok = test::toy_tokenizer(false);
   const std::filesystem::path dir = test::temp_path("blimp");
@@ -192,7 +192,7 @@ TEST(EvalBlimp, PairsPerParadigmAndPhenomenonFromJsonlAndXz) {
   eval::TaskOptions o;
   o.batch = 3;
   o.progress = false;
-  const auto r = eval::evaluate_blimp(pool, model, *tok, dir.string(), o);
+  const auto r = eval::evaluate_blimp(ctx, model, *tok, dir.string(), o);
   auto score = [](const std::string& s) {
     std::vector<int32_t> seq = {test::kToyBos};
     seq.insert(seq.end(), s.begin(), s.end());
@@ -213,11 +213,11 @@ TEST(EvalBlimp, PairsPerParadigmAndPhenomenonFromJsonlAndXz) {
   EXPECT_EQ(r.overall.n, 5);
   EXPECT_EQ(r.overall.correct, right[0] + right[1]);
   std::filesystem::remove_all(dir);
-  EXPECT_THROW(eval::evaluate_blimp(pool, model, *tok, dir.string(), o), Error);
+  EXPECT_THROW(eval::evaluate_blimp(ctx, model, *tok, dir.string(), o), Error);
 }
 
 TEST(EvalScorer, BatchedEqualsOneAtATime) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   const test::ToyModel model;
   std::vector<eval::Sequence> seqs;
   core::Rng rng(9);
@@ -230,9 +230,9 @@ TEST(EvalScorer, BatchedEqualsOneAtATime) {
   eval::ScorerOptions o;
   o.progress = false;
   o.batch = 1;
-  const auto one = eval::Scorer(pool, model, &model, o).score(seqs);
+  const auto one = eval::Scorer(ctx, model, &model, o).score(seqs);
   o.batch = 4;
-  const auto many = eval::Scorer(pool, model, &model, o).score(seqs);
+  const auto many = eval::Scorer(ctx, model, &model, o).score(seqs);
   for (size_t i = 0; i < seqs.size(); ++i) {
     EXPECT_EQ(one[i].logprob, many[i].logprob) << i;
     EXPECT_EQ(one[i].kl, many[i].kl) << i;
@@ -242,7 +242,7 @@ TEST(EvalScorer, BatchedEqualsOneAtATime) {
   }
   eval::Sequence empty;
   empty.tokens = {1};
-  EXPECT_THROW(eval::Scorer(pool, model, nullptr, o).score({empty}), Error);
+  EXPECT_THROW(eval::Scorer(ctx, model, nullptr, o).score({empty}), Error);
 }
 
 }  // namespace

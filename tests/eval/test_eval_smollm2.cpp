@@ -43,7 +43,7 @@ class EvalSmolLM2 : public ::testing::Test {
     ref_ = load_reference();
     ASSERT_EQ(ref_["fixture_format"], "1") << "regenerate with tools/reference/make_eval_fixtures.py";
   }
-  core::ThreadPool pool_{2};
+  ops::Context ctx_{2};
   std::unique_ptr<io::GgufFile> file_;
   std::unique_ptr<models::Model> model_;
   std::unique_ptr<tokenizer::Tokenizer> tok_;
@@ -61,7 +61,7 @@ TEST_F(EvalSmolLM2, PerplexityMatchesTransformers) {
   o.ctx = ref_["ctx"];
   o.batch = 3;
   o.progress = false;
-  const auto r = eval::evaluate_perplexity(pool_, *model_, *tok_, text, o);
+  const auto r = eval::evaluate_perplexity(ctx_, *model_, *tok_, text, o);
   const std::vector<double> chunk_nll = p["chunk_nll"];
   ASSERT_EQ(r.n_chunks, (int64_t)chunk_nll.size());
   EXPECT_FALSE(r.add_bos) << "SmolLM2's GGUF sets add_bos_token false";
@@ -76,7 +76,7 @@ TEST_F(EvalSmolLM2, PerplexityMatchesTransformers) {
   // The bound's premise: SmolLM2's logits on the first chunk stay below kMaxAbsLogit.
   std::vector<float> logits(o.ctx * model_->info().n_vocab);
   models::FreshStates st(*model_, 1);
-  model_->forward(pool_, std::span(want_ids).first(o.ctx), 1, st.ptrs, logits.data(), {.all_logits = true});
+  model_->forward(ctx_, std::span(want_ids).first(o.ctx), 1, st.ptrs, logits.data(), {.all_logits = true});
   float mx = 0;
   for (float x : logits) mx = std::max(mx, std::fabs(x));
   EXPECT_LT(mx, kMaxAbsLogit);
@@ -97,7 +97,7 @@ TEST_F(EvalSmolLM2, LambadaAndBlimpMatchTransformers) {
   }
   eval::ScorerOptions so;
   so.progress = false;
-  const auto scores = eval::Scorer(pool_, *model_, nullptr, so).score(seqs);
+  const auto scores = eval::Scorer(ctx_, *model_, nullptr, so).score(seqs);
   double sum = 0;
   int64_t correct = 0;
   for (size_t i = 0; i < seqs.size(); ++i) {
@@ -109,7 +109,7 @@ TEST_F(EvalSmolLM2, LambadaAndBlimpMatchTransformers) {
     correct += e["greedy"].get<bool>();
   }
   // And through evaluate_lambada, which must build the same token sequences from the text.
-  const auto r = eval::evaluate_lambada(pool_, *model_, *tok_, jsonl, "reference", o);
+  const auto r = eval::evaluate_lambada(ctx_, *model_, *tok_, jsonl, "reference", o);
   EXPECT_EQ(r.n, (int64_t)seqs.size());
   EXPECT_EQ(r.correct, correct);
   EXPECT_NEAR(r.sum_logprob, sum, kLogprobTol * r.target_tokens);
@@ -120,7 +120,7 @@ TEST_F(EvalSmolLM2, LambadaAndBlimpMatchTransformers) {
       tok_->encode_into(pr[key].get<std::string>(), false, false, ids);
       const std::vector<int32_t> want = pr[std::string(key) + "_ids"];
       ASSERT_EQ(ids, want) << pr[key];
-      const auto s = eval::Scorer(pool_, *model_, nullptr, so).score({{ids, 0}});
+      const auto s = eval::Scorer(ctx_, *model_, nullptr, so).score({{ids, 0}});
       EXPECT_NEAR(s[0].sum_logprob(), pr[std::string(key) + "_logprob"].get<double>(),
                   kLogprobTol * (double)(ids.size() - 1))
           << pr[key];
@@ -129,7 +129,7 @@ TEST_F(EvalSmolLM2, LambadaAndBlimpMatchTransformers) {
 }
 
 // Sequences of assorted lengths scored in batches of 4 (sorted, right-padded) and one at a time.
-void expect_batched_equals_single(core::ThreadPool& pool, const models::Model& model, const std::string& what) {
+void expect_batched_equals_single(ops::Context& ctx, const models::Model& model, const std::string& what) {
   SCOPED_TRACE(what);
   core::Rng rng(17);
   std::vector<eval::Sequence> seqs;
@@ -143,9 +143,9 @@ void expect_batched_equals_single(core::ThreadPool& pool, const models::Model& m
   eval::ScorerOptions o;
   o.progress = false;
   o.batch = 1;
-  const auto one = eval::Scorer(pool, model, nullptr, o).score(seqs);
+  const auto one = eval::Scorer(ctx, model, nullptr, o).score(seqs);
   o.batch = 4;
-  const auto many = eval::Scorer(pool, model, nullptr, o).score(seqs);
+  const auto many = eval::Scorer(ctx, model, nullptr, o).score(seqs);
   for (size_t i = 0; i < seqs.size(); ++i) {
     ASSERT_EQ(one[i].logprob.size(), many[i].logprob.size());
     for (size_t j = 0; j < one[i].logprob.size(); ++j)
@@ -154,14 +154,14 @@ void expect_batched_equals_single(core::ThreadPool& pool, const models::Model& m
 }
 
 // ForwardOptions::logits_from: the rows from position k on, exactly as in the full logits.
-void expect_logits_from_equals_full(core::ThreadPool& pool, const models::Model& model) {
+void expect_logits_from_equals_full(ops::Context& ctx, const models::Model& model) {
   const int64_t B = 2, T = 37, k = 23, V = model.info().n_vocab;
   std::vector<int32_t> ids(B * T);
   for (int64_t i = 0; i < B * T; ++i) ids[i] = (int32_t)((i * 7919) % V);
   std::vector<float> full(B * T * V), part(B * (T - k) * V);
   models::FreshStates s1(model, B), s2(model, B);
-  model.forward(pool, ids, B, s1.ptrs, full.data(), {.all_logits = true});
-  model.forward(pool, ids, B, s2.ptrs, part.data(), {.all_logits = true, .logits_from = k});
+  model.forward(ctx, ids, B, s1.ptrs, full.data(), {.all_logits = true});
+  model.forward(ctx, ids, B, s2.ptrs, part.data(), {.all_logits = true, .logits_from = k});
   for (int64_t b = 0; b < B; ++b)
     EXPECT_TRUE(std::equal(part.begin() + b * (T - k) * V, part.begin() + (b + 1) * (T - k) * V,
                            full.begin() + (b * T + k) * V))
@@ -169,12 +169,12 @@ void expect_logits_from_equals_full(core::ThreadPool& pool, const models::Model&
 }
 
 TEST_F(EvalSmolLM2, BatchedEqualsOneAtATime) {
-  expect_batched_equals_single(pool_, *model_, "llama (SmolLM2)");
-  expect_logits_from_equals_full(pool_, *model_);
+  expect_batched_equals_single(ctx_, *model_, "llama (SmolLM2)");
+  expect_logits_from_equals_full(ctx_, *model_);
 }
 
 TEST(EvalScorerModels, BatchedEqualsOneAtATimeForRecurrentModels) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   const std::vector<std::pair<models::Arch, nlohmann::json>> cfgs = {
       {models::Arch::kLlamba,
        {{"d_model", 32}, {"n_layers", 2}, {"ffn", 64}, {"n_heads", 4}, {"d_state", 8}, {"chunk_size", 16}}},
@@ -186,8 +186,8 @@ TEST(EvalScorerModels, BatchedEqualsOneAtATimeForRecurrentModels) {
     models::write_init_model(arch, cfg, 97, 3, w);
     const io::GgufFile f = io::GgufFile::parse(w.write_to_memory(), std::string(models::arch_name(arch)));
     const auto model = models::load_model(f);
-    expect_batched_equals_single(pool, *model, std::string(models::arch_name(arch)));
-    expect_logits_from_equals_full(pool, *model);
+    expect_batched_equals_single(ctx, *model, std::string(models::arch_name(arch)));
+    expect_logits_from_equals_full(ctx, *model);
   }
 }
 

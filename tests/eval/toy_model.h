@@ -46,7 +46,7 @@ class ToyModel final : public models::Model {
     return s;
   }
   int64_t state_bytes(int64_t) const override { return 4; }
-  void forward(core::ThreadPool&, std::span<const int32_t> tokens, int64_t batch,
+  void forward(ops::Context&, std::span<const int32_t> tokens, int64_t batch,
                std::span<models::SequenceState* const> states, float* logits,
                const models::ForwardOptions& opts) const override {
     const int64_t T = (int64_t)tokens.size() / batch;

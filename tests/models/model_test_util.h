@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "core/rng.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "io/gguf.h"
 #include "models/model.h"
 #include "runtime/session.h"
@@ -27,10 +27,10 @@ namespace llamba::test {
 
 // Snapshot at 30 tokens, continue 20, wander off, restore, continue the same 20: bit-identical logits; a fork
 // and a save/load round trip continue exactly like the original. `ids` needs >= 53 tokens.
-inline void expect_snapshot_restore_equals_uninterrupted(const models::Model& model, core::ThreadPool& pool,
+inline void expect_snapshot_restore_equals_uninterrupted(const models::Model& model, ops::Context& ctx,
                                                          const std::vector<int32_t>& ids, const std::string& path) {
   ASSERT_GE(ids.size(), 53u);
-  runtime::Session s(model, pool);
+  runtime::Session s(model, ctx);
   s.prefill(std::span(ids).first(30));
   const runtime::Snapshot snap = s.snapshot();
   s.prefill(std::span(ids).subspan(30, 20));
@@ -45,7 +45,7 @@ inline void expect_snapshot_restore_equals_uninterrupted(const models::Model& mo
   s.save_state(path);
   s.prefill(std::span(ids).subspan(50, 3));
   f.prefill(std::span(ids).subspan(50, 3));
-  runtime::Session l(model, pool);
+  runtime::Session l(model, ctx);
   l.load_state(path);
   l.prefill(std::span(ids).subspan(50, 3));
   const std::vector<float> sl(s.logits().begin(), s.logits().end());
@@ -54,7 +54,7 @@ inline void expect_snapshot_restore_equals_uninterrupted(const models::Model& mo
 }
 
 // Rows ids[0, T) and ids[20, 20 + T) as one batch of two equal the rows run alone (T = 40).
-inline void expect_batch_equals_singles(const models::Model& model, core::ThreadPool& pool,
+inline void expect_batch_equals_singles(const models::Model& model, ops::Context& ctx,
                                         const std::vector<int32_t>& ids, double tol) {
   const int64_t T = 40, V = model.info().n_vocab;
   ASSERT_GE(ids.size(), (size_t)(20 + T));
@@ -64,11 +64,11 @@ inline void expect_batch_equals_singles(const models::Model& model, core::Thread
   std::vector<float> batched(2 * T * V);
   models::ForwardOptions o;
   o.all_logits = true;
-  model.forward(pool, both, 2, two.ptrs, batched.data(), o);
+  model.forward(ctx, both, 2, two.ptrs, batched.data(), o);
   for (int r = 0; r < 2; ++r) {
     models::FreshStates one(model, 1);
     std::vector<float> single(T * V);
-    model.forward(pool, std::span(both).subspan(r * T, T), 1, one.ptrs, single.data(), o);
+    model.forward(ctx, std::span(both).subspan(r * T, T), 1, one.ptrs, single.data(), o);
     EXPECT_LE(rel_max_error(batched.data() + r * T * V, single.data(), T * V), tol) << "row " << r;
   }
 }
@@ -96,7 +96,7 @@ class RecurrentModesTest : public ::testing::TestWithParam<int> {
     models::ForwardOptions o;
     o.all_logits = true;
     o.observer = obs;
-    model_->forward_with(pool_, std::span(ids_).subspan(begin, end - begin), 1, {&sp, 1}, out.data(), o, form, chunk);
+    model_->forward_with(ctx_, std::span(ids_).subspan(begin, end - begin), 1, {&sp, 1}, out.data(), o, form, chunk);
     return out;
   }
 
@@ -108,7 +108,7 @@ class RecurrentModesTest : public ::testing::TestWithParam<int> {
     models::SequenceState* sp = &st;
     models::ForwardOptions o;
     o.all_logits = true;
-    model_->forward(pool_, std::span(ids_).subspan(t, 1), 1, {&sp, 1}, out.data(), o);
+    model_->forward(ctx_, std::span(ids_).subspan(t, 1), 1, {&sp, 1}, out.data(), o);
     return out;
   }
 
@@ -177,7 +177,7 @@ class RecurrentModesTest : public ::testing::TestWithParam<int> {
   std::string path_;
   std::unique_ptr<io::GgufFile> file_;
   std::unique_ptr<ModelT> model_;
-  core::ThreadPool pool_{2};
+  ops::Context ctx_{2};
   std::vector<int32_t> ids_;
   int64_t V_ = 0;
 };

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "io/gguf.h"
 #include "io/hf_checkpoint.h"
 #include "io/safetensors.h"
@@ -87,7 +87,7 @@ class ReferenceRun {
     const auto ids64 = ref.to_i64("input_ids");
     const std::vector<int32_t> ids(ids64.begin(), ids64.end());
     std::vector<float> logits(B * T * V);
-    model.forward(pool, ids, B, states.ptrs, logits.data(), {.all_logits = true, .observer = &obs});
+    model.forward(ctx, ids, B, states.ptrs, logits.data(), {.all_logits = true, .observer = &obs});
     taps["logits"] = std::move(logits);
   }
 
@@ -137,7 +137,7 @@ class ReferenceRun {
     for (int64_t s = 0; s < S; ++s) {
       std::vector<int32_t> tok(B);
       for (int64_t b = 0; b < B; ++b) tok[b] = (int32_t)dec64[b * S + s];
-      model.forward(pool, tok, B, states.ptrs, step.data(), {});
+      model.forward(ctx, tok, B, states.ptrs, step.data(), {});
       for (int64_t b = 0; b < B; ++b) {
         const double err = rel_max_error(step.data() + b * V, want.f32() + (b * S + s) * V, V);
         ASSERT_LE(err, tol) << name << ": decode step " << s << " row " << b;
@@ -157,7 +157,7 @@ class ReferenceRun {
   const io::SafetensorsFile ref;
   const int64_t B, T, V, L;
   models::FreshStates states;  // the B rows' states, carried from prefill through decode
-  core::ThreadPool pool{2};
+  ops::Context ctx{2};
   std::map<std::string, std::vector<float>> taps;
   double logits_error = 0, worst_tap = 0, worst_state = 0, worst_decode = 0;
   std::string worst_tap_key;

@@ -71,10 +71,10 @@ TEST_P(GateLoopModes, PrefillThenDecodeEqualsOneForward) { expect_prefill_then_d
 TEST_P(GateLoopModes, PrefillDecodePrefillEqualsOneShot) { expect_prefill_decode_prefill_equals_one_shot(kTol); }
 
 TEST_P(GateLoopModes, SnapshotRestoreEqualsUninterrupted) {
-  test::expect_snapshot_restore_equals_uninterrupted(*model_, pool_, ids_, path_ + ".state");
+  test::expect_snapshot_restore_equals_uninterrupted(*model_, ctx_, ids_, path_ + ".state");
 }
 
-TEST_P(GateLoopModes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, pool_, ids_, kTol); }
+TEST_P(GateLoopModes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, ctx_, ids_, kTol); }
 
 TEST_P(GateLoopModes, StateSizeAndTensorList) {
   const Config& c = model_->config();

@@ -83,8 +83,8 @@ TEST_P(GateLoopReference, GreedyGenerationMatches) {
   const auto ids64 = ref.to_i64("input_ids");
   const auto want = ref.to_i64("greedy_ids");
   const int64_t T = ref.tensor("input_ids").size(1);
-  core::ThreadPool pool(2);
-  runtime::Session s(model, pool);
+  ops::Context ctx(2);
+  runtime::Session s(model, ctx);
   s.prefill(std::vector<int32_t>(ids64.begin(), ids64.begin() + T));
   runtime::Sampler sampler(runtime::SamplerParams{.temperature = 0.0f});
   std::vector<int64_t> got;

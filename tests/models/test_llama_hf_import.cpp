@@ -35,13 +35,13 @@ std::string convert_to_temp(const std::string& name, core::DType type = core::DT
 }
 
 std::vector<float> run(const models::Model& m, const std::vector<int32_t>& ids, bool all) {
-  core::ThreadPool pool;
+  ops::Context ctx;
   auto st = m.new_state();
   models::SequenceState* sp = st.get();
   std::vector<float> logits((all ? ids.size() : 1) * m.info().n_vocab);
   models::ForwardOptions o;
   o.all_logits = all;
-  m.forward(pool, ids, 1, {&sp, 1}, logits.data(), o);
+  m.forward(ctx, ids, 1, {&sp, 1}, logits.data(), o);
   return logits;
 }
 

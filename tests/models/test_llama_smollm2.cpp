@@ -57,12 +57,12 @@ TEST_P(SmolLM2, LogitsAndHiddenStatesMatchTransformers) {
       for (int64_t p : pos) hidden[L].insert(hidden[L].end(), t.f32() + p * D, t.f32() + (p + 1) * D);
     }
   };
-  core::ThreadPool pool;
+  ops::Context ctx;
   auto state = model->new_state();
   models::SequenceState* sp = state.get();
   std::vector<float> logits(T * V);
   models::ForwardOptions opts{.all_logits = true, .observer = &obs};
-  model->forward(pool, ids, 1, {&sp, 1}, logits.data(), opts);
+  model->forward(ctx, ids, 1, {&sp, 1}, logits.data(), opts);
 
   // First diverging layer, if any.
   for (int64_t l = 0; l <= L; ++l) {
@@ -106,15 +106,15 @@ TEST_P(SmolLM2, GreedyContinuationMatchesTransformers) {
   std::vector<int32_t> ids(ids64.begin(), ids64.end());
   const auto want = fx.to_i64("greedy_ids");
   const int64_t V = model->info().n_vocab;
-  core::ThreadPool pool;
+  ops::Context ctx;
   auto state = model->new_state();
   models::SequenceState* sp = state.get();
   std::vector<float> logits(V);
-  model->forward(pool, ids, 1, {&sp, 1}, logits.data());
+  model->forward(ctx, ids, 1, {&sp, 1}, logits.data());
   for (size_t i = 0; i < want.size(); ++i) {
     const int32_t next = (int32_t)(std::max_element(logits.begin(), logits.end()) - logits.begin());
     ASSERT_EQ(next, want[i]) << "greedy token " << i << " differs";
-    model->forward(pool, {&next, 1}, 1, {&sp, 1}, logits.data());
+    model->forward(ctx, {&next, 1}, 1, {&sp, 1}, logits.data());
   }
 }
 

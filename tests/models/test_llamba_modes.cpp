@@ -54,10 +54,10 @@ TEST_P(LlambaModes, PrefillThenDecodeEqualsOneForward) { expect_prefill_then_dec
 TEST_P(LlambaModes, PrefillDecodePrefillEqualsOneShot) { expect_prefill_decode_prefill_equals_one_shot(kTol); }
 
 TEST_P(LlambaModes, SnapshotRestoreEqualsUninterrupted) {
-  test::expect_snapshot_restore_equals_uninterrupted(*model_, pool_, ids_, path_ + ".state");
+  test::expect_snapshot_restore_equals_uninterrupted(*model_, ctx_, ids_, path_ + ".state");
 }
 
-TEST_P(LlambaModes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, pool_, ids_, kTol); }
+TEST_P(LlambaModes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, ctx_, ids_, kTol); }
 
 TEST_P(LlambaModes, MaterializedMatrixIsCausal) {
   // M's values are checked against the reference implementation in test_llamba_reference (mixer_matrix.0) and
@@ -67,7 +67,7 @@ TEST_P(LlambaModes, MaterializedMatrixIsCausal) {
   core::Rng rng(9);
   core::Tensor u = core::Tensor::from_f32({T, c.d_model}, test::randn(rng, T * c.d_model));
   core::Tensor m = core::Tensor::zeros(core::DType::kF32, {c.n_heads, T, T});
-  model_->mixer_matrix(pool_, 0, u, m);
+  model_->mixer_matrix(ctx_, 0, u, m);
   for (int64_t h = 0; h < c.n_heads; ++h)
     for (int64_t t = 0; t < T; ++t)
       for (int64_t s = t + 1; s < T; ++s) ASSERT_EQ(m.f32()[(h * T + t) * T + s], 0.0f) << "not causal";

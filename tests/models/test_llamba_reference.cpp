@@ -40,9 +40,9 @@ TEST_P(LlambaReference, EveryTapMatchesInOrder) {
   for (int64_t b = 0; b < r.B; ++b) {
     core::Tensor u = core::Tensor::zeros(core::DType::kF32, {r.T, c.d_model});
     const core::TensorView hb = h0.view().select(0, b);
-    ops::rmsnorm_forward(r.pool, u, hb, gguf.tensor("blk.0.attn_norm.weight"), (float)c.block_eps);
+    ops::rmsnorm_forward(r.ctx, u, hb, gguf.tensor("blk.0.attn_norm.weight"), (float)c.block_eps);
     core::Tensor m = core::Tensor::zeros(core::DType::kF32, {c.n_heads, r.T, r.T});
-    model.mixer_matrix(r.pool, 0, u, m);
+    model.mixer_matrix(r.ctx, 0, u, m);
     const double err = test::rel_max_error(m.f32(), want_m.f32() + b * m.numel(), m.numel());
     EXPECT_LE(err, kTol) << name << ": mixer_matrix.0 row " << b;
   }

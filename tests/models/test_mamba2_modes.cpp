@@ -72,10 +72,10 @@ TEST_P(Mamba2Modes, PrefillThenDecodeEqualsOneForward) { expect_prefill_then_dec
 TEST_P(Mamba2Modes, PrefillDecodePrefillEqualsOneShot) { expect_prefill_decode_prefill_equals_one_shot(kTol); }
 
 TEST_P(Mamba2Modes, SnapshotRestoreEqualsUninterrupted) {
-  test::expect_snapshot_restore_equals_uninterrupted(*model_, pool_, ids_, path_ + ".state");
+  test::expect_snapshot_restore_equals_uninterrupted(*model_, ctx_, ids_, path_ + ".state");
 }
 
-TEST_P(Mamba2Modes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, pool_, ids_, kTol); }
+TEST_P(Mamba2Modes, BatchOfTwoEqualsTwoSingles) { test::expect_batch_equals_singles(*model_, ctx_, ids_, kTol); }
 
 TEST_P(Mamba2Modes, StateSize) {
   const auto& c = model_->config();
@@ -101,7 +101,7 @@ TEST_P(Mamba2MlpBranch, MatchesHandComputation) {
   run(*st, 0, T, MixerForm::kChunked, 4, &obs);
   core::Tensor h = core::Tensor::from_f32({T, D}, taps["hidden"]);
   core::Tensor u = core::Tensor::zeros(core::DType::kF32, {T, D});
-  ops::rmsnorm_forward(pool_, u, h, file_->tensor("blk.0.attn_norm.weight"), (float)c.norm_eps);
+  ops::rmsnorm_forward(ctx_, u, h, file_->tensor("blk.0.attn_norm.weight"), (float)c.norm_eps);
   const core::TensorView win = file_->tensor("blk.0.ssm_in.weight"), bin = file_->tensor("blk.0.ssm_in.bias");
   const core::TensorView wout = file_->tensor("blk.0.ssm_out.weight"), bout = file_->tensor("blk.0.ssm_out.bias");
   auto proj = [&](int64_t t, int64_t row) {
@@ -148,7 +148,7 @@ TEST_P(Mamba2MlpBranch, MatchesHandComputation) {
   auto st_b = model_b.new_state();
   models::SequenceState* sp = st_b.get();
   std::vector<float> logits_b(T * V_);
-  model_b.forward_with(pool_, std::span(ids_).first(T), 1, {&sp, 1}, logits_b.data(),
+  model_b.forward_with(ctx_, std::span(ids_).first(T), 1, {&sp, 1}, logits_b.data(),
                        {.all_logits = true, .observer = &obs}, MixerForm::kChunked, 4);
   for (const char* k : {"mixer_y", "mixer_gated"})
     EXPECT_EQ(taps[k], taps_a.at(k)) << k << ": same arithmetic on the same values must be bit-identical";

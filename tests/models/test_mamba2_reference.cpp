@@ -43,7 +43,7 @@ TEST_P(Mamba2Reference, EveryTapMatchesInOrder) {
   const int64_t B = r.B, E = r.ref.tensor("extend_ids").size(1), V = r.V;
   const std::vector<int32_t> ext(ext64.begin(), ext64.end());
   std::vector<float> elog(B * E * V);
-  model.forward(r.pool, ext, B, r.states.ptrs, elog.data(), {.all_logits = true});
+  model.forward(r.ctx, ext, B, r.states.ptrs, elog.data(), {.all_logits = true});
   const double ee = test::rel_max_error(elog.data(), r.ref.to_f32("extend_logits").f32(), B * E * V);
   EXPECT_LE(ee, kTol) << name << ": extend logits";
   ASSERT_NO_FATAL_FAILURE(r.check_states("extend_state", {"conv", "ssm"}));
@@ -61,11 +61,11 @@ TEST(Mamba2Reference, LlamaCppLayoutFileMatches) {
   const auto ref = io::SafetensorsFile::open(test::fixture_path("mamba2/groups2/reference.safetensors"));
   const auto ids64 = ref.to_i64("input_ids");
   const int64_t B = ref.tensor("input_ids").size(0), T = ref.tensor("input_ids").size(1), V = model->info().n_vocab;
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   models::FreshStates states(*model, B);
   std::vector<float> logits(B * T * V);
   const std::vector<int32_t> ids(ids64.begin(), ids64.end());
-  model->forward(pool, ids, B, states.ptrs, logits.data(), {.all_logits = true});
+  model->forward(ctx, ids, B, states.ptrs, logits.data(), {.all_logits = true});
   const double err = test::rel_max_error(logits.data(), ref.to_f32("logits").f32(), B * T * V);
   EXPECT_LE(err, kTol);
   std::printf("groups2.llamacpp.gguf: logits relative error %.3g\n", err);

@@ -82,8 +82,8 @@ struct BwdCall {
     if (o.backend == Backend::kRef) {
       ops::ref::gated_recurrence_backward(args);
     } else {
-      core::ThreadPool local(2);
-      ops::gated_recurrence_backward(o.pool ? *o.pool : local, args, o.mode);
+      ops::Context local(2);
+      ops::gated_recurrence_backward(o.ctx ? *o.ctx : local, args, o.mode);
     }
   }
 

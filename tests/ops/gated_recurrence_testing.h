@@ -11,7 +11,7 @@
 
 #include "core/rng.h"
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "ops/gated_recurrence.h"
 #include "test_util.h"
 
@@ -108,7 +108,7 @@ struct RunOpts {
   RecurrenceMode mode = RecurrenceMode::kRecurrent;
   int64_t chunk = 64;
   double scale = 1.0;
-  core::ThreadPool* pool = nullptr;  // cpu backend
+  ops::Context* ctx = nullptr;  // cpu backend
 };
 
 inline Out run(const Data& d, const RunOpts& o) {
@@ -138,8 +138,8 @@ inline Out run(const Data& d, const RunOpts& o) {
   if (o.backend == Backend::kRef) {
     ops::ref::gated_recurrence_forward(a, o.mode);
   } else {
-    core::ThreadPool local(2);
-    ops::gated_recurrence_forward(o.pool ? *o.pool : local, a, o.mode);
+    ops::Context local(2);
+    ops::gated_recurrence_forward(o.ctx ? *o.ctx : local, a, o.mode);
   }
   Out r;
   r.y = from_tensor(y);

@@ -15,8 +15,8 @@ TEST(Attention, MatchesReferenceWithCacheAndGqa) {
                v = test::rand_tensor(rng, {S + 3, Hkv, hd});
   core::Tensor o = core::Tensor::zeros(core::DType::kF32, {T, Hq, hd}), orf = core::Tensor::zeros(core::DType::kF64, {T, Hq, hd});
   core::Tensor p = core::Tensor::zeros(core::DType::kF32, {Hq, T, S}), pr = core::Tensor::zeros(core::DType::kF64, {Hq, T, S});
-  core::ThreadPool pool(2);
-  ops::attention_forward(pool, o, q, k, v, n_past, 0.25f, p);
+  ops::Context ctx(2);
+  ops::attention_forward(ctx, o, q, k, v, n_past, 0.25f, p);
   ops::ref::attention_forward(orf, q, k, v, n_past, 0.25, pr);
   test::expect_close(o.f32(), orf.f64(), o.numel(), S * hd, 1.0, "attention out");
   test::expect_close(p.f32(), pr.f64(), p.numel(), S * hd, 1.0, "attention probs");
@@ -73,8 +73,8 @@ TEST(AttentionBackward, CpuMatchesRefAndAccumulates) {
     const float scale = 1.0f / std::sqrt((float)hd);
     core::Tensor dq = test::zeros32({T, Hq, hd}), dk = test::zeros32({Sk, Hkv, hd}), dv = test::zeros32({Sk, Hkv, hd});
     core::Tensor dqr = test::zeros64({T, Hq, hd}), dkr = test::zeros64({Sk, Hkv, hd}), dvr = test::zeros64({Sk, Hkv, hd});
-    core::ThreadPool pool(3);
-    ops::attention_backward(pool, dq, dk, dv, dout, q, k, v, cs.n_past, scale);
+    ops::Context ctx(3);
+    ops::attention_backward(ctx, dq, dk, dv, dout, q, k, v, cs.n_past, scale);
     ops::ref::attention_backward(dqr, dkr, dvr, dout, q, k, v, cs.n_past, (double)scale);
     // dq: Σ over <= S keys of P·(dP − δ)·scale·k, with dP an hd-term dot (~sqrt(hd)); dk similarly over the
     // queries of a group; dv: Σ over queries of P·dout. Probabilities carry ~eps·|score| relative error.
@@ -83,8 +83,8 @@ TEST(AttentionBackward, CpuMatchesRefAndAccumulates) {
     test::expect_f32_grad(dk, dkr, T * group, std::sqrt((double)hd) * scale, "attention dk");
     test::expect_f32_grad(dv, dvr, T * group, 1.0, "attention dv");
     const auto dq1 = test::values(dq), dk1 = test::values(dk), dv1 = test::values(dv);
-    ops::attention_backward(pool, dq, {}, dv, dout, q, k, v, cs.n_past, scale);
-    ops::attention_backward(pool, {}, dk, {}, dout, q, k, v, cs.n_past, scale);
+    ops::attention_backward(ctx, dq, {}, dv, dout, q, k, v, cs.n_past, scale);
+    ops::attention_backward(ctx, {}, dk, {}, dout, q, k, v, cs.n_past, scale);
     test::expect_doubled(dq, dq1, "attention dq");
     test::expect_doubled(dk, dk1, "attention dk");
     test::expect_doubled(dv, dv1, "attention dv");

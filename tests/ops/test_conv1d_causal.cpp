@@ -24,8 +24,8 @@ TEST(Conv1dCausal, MatchesReferenceAndCarriesState) {
     for (int64_t i = 0; i < st.numel(); ++i) st_ref.f64()[i] = st.f32()[i];
     core::Tensor st0 = core::Tensor::copy_of(st);
     core::Tensor y = core::Tensor::zeros(core::DType::kF32, {T, C}), yr = core::Tensor::zeros(core::DType::kF64, {T, C});
-    core::ThreadPool pool(2);
-    ops::conv1d_causal_forward(pool, y, x, w, b, st, act);
+    ops::Context ctx(2);
+    ops::conv1d_causal_forward(ctx, y, x, w, b, st, act);
     ops::ref::conv1d_causal_forward(yr, x, w, b, st_ref, act);
     test::expect_close(y.f32(), yr.f64(), y.numel(), K, 2.0, "conv");
     test::expect_close(st.f32(), st_ref.f64(), st.numel(), 1, 1.0, "conv state");
@@ -33,7 +33,7 @@ TEST(Conv1dCausal, MatchesReferenceAndCarriesState) {
     core::Tensor y2 = core::Tensor::zeros(core::DType::kF32, {T, C});
     int64_t t = 0;
     for (int64_t n : {1, 2, 8}) {
-      ops::conv1d_causal_forward(pool, y2.view().slice(0, t, t + n), x.view().slice(0, t, t + n), w, b, st0, act);
+      ops::conv1d_causal_forward(ctx, y2.view().slice(0, t, t + n), x.view().slice(0, t, t + n), w, b, st0, act);
       t += n;
     }
     EXPECT_EQ(std::memcmp(y2.f32(), y.f32(), y.view().nbytes()), 0);
@@ -121,8 +121,8 @@ TEST(Conv1dCausalBackward, CpuMatchesRefAndAccumulates) {
       const core::TensorView dx = dxb.view().slice(1, 0, C);
       core::Tensor dxr = test::zeros64({T, C}), dwr = test::zeros64({C, K}), dbr = test::zeros64({C}),
                    dsr = test::zeros64({K - 1, C});
-      core::ThreadPool pool(3);
-      ops::conv1d_causal_backward(pool, dx, dw, db, ds, dy, x, w, b, st, act, dsout);
+      ops::Context ctx(3);
+      ops::conv1d_causal_backward(ctx, dx, dw, db, ds, dy, x, w, b, st, act, dsout);
       ops::ref::conv1d_causal_backward(dxr, dwr, dbr, dsr, dy, x, w, b, st, act, dsout);
       const core::Tensor dxc = core::Tensor::copy_of(dx);
       // dx, dstate_in: K products of |w|~0.5 by |ds|~1 (+ dstate_out); dw, dbias: T-term sums of |ds|·|x| ~ 1.
@@ -131,8 +131,8 @@ TEST(Conv1dCausalBackward, CpuMatchesRefAndAccumulates) {
       test::expect_f32_grad(dw, dwr, T, std::sqrt((double)T), "conv dw");
       test::expect_f32_grad(db, dbr, T, std::sqrt((double)T), "conv dbias");
       const auto dx1 = test::values(dxc), dw1 = test::values(dw), db1 = test::values(db), ds1 = test::values(ds);
-      ops::conv1d_causal_backward(pool, dx, {}, {}, {}, dy, x, w, b, st, act, dsout);
-      ops::conv1d_causal_backward(pool, {}, dw, db, ds, dy, x, w, b, st, act, dsout);
+      ops::conv1d_causal_backward(ctx, dx, {}, {}, {}, dy, x, w, b, st, act, dsout);
+      ops::conv1d_causal_backward(ctx, {}, dw, db, ds, dy, x, w, b, st, act, dsout);
       test::expect_doubled(core::Tensor::copy_of(dx), dx1, "conv dx");
       test::expect_doubled(dw, dw1, "conv dw");
       test::expect_doubled(db, db1, "conv dbias");

@@ -45,9 +45,9 @@ TEST(CrossEntropy, CpuMatchesRefAndAccumulates) {
     core::Tensor xs = core::Tensor::copy_of(xb);  // shifted copy
     for (int64_t i = 0; i < xs.numel(); ++i) xs.f32()[i] += (float)cs.shift;
     const core::TensorView x = xb.view().slice(1, 0, V), xsh = xs.view().slice(1, 0, V);
-    core::ThreadPool pool(3);
+    ops::Context ctx(3);
     // cpu and ref on the same (shifted) fp32 logits: a naive exp(x) would overflow or underflow to 0 / NaN.
-    const double loss = ops::cross_entropy_forward(pool, xsh, targets);
+    const double loss = ops::cross_entropy_forward(ctx, xsh, targets);
     const double loss_ref = ops::ref::cross_entropy_forward(xsh, targets);
     // fp32 exp/log per row, double sums: a few eps of the row's log-sum-exp magnitude (~|shift| + 30).
     EXPECT_NEAR(loss, loss_ref, 8 * test::kEpsF32 * (std::fabs(cs.shift) + 30));
@@ -55,7 +55,7 @@ TEST(CrossEntropy, CpuMatchesRefAndAccumulates) {
     EXPECT_NEAR(loss_ref, ops::ref::cross_entropy_forward(x, targets), 4 * test::kEpsF32 * (std::fabs(cs.shift) + 30));
     core::Tensor gb = test::zeros32({M, ld}), gr = test::zeros64({M, V});
     const core::TensorView g = gb.view().slice(1, 0, V);
-    ops::cross_entropy_backward(pool, g, xsh, targets, 0.75f);
+    ops::cross_entropy_backward(ctx, g, xsh, targets, 0.75f);
     ops::ref::cross_entropy_backward(gr, xsh, targets, 0.75);
     const core::Tensor gc = core::Tensor::copy_of(g);
     // Each element is dloss/n · (p − onehot), p = exp(x − lse) with relative error ~eps·|x − lse|; where that
@@ -63,7 +63,7 @@ TEST(CrossEntropy, CpuMatchesRefAndAccumulates) {
     const double n = M > 2 ? M - 1 : M;
     test::expect_f32_grad(gc, gr, 1, 0.75 / n, "cross_entropy dlogits");
     const auto g1 = test::values(gc);
-    ops::cross_entropy_backward(pool, g, xsh, targets, 0.75f);
+    ops::cross_entropy_backward(ctx, g, xsh, targets, 0.75f);
     test::expect_doubled(core::Tensor::copy_of(g), g1, "cross_entropy dlogits");
   }
 }
@@ -72,13 +72,13 @@ TEST(CrossEntropy, AllIgnoredAndBadTargets) {
   core::Rng rng(1);
   core::Tensor x = test::rand_tensor(rng, {3, 8});
   const std::vector<int32_t> none = {-1, -100, -1};
-  core::ThreadPool pool(2);
-  EXPECT_EQ(ops::cross_entropy_forward(pool, x, none), 0.0);
+  ops::Context ctx(2);
+  EXPECT_EQ(ops::cross_entropy_forward(ctx, x, none), 0.0);
   core::Tensor g = test::zeros32({3, 8});
-  ops::cross_entropy_backward(pool, g, x, none);
+  ops::cross_entropy_backward(ctx, g, x, none);
   for (int64_t i = 0; i < g.numel(); ++i) EXPECT_EQ(g.f32()[i], 0.0f);
   const std::vector<int32_t> bad = {0, 8, 1};
-  EXPECT_THROW(ops::cross_entropy_forward(pool, x, bad), Error);
+  EXPECT_THROW(ops::cross_entropy_forward(ctx, x, bad), Error);
   EXPECT_THROW(ops::ref::cross_entropy_backward(test::zeros64({3, 8}), x, bad), Error);
 }
 

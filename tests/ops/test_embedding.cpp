@@ -16,14 +16,14 @@ TEST(Embedding, DequantizedRowsAndRangeCheck) {
   quant::quantize_row(core::DType::kQ8_0, vals.data(), table.view().data, 10 * 64);
   const std::vector<int32_t> ids = {3, 0, 9, 3};
   core::Tensor out = core::Tensor::zeros(core::DType::kF32, {4, 64}), outr = core::Tensor::zeros(core::DType::kF64, {4, 64});
-  core::ThreadPool pool(2);
-  ops::embedding_forward(pool, out, table, ids);
+  ops::Context ctx(2);
+  ops::embedding_forward(ctx, out, table, ids);
   ops::ref::embedding_forward(outr, table, ids);
   for (int64_t i = 0; i < out.numel(); ++i) ASSERT_EQ(out.f32()[i], (float)outr.f64()[i]);
   const std::vector<int32_t> bad = {10};
-  EXPECT_THROW(ops::embedding_forward(pool, out.view().slice(0, 0, 1), table, bad), Error);
+  EXPECT_THROW(ops::embedding_forward(ctx, out.view().slice(0, 0, 1), table, bad), Error);
   const std::vector<int32_t> neg = {-1};
-  EXPECT_THROW(ops::embedding_forward(pool, out.view().slice(0, 0, 1), table, neg), Error);
+  EXPECT_THROW(ops::embedding_forward(ctx, out.view().slice(0, 0, 1), table, neg), Error);
 }
 
 TEST(EmbeddingBackward, RefMatchesComplexStep) {
@@ -54,17 +54,17 @@ TEST(EmbeddingBackward, CpuMatchesRefAndAccumulates) {
     const core::TensorView dout = doutb.view().slice(1, 0, D);
     core::Tensor dtb = test::zeros32({V, D + 3}), dtr = test::zeros64({V, D});
     const core::TensorView dt = dtb.view().slice(1, 0, D);
-    core::ThreadPool pool(3);
-    ops::embedding_backward(pool, dt, dout, ids);
+    ops::Context ctx(3);
+    ops::embedding_backward(ctx, dt, dout, ids);
     ops::ref::embedding_backward(dtr, dout, ids);
     const core::Tensor dtc = core::Tensor::copy_of(dt);
     // Each row sums its tokens' rows (up to ~T/9 terms of |dout| ~ 1).
     test::expect_f32_grad(dtc, dtr, T, std::sqrt((double)T), "embedding dtable");
     const auto d1 = test::values(dtc);
-    ops::embedding_backward(pool, dt, dout, ids);
+    ops::embedding_backward(ctx, dt, dout, ids);
     test::expect_doubled(core::Tensor::copy_of(dt), d1, "embedding dtable");
     const std::vector<int32_t> bad = {(int32_t)V};
-    EXPECT_THROW(ops::embedding_backward(pool, dt, dout.slice(0, 0, 1), bad), Error);
+    EXPECT_THROW(ops::embedding_backward(ctx, dt, dout.slice(0, 0, 1), bad), Error);
   }
 }
 

@@ -53,17 +53,17 @@ TEST(Frobenius, CpuMatchesRefAndAccumulates) {
     core::Rng rng(B + H + T);
     const core::Shape s = B == 1 ? core::Shape{H, T, T} : core::Shape{B, H, T, T};  // rank 3 = one batch row
     core::Tensor m = test::rand_tensor(rng, s), a = test::rand_tensor(rng, s);
-    core::ThreadPool pool(3);
-    const double loss = ops::frobenius_forward(pool, m, a), loss_ref = ops::ref::frobenius_forward(m, a);
+    ops::Context ctx(3);
+    const double loss = ops::frobenius_forward(ctx, m, a), loss_ref = ops::ref::frobenius_forward(m, a);
     // Squares summed in double from the same fp32 inputs: only the summation order differs.
     EXPECT_NEAR(loss, loss_ref, 1e-14 * loss_ref);
     core::Tensor dm = test::zeros32(s), dmr = test::zeros64(s);
-    ops::frobenius_backward(pool, dm, m, a, 2.0f);
+    ops::frobenius_backward(ctx, dm, m, a, 2.0f);
     ops::ref::frobenius_backward(dmr, m, a, 2.0);
     // Elementwise c·(m − a) with c = dloss / (‖m − a‖·B·H), ‖m − a‖ ~ sqrt(2)·T, rounded to fp32 once.
     test::expect_f32_grad(dm, dmr, 1, 2.0 / (std::sqrt(2.0) * T * B * H), "frobenius dm");
     const auto d1 = test::values(dm);
-    ops::frobenius_backward(pool, dm, m, a, 2.0f);
+    ops::frobenius_backward(ctx, dm, m, a, 2.0f);
     test::expect_doubled(dm, d1, "frobenius dm");
   }
 }

@@ -30,7 +30,7 @@ struct Which {
 };
 
 // Runs the selected (backend, dtype, mode, chunk) on `d` against ref recurrent fp64.
-void check_all(const Data& d, const std::vector<int64_t>& chunks, core::ThreadPool& pool, Which w = {}) {
+void check_all(const Data& d, const std::vector<int64_t>& chunks, ops::Context& ctx, Which w = {}) {
   const Out ref = run(d, {Backend::kRef, DType::kF64, RecurrenceMode::kRecurrent});
   ASSERT_TRUE(all_finite(ref)) << describe(d.c);
   if (std::getenv("GR_VERBOSE")) std::printf("%s\n", describe(d.c).c_str());
@@ -43,7 +43,7 @@ void check_all(const Data& d, const std::vector<int64_t>& chunks, core::ThreadPo
         if (be == Backend::kRef && m == RecurrenceMode::kQuadratic && !w.ref_quadratic) continue;
         if (be == Backend::kRef && m == RecurrenceMode::kScan && !w.ref_scan) continue;
         for (int64_t C : m == RecurrenceMode::kChunked ? chunks : std::vector<int64_t>{64}) {
-          const RunOpts o{be, dt, m, C, 1.0, &pool};
+          const RunOpts o{be, dt, m, C, 1.0, &ctx};
           const Err e = error(run(d, o), ref);
           report(o, e);
           const double tol = dt == DType::kF64 ? kTolF64 : kTolF32;
@@ -56,19 +56,19 @@ void check_all(const Data& d, const std::vector<int64_t>& chunks, core::ThreadPo
 }
 
 TEST(GatedRecurrence, ModesAgreeAllGateKinds) {
-  core::ThreadPool pool(3);
+  ops::Context ctx(3);
   for (const GateCase& gc : kGates) {
     SCOPED_TRACE(gate_name(gc));
     Config c;
     c.T = 75, c.H = 2, c.N = 8, c.P = 5, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 11;
     // chunk 1, a prime, a sub-block multiple, the default, T itself, and larger than T
-    check_all(make_data(c), {1, 7, 16, 64, 75, 100}, pool);
+    check_all(make_data(c), {1, 7, 16, 64, 75, 100}, ctx);
   }
 }
 
 // Strong decays (|a| ≈ 0.02), weak decays (|a| ≈ 0.998) and large accumulated phases (Θ_T ≈ 3T).
 TEST(GatedRecurrence, ModesAgreeDecayRegimes) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   struct Regime {
     const char* name;
     double gate_mu, gate_sigma, theta_mu, theta_sigma;
@@ -82,26 +82,26 @@ TEST(GatedRecurrence, ModesAgreeDecayRegimes) {
       Config c;
       c.T = 300, c.H = 2, c.N = 6, c.P = 4, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 5;
       c.gate_mu = r.gate_mu, c.gate_sigma = r.gate_sigma, c.theta_mu = r.theta_mu, c.theta_sigma = r.theta_sigma;
-      check_all(make_data(c), {7, 64, 300}, pool);
+      check_all(make_data(c), {7, 64, 300}, ctx);
     }
   }
 }
 
 // Long sequences with fp32: the phase reaches ~3·T rad; compared against fp64 for every cpu mode.
 TEST(GatedRecurrence, LargeAccumulatedPhaseFp32) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool vec : {false, true}) {
     Config c;
     c.T = 2048, c.H = 2, c.N = 8, c.P = 4, c.vector_gate = vec, c.complex = true, c.seed = 9;
     c.gate_mu = 5.0, c.gate_sigma = 0.1, c.theta_mu = 3.0, c.theta_sigma = 0.1;
-    check_all(make_data(c), {64, 100}, pool,
+    check_all(make_data(c), {64, 100}, ctx,
               {.ref_f64 = true, .cpu_f64 = false, .cpu_f32 = true, .ref_quadratic = false, .ref_scan = false});
   }
 }
 
 // Shapes (§7.2 test 9): grouped q/k (G < H), P != N, P = 96, batch > 1, T = 1, odd sizes.
 TEST(GatedRecurrence, Shapes) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   struct S {
     int64_t B, T, H, G, N, P;
   };
@@ -113,13 +113,13 @@ TEST(GatedRecurrence, Shapes) {
       c.B = s.B, c.T = s.T, c.H = s.H, c.G = s.G, c.N = s.N, c.P = s.P;
       c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 3;
       SCOPED_TRACE(describe(c));
-      check_all(make_data(c), {1, 7, 64}, pool);
+      check_all(make_data(c), {1, 7, 64}, ctx);
     }
   }
 }
 
 TEST(GatedRecurrence, ZeroLengthPassesStateThrough) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     for (bool with_state : {true, false}) {
       Config c;
@@ -129,7 +129,7 @@ TEST(GatedRecurrence, ZeroLengthPassesStateThrough) {
       for (Backend be : {Backend::kRef, Backend::kCpu})
         for (DType dt : {DType::kF64, DType::kF32})
           for (RecurrenceMode m : kAllModes) {
-            const Out o = run(d, {be, dt, m, 7, 1.0, &pool});
+            const Out o = run(d, {be, dt, m, 7, 1.0, &ctx});
             EXPECT_TRUE(o.y.empty());
             auto expect = [&](const std::vector<double>& x, size_t i) {
               return !with_state ? 0.0 : dt == DType::kF32 ? (double)(float)x[i] : x[i];
@@ -147,27 +147,27 @@ TEST(GatedRecurrence, ZeroLengthPassesStateThrough) {
 
 // N = 0 (no keys) gives y = 0; P = 0 gives empty outputs. Nothing is read out of range.
 TEST(GatedRecurrence, EmptyStateDimensions) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (int64_t N : {0, 3}) {
     Config c;
     c.T = 9, c.N = N, c.P = N == 0 ? 2 : 0, c.vector_gate = true, c.complex = true;
     const Data d = make_data(c);
     for (Backend be : {Backend::kRef, Backend::kCpu})
       for (RecurrenceMode m : kAllModes) {
-        const Out o = run(d, {be, DType::kF32, m, 4, 1.0, &pool});
+        const Out o = run(d, {be, DType::kF32, m, 4, 1.0, &ctx});
         for (double y : o.y) EXPECT_EQ(y, 0.0);
       }
   }
 }
 
 TEST(GatedRecurrence, ScaleMultipliesOutputOnly) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   Config c;
   c.T = 20, c.vector_gate = true, c.complex = true;
   const Data d = make_data(c);
   for (RecurrenceMode m : kAllModes) {
-    const Out a = run(d, {Backend::kCpu, DType::kF64, m, 7, 1.0, &pool});
-    const Out b = run(d, {Backend::kCpu, DType::kF64, m, 7, 0.125, &pool});
+    const Out a = run(d, {Backend::kCpu, DType::kF64, m, 7, 1.0, &ctx});
+    const Out b = run(d, {Backend::kCpu, DType::kF64, m, 7, 0.125, &ctx});
     for (size_t i = 0; i < a.y.size(); ++i) EXPECT_EQ(b.y[i], 0.125 * a.y[i]);  // exact: a power of two
     EXPECT_EQ(a.s_re, b.s_re);
   }
@@ -196,7 +196,7 @@ Data slice_time(const Data& d, int64_t t0, int64_t t1, const std::vector<double>
 // §7.2 test 6: run(x[0:T]) == run(x[T1:T], h0 = final_state(run(x[0:T1]))) in every mode, T1 not a multiple of
 // the chunk; the state handed over is the call's own output (fp32 stays fp32).
 TEST(GatedRecurrence, StateCarriedAcrossCallsEqualsOneCall) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     Config c;
     c.B = 2, c.T = 61, c.H = 2, c.N = 5, c.P = 3, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 21;
@@ -205,7 +205,7 @@ TEST(GatedRecurrence, StateCarriedAcrossCallsEqualsOneCall) {
     for (Backend be : {Backend::kRef, Backend::kCpu}) {
       for (DType dt : {DType::kF64, DType::kF32}) {
         for (RecurrenceMode m : kAllModes) {
-          const RunOpts o{be, dt, m, 16, 1.0, &pool};
+          const RunOpts o{be, dt, m, 16, 1.0, &ctx};
           SCOPED_TRACE(describe(o) + " " + gate_name(gc));
           const Out whole = run(d, o);
           const Out first = run(slice_time(d, 0, T1, d.s_re, d.s_im), o);
@@ -229,7 +229,7 @@ TEST(GatedRecurrence, StateCarriedAcrossCallsEqualsOneCall) {
 
 // §7.2 test 6, decode: T single steps through gated_recurrence_step == one prefill.
 TEST(GatedRecurrence, DecodeStepsEqualPrefill) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     Config c;
     c.B = 2, c.T = 13, c.H = 4, c.G = 2, c.N = 5, c.P = 3, c.vector_gate = gc.vec, c.complex = gc.cplx;
@@ -237,7 +237,7 @@ TEST(GatedRecurrence, DecodeStepsEqualPrefill) {
     for (bool use_ref : {true, false}) {
       for (DType dt : {DType::kF64, DType::kF32}) {
         const Out pre = run(d, {use_ref ? Backend::kRef : Backend::kCpu, dt, RecurrenceMode::kRecurrent, 64, 0.5,
-                                &pool});
+                                &ctx});
         const Shape ss{c.B, c.H, c.P, c.N};
         Tensor st = to_tensor(d.s_re, ss, dt), st_im = to_tensor(d.s_im, ss, dt);
         std::vector<double> y(pre.y.size());
@@ -250,7 +250,7 @@ TEST(GatedRecurrence, DecodeStepsEqualPrefill) {
           ops::GatedRecurrenceStepArgs a;
           a.q = q, a.k = k, a.v = v, a.log_decay = g, a.y = yt, a.state = st, a.scale = 0.5;
           if (c.complex) th = to_tensor(one.th, sg, dt), a.phase = th, a.state_im = st_im;
-          use_ref ? ops::ref::gated_recurrence_step(a) : ops::gated_recurrence_step(pool, a);
+          use_ref ? ops::ref::gated_recurrence_step(a) : ops::gated_recurrence_step(ctx, a);
           const std::vector<double> yv = from_tensor(yt);
           for (int64_t b = 0; b < c.B; ++b)
             for (int64_t i = 0; i < c.H * c.P; ++i) y[(b * c.T + t) * c.H * c.P + i] = yv[b * c.H * c.P + i];
@@ -270,7 +270,7 @@ TEST(GatedRecurrence, DecodeStepsEqualPrefill) {
 // T = 16,384 with weak decays and the fp32 cpu modes that serve long prompts: no drift, i.e. the error of the
 // last 1,024 outputs stays within the bound (relative to max|ref| over those outputs).
 TEST(GatedRecurrence, LongSequenceNoDrift) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     Config c;
     c.T = 16384, c.H = 2, c.N = 8, c.P = 4, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 77;
@@ -279,7 +279,7 @@ TEST(GatedRecurrence, LongSequenceNoDrift) {
     const Out ref = run(d, {Backend::kRef, DType::kF64, RecurrenceMode::kRecurrent});
     for (DType dt : {DType::kF32, DType::kF64}) {
       for (RecurrenceMode m : {RecurrenceMode::kRecurrent, RecurrenceMode::kScan, RecurrenceMode::kChunked}) {
-        const RunOpts o{Backend::kCpu, dt, m, 64, 1.0, &pool};
+        const RunOpts o{Backend::kCpu, dt, m, 64, 1.0, &ctx};
         const Out x = run(d, o);
         const int64_t tail = 1024 * c.H * c.P, n = (int64_t)ref.y.size();
         const double e_tail = rel_max_error(x.y.data() + n - tail, ref.y.data() + n - tail, tail);
@@ -296,7 +296,7 @@ TEST(GatedRecurrence, LongSequenceNoDrift) {
 // Views with non-unit strides in the leading dims (q, k, v carved out of one packed projection row, as the
 // Llamba in_proj layout [x | B | C | z | a] gives them) on both backends.
 TEST(GatedRecurrence, StridedViews) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   const int64_t B = 2, T = 9, H = 2, G = 1, N = 4, P = 3, W = H * P + 2 * G * N + H * P + H;
   core::Rng rng(4);
   std::vector<float> packed = randn(rng, B * T * W);
@@ -319,42 +319,42 @@ TEST(GatedRecurrence, StridedViews) {
   ops::ref::gated_recurrence_forward(a, RecurrenceMode::kRecurrent);
   for (RecurrenceMode m : kAllModes) {
     a.y = y2;
-    ops::gated_recurrence_forward(pool, a, m);
+    ops::gated_recurrence_forward(ctx, a, m);
     EXPECT_LE(rel_max_error(y2.f32(), y1.f32(), y1.numel()), kTolF32) << ops::recurrence_mode_name(m);
   }
 }
 
 TEST(GatedRecurrence, RejectsBadArguments) {
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   Tensor q = Tensor::zeros(DType::kF32, {1, 4, 1, 3}), v = Tensor::zeros(DType::kF32, {1, 4, 2, 2});
   Tensor g = Tensor::zeros(DType::kF32, {1, 4, 2}), y = Tensor::zeros(DType::kF32, {1, 4, 2, 2});
   ops::GatedRecurrenceArgs a;
   a.q = q, a.k = q, a.v = v, a.log_decay = g, a.y = y;
-  EXPECT_NO_THROW(ops::gated_recurrence_forward(pool, a, RecurrenceMode::kChunked));
+  EXPECT_NO_THROW(ops::gated_recurrence_forward(ctx, a, RecurrenceMode::kChunked));
   ops::GatedRecurrenceArgs bad = a;
   bad.y = q;
-  EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kRecurrent), Error);
+  EXPECT_THROW(ops::gated_recurrence_forward(ctx, bad, RecurrenceMode::kRecurrent), Error);
   bad = a;
   bad.chunk = 0;  // only kChunked reads it
   EXPECT_THROW(ops::ref::gated_recurrence_forward(bad, RecurrenceMode::kChunked), Error);
-  EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kChunked), Error);
-  EXPECT_NO_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kQuadratic));
+  EXPECT_THROW(ops::gated_recurrence_forward(ctx, bad, RecurrenceMode::kChunked), Error);
+  EXPECT_NO_THROW(ops::gated_recurrence_forward(ctx, bad, RecurrenceMode::kQuadratic));
   Tensor g64 = Tensor::zeros(DType::kF64, {1, 4, 2});
   bad = a;
   bad.log_decay = g64;
-  EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kRecurrent), Error);
+  EXPECT_THROW(ops::gated_recurrence_forward(ctx, bad, RecurrenceMode::kRecurrent), Error);
   Tensor st = Tensor::zeros(DType::kF32, {1, 2, 2, 3});
   bad = a;
   bad.state_in_im = st;  // an imaginary state without complex gates
   bad.state_in = st;
-  EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kRecurrent), Error);
+  EXPECT_THROW(ops::gated_recurrence_forward(ctx, bad, RecurrenceMode::kRecurrent), Error);
   bad = a;
   Tensor q3 = Tensor::zeros(DType::kF32, {1, 4, 3, 3});  // H = 2 is not a multiple of G = 3
   bad.q = q3, bad.k = q3;
-  EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kRecurrent), Error);
+  EXPECT_THROW(ops::gated_recurrence_forward(ctx, bad, RecurrenceMode::kRecurrent), Error);
   bad = a;
   bad.v.strides = {16, 4, 1, 2};  // (h, p) transposed: the cpu needs a contiguous innermost dimension
-  EXPECT_THROW(ops::gated_recurrence_forward(pool, bad, RecurrenceMode::kRecurrent), Error);
+  EXPECT_THROW(ops::gated_recurrence_forward(ctx, bad, RecurrenceMode::kRecurrent), Error);
   EXPECT_NO_THROW(ops::ref::gated_recurrence_forward(bad, RecurrenceMode::kRecurrent));
 }
 

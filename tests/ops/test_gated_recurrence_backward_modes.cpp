@@ -41,7 +41,7 @@ struct Worst : ::testing::Environment {
 Worst& worst = *static_cast<Worst*>(::testing::AddGlobalTestEnvironment(new Worst));
 
 // Every selected cpu (mode, chunk, dtype) backward against the ref backward.
-void check_cpu(const Data& d, const Cotangent& ct, const std::vector<int64_t>& chunks, core::ThreadPool& pool,
+void check_cpu(const Data& d, const Cotangent& ct, const std::vector<int64_t>& chunks, ops::Context& ctx,
                bool f64 = true, bool f32 = true, double scale = 1.0) {
   const Grads ref = run_backward(d, ct, {Backend::kRef, DType::kF64, RecurrenceMode::kRecurrent, 64, scale});
   if (verbose()) std::printf("%s\n", describe(d.c).c_str());
@@ -49,7 +49,7 @@ void check_cpu(const Data& d, const Cotangent& ct, const std::vector<int64_t>& c
     if ((dt == DType::kF64 && !f64) || (dt == DType::kF32 && !f32)) continue;
     for (RecurrenceMode m : {RecurrenceMode::kRecurrent, RecurrenceMode::kChunked}) {
       for (int64_t C : m == RecurrenceMode::kChunked ? chunks : std::vector<int64_t>{64}) {
-        const RunOpts o{Backend::kCpu, dt, m, C, scale, &pool};
+        const RunOpts o{Backend::kCpu, dt, m, C, scale, &ctx};
         const GradErr e = grad_error(run_backward(d, ct, o), ref);
         const double tol = dt == DType::kF64 ? kTolF64 : kTolF32Grad;
         double& w = dt == DType::kF64 ? worst.f64 : worst.f32;
@@ -62,18 +62,18 @@ void check_cpu(const Data& d, const Cotangent& ct, const std::vector<int64_t>& c
 }
 
 TEST(GatedRecurrenceBackwardCpu, AllGateKindsAndChunks) {
-  core::ThreadPool pool(3);
+  ops::Context ctx(3);
   for (const GateCase& gc : kGates) {
     Config c;
     c.B = 2, c.T = 75, c.H = 4, c.G = 2, c.N = 8, c.P = 5, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 11;
     // chunk 1, a prime, a sub-block multiple, the default, T itself, and larger than T
-    check_cpu(make_data(c), make_cotangent(c, true, 2), {1, 7, 16, 64, 75, 100}, pool, true, true, 0.35);
+    check_cpu(make_data(c), make_cotangent(c, true, 2), {1, 7, 16, 64, 75, 100}, ctx, true, true, 0.35);
   }
 }
 
 // Strong decays (|a| ≈ 0.02), weak decays (|a| ≈ 0.998) and large accumulated phases (Θ_T ≈ 3T).
 TEST(GatedRecurrenceBackwardCpu, DecayRegimes) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   struct Regime {
     const char* name;
     double gate_mu, gate_sigma, theta_mu, theta_sigma;
@@ -86,7 +86,7 @@ TEST(GatedRecurrenceBackwardCpu, DecayRegimes) {
       Config c;
       c.T = 300, c.H = 2, c.N = 6, c.P = 4, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 5;
       c.gate_mu = r.gate_mu, c.gate_sigma = r.gate_sigma, c.theta_mu = r.theta_mu, c.theta_sigma = r.theta_sigma;
-      check_cpu(make_data(c), make_cotangent(c, true, 3), {7, 64, 300}, pool);
+      check_cpu(make_data(c), make_cotangent(c, true, 3), {7, 64, 300}, ctx);
     }
   }
 }
@@ -94,7 +94,7 @@ TEST(GatedRecurrenceBackwardCpu, DecayRegimes) {
 // Shapes (§7.2 test 9): grouped heads, P != N, P = 96, N = 64, batch > 1, T = 1, sizes 1; no initial state
 // and no gradient into the final state.
 TEST(GatedRecurrenceBackwardCpu, Shapes) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   struct S {
     int64_t B, T, H, G, N, P;
   };
@@ -106,7 +106,7 @@ TEST(GatedRecurrenceBackwardCpu, Shapes) {
         Config c;
         c.B = s.B, c.T = s.T, c.H = s.H, c.G = s.G, c.N = s.N, c.P = s.P, c.state_in = carried;
         c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 3;
-        check_cpu(make_data(c), make_cotangent(c, carried, 4), {1, 7, 64}, pool);
+        check_cpu(make_data(c), make_cotangent(c, carried, 4), {1, 7, 64}, ctx);
       }
     }
   }
@@ -115,18 +115,18 @@ TEST(GatedRecurrenceBackwardCpu, Shapes) {
 // Long sequences in fp32 with weak decays and phases reaching ~3T rad: the gate gradients must not lose
 // precision with T (the reverse cumsum is chunk-local; a global one would lose ~eps32·T).
 TEST(GatedRecurrenceBackwardCpu, LongSequenceFp32) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     Config c;
     c.T = 2048, c.H = 1, c.N = 8, c.P = 4, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 9;
     c.gate_mu = 5.0, c.gate_sigma = 0.1, c.theta_mu = 3.0, c.theta_sigma = 0.1;
-    check_cpu(make_data(c), make_cotangent(c, true, 5), {64, 100}, pool, false, true);
+    check_cpu(make_data(c), make_cotangent(c, true, 5), {64, 100}, ctx, false, true);
   }
 }
 
 // a = 0 resets and clamped gates: exact zeros where they belong, no NaN, and the rest matches.
 TEST(GatedRecurrenceBackwardCpu, ResetsAndClamp) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     Config c;
     c.B = 2, c.T = 70, c.H = 2, c.N = 6, c.P = 3, c.vector_gate = gc.vec, c.complex = gc.cplx, c.seed = 17;
@@ -136,10 +136,10 @@ TEST(GatedRecurrenceBackwardCpu, ResetsAndClamp) {
       if (i % 17 == 6) d.g[i] = 0.5;
     }
     const Cotangent ct = make_cotangent(c, true, 6);
-    check_cpu(d, ct, {1, 5, 16, 64}, pool);
+    check_cpu(d, ct, {1, 5, 16, 64}, ctx);
     for (DType dt : {DType::kF64, DType::kF32}) {
       for (RecurrenceMode m : {RecurrenceMode::kRecurrent, RecurrenceMode::kChunked}) {
-        const Grads a = run_backward(d, ct, {Backend::kCpu, dt, m, 16, 1.0, &pool});
+        const Grads a = run_backward(d, ct, {Backend::kCpu, dt, m, 16, 1.0, &ctx});
         for (size_t i = 0; i < d.g.size(); ++i) {
           if (std::isinf(d.g[i]) || d.g[i] > 0) {
             EXPECT_EQ(a.g[i], 0.0) << describe(c) << " gate " << i;
@@ -171,13 +171,13 @@ Config api_config(const GateCase& gc) {
 
 // Outputs are accumulated: prefilled outputs end as prefill + gradient (to rounding of that one sum).
 TEST(GatedRecurrenceBackwardApi, AccumulatesIntoOutputs) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     const Config c = api_config(gc);
     const Data d = make_data(c);
     const Cotangent ct = make_cotangent(c, true, 7);
     for (const Path& pa : kPaths) {
-      const RunOpts o{pa.be, pa.dt, pa.mode, 8, 1.0, &pool};
+      const RunOpts o{pa.be, pa.dt, pa.mode, 8, 1.0, &ctx};
       const Grads g = run_backward(d, ct, o);
       BwdCall call(d, ct, pa.dt, 1.0, 8);
       core::Rng rng(5);
@@ -210,13 +210,13 @@ TEST(GatedRecurrenceBackwardApi, AccumulatesIntoOutputs) {
 
 // Outputs are optional: any subset gives the same values as the full set, bit for bit.
 TEST(GatedRecurrenceBackwardApi, OptionalOutputs) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     const Config c = api_config(gc);
     const Data d = make_data(c);
     const Cotangent ct = make_cotangent(c, true, 8);
     for (const Path& pa : kPaths) {
-      const RunOpts o{pa.be, pa.dt, pa.mode, 8, 1.0, &pool};
+      const RunOpts o{pa.be, pa.dt, pa.mode, 8, 1.0, &ctx};
       const Grads full = run_backward(d, ct, o);
       for (int mask = 0; mask < 4; ++mask) {  // {dv, dlog_decay}, {dq, dstate_in}, {dk, dphase}, none
         BwdCall call(d, ct, pa.dt, 1.0, 8);
@@ -244,14 +244,14 @@ TEST(GatedRecurrenceBackwardApi, OptionalOutputs) {
 
 // T = 0: the final state is the initial one, so dstate_in += dstate_out.
 TEST(GatedRecurrenceBackwardApi, EmptySequence) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (const GateCase& gc : kGates) {
     Config c = api_config(gc);
     c.T = 0;
     const Data d = make_data(c);
     const Cotangent ct = make_cotangent(c, true, 9);
     for (const Path& pa : kPaths) {
-      const Grads r = run_backward(d, ct, {pa.be, pa.dt, pa.mode, 8, 1.0, &pool});
+      const Grads r = run_backward(d, ct, {pa.be, pa.dt, pa.mode, 8, 1.0, &ctx});
       for (size_t i = 0; i < ct.ds_re.size(); ++i) {
         EXPECT_EQ(r.s_re[i], pa.dt == DType::kF64 ? ct.ds_re[i] : (double)(float)ct.ds_re[i]);
         if (c.complex) {
@@ -266,7 +266,7 @@ TEST(GatedRecurrenceBackwardApi, EmptySequence) {
 // one packed projection row (Llamba's in_proj layout [x | B | C | a]) and dq, dk, dv, dlog_decay out of the
 // packed gradient of that row, as the model's backward will pass them.
 TEST(GatedRecurrenceBackwardApi, StridedViews) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool vec : {false, true}) {
     Config c;
     c.B = 2, c.T = 19, c.H = 2, c.G = 1, c.N = 4, c.P = 3, c.vector_gate = vec, c.seed = 12;
@@ -305,7 +305,7 @@ TEST(GatedRecurrenceBackwardApi, StridedViews) {
       a.dv = carve(grad, 0, sv), a.dk = carve(grad, oK, sqk), a.dq = carve(grad, oQ, sqk);
       a.dlog_decay = carve(grad, oG, sg);
       a.chunk = 7;
-      const RunOpts o{pa.be, DType::kF32, pa.mode, 7, 1.0, &pool};
+      const RunOpts o{pa.be, DType::kF32, pa.mode, 7, 1.0, &ctx};
       call.run(o);
       Grads got;
       for (int64_t b = 0; b < B; ++b)
@@ -325,7 +325,7 @@ TEST(GatedRecurrenceBackwardApi, StridedViews) {
 }
 
 TEST(GatedRecurrenceBackwardApi, RejectsBadArguments) {
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   const Config c = api_config({false, false});
   const Data d = make_data(c);
   const Cotangent ct = make_cotangent(c, true, 1);
@@ -333,7 +333,7 @@ TEST(GatedRecurrenceBackwardApi, RejectsBadArguments) {
     BwdCall call(d, ct, DType::kF32);
     edit(call);
     try {
-      ops::gated_recurrence_backward(pool, call.args, mode);
+      ops::gated_recurrence_backward(ctx, call.args, mode);
       ADD_FAILURE() << "no error for " << needle;
     } catch (const std::exception& e) {
       EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();

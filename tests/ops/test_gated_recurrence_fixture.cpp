@@ -16,7 +16,7 @@ TEST(GatedRecurrenceFixture, MatchesGateLoopTransformer) {
   const io::SafetensorsFile f = io::SafetensorsFile::open(fixture_path("ops/gated_recurrence_gateloop.safetensors"));
   ASSERT_EQ(f.metadata().at("fixture_format"), std::to_string(kFixtureFormat))
       << "---> HINT: regenerate with tools/reference/gen_gated_recurrence.py";
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   double worst[2] = {0, 0};  // f32, f64
   for (const std::string cs : {"vector", "scalar"}) {
     Tensor q = f.to_f64(cs + ".q"), k = f.to_f64(cs + ".k"), v = f.to_f64(cs + ".v");
@@ -33,7 +33,7 @@ TEST(GatedRecurrenceFixture, MatchesGateLoopTransformer) {
           d.c.vector_gate = vec, d.c.complex = true, d.c.state_in = false;
           auto vec_of = [](const Tensor& t) { return std::vector<double>(t.f64(), t.f64() + t.numel()); };
           d.q = vec_of(q), d.k = vec_of(k), d.v = vec_of(v), d.g = vec_of(g), d.th = vec_of(th);
-          const RunOpts o{be, dt, m, 16, 1.0, &pool};
+          const RunOpts o{be, dt, m, 16, 1.0, &ctx};
           const Out x = run(d, o);
           const double e = rel_max_error(x.y.data(), want.f64(), want.numel());
           // fp64: two fp64 evaluations of one function (1e-12); fp32: the fp32 bound.

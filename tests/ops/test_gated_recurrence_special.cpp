@@ -14,13 +14,13 @@ namespace {
 using cd = std::complex<double>;
 
 // Every mode of ref f64, cpu f64 and cpu f32 against an expected output (fp64 closed form).
-void expect_all_modes(const Data& d, const Out& want, core::ThreadPool& pool, const std::string& what,
+void expect_all_modes(const Data& d, const Out& want, ops::Context& ctx, const std::string& what,
                       double tol64 = kTolF64) {
   for (Backend be : {Backend::kRef, Backend::kCpu})
     for (DType dt : {DType::kF64, DType::kF32}) {
       if (be == Backend::kRef && dt == DType::kF32) continue;
       for (RecurrenceMode m : kAllModes) {
-        const RunOpts o{be, dt, m, 16, 1.0, &pool};
+        const RunOpts o{be, dt, m, 16, 1.0, &ctx};
         const Out x = run(d, o);
         ASSERT_TRUE(all_finite(x)) << what << ": " << describe(o);
         const Err e = error(x, want);
@@ -42,7 +42,7 @@ int64_t s_at(const Config& c, int64_t b, int64_t h, int64_t p, int64_t n) { retu
 // θ ≡ 0 is real vector gating: equals fla's naive_recurrent_gla (key-major state S (N × P),
 // S = S·exp(g)[:, None] + k[:, None]·v[None, :], o = q·S), written here as that loop.
 TEST(GatedRecurrenceSpecial, ZeroPhaseEqualsRealVectorGating) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   Config c;
   c.B = 2, c.T = 40, c.H = 2, c.G = 2, c.N = 6, c.P = 3, c.vector_gate = true, c.complex = true;
   Data d = make_data(c);
@@ -69,19 +69,19 @@ TEST(GatedRecurrenceSpecial, ZeroPhaseEqualsRealVectorGating) {
       for (int64_t n = 0; n < c.N; ++n)
         for (int64_t p = 0; p < c.P; ++p) want.s_re[s_at(c, b, h, p, n)] = S[n * c.P + p];
     }
-  expect_all_modes(d, want, pool, "theta = 0 vs naive GLA");
+  expect_all_modes(d, want, ctx, "theta = 0 vs naive GLA");
   Data real = d;  // the same data without a phase tensor
   real.c.complex = false, real.th.clear(), real.s_im.clear();
   Out want_real = want;
   want_real.s_im.clear();
-  expect_all_modes(real, want_real, pool, "real vector gates vs naive GLA");
+  expect_all_modes(real, want_real, ctx, "real vector gates vs naive GLA");
 }
 
 // Scalar real decay per head equals ssd_minimal_discrete(X = v, A = log a, B = k, C = q) (state-spaces/mamba
 // mamba_ssm/modules/ssd_minimal.py, discrete form of llamba.md §4.4), re-derived here step by step: blocks of
 // `Lb`, segsum → L, Y_diag, chunk states, inter-chunk recurrence over padded chunk cumsums, Y_off.
 TEST(GatedRecurrenceSpecial, ScalarDecayEqualsSsdMinimalDiscrete) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   Config c;
   c.B = 2, c.T = 48, c.H = 4, c.G = 2, c.N = 5, c.P = 3, c.seed = 8;
   const Data d = make_data(c);
@@ -139,12 +139,12 @@ TEST(GatedRecurrenceSpecial, ScalarDecayEqualsSsdMinimalDiscrete) {
       for (int64_t p = 0; p < c.P; ++p)
         for (int64_t n = 0; n < c.N; ++n) want.s_re[s_at(c, b, h, p, n)] = new_states[nc][p * c.N + n];
     }
-  expect_all_modes(d, want, pool, "ssd_minimal_discrete");
+  expect_all_modes(d, want, ctx, "ssd_minimal_discrete");
 }
 
 // a ≡ 1: causal linear attention, y_t = (h_{−1} + Σ_{s<=t} v_sᵀ k_s) q_t via a running (cumulative) sum.
 TEST(GatedRecurrenceSpecial, UnitDecayEqualsCausalLinearAttention) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool vec : {false, true}) {
     Config c;
     c.B = 1, c.T = 200, c.H = 2, c.G = 1, c.N = 4, c.P = 3, c.vector_gate = vec;
@@ -165,13 +165,13 @@ TEST(GatedRecurrenceSpecial, UnitDecayEqualsCausalLinearAttention) {
       }
       std::copy(KV.begin(), KV.end(), want.s_re.begin() + h * c.P * c.N);
     }
-    expect_all_modes(d, want, pool, vec ? "a = 1 (vector)" : "a = 1 (scalar)");
+    expect_all_modes(d, want, ctx, vec ? "a = 1 (vector)" : "a = 1 (scalar)");
   }
 }
 
 // Constant a = γ e^{iθ} per head: RetNet's parallel form D_nm = γ^{n−m} e^{i(n−m)θ}, from a zero state.
 TEST(GatedRecurrenceSpecial, ConstantDecayEqualsRetNetParallelForm) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   Config c;
   c.B = 1, c.T = 150, c.H = 3, c.G = 3, c.N = 4, c.P = 2, c.complex = true, c.state_in = false;
   Data d = make_data(c);
@@ -203,12 +203,12 @@ TEST(GatedRecurrenceSpecial, ConstantDecayEqualsRetNetParallelForm) {
   }
   // The closed form evaluates γ^{n−m} and (n−m)·θ directly, the modes by products/sums of per-step terms:
   // pow/cos agree with the sums to ~(n−m)·eps·|θ|, up to 150·2e-16·1.1 ≈ 4e-14.
-  expect_all_modes(d, want, pool, "RetNet", 1e-12);
+  expect_all_modes(d, want, ctx, "RetNet", 1e-12);
 }
 
 // K = V = 1, H = D (the max-headed GateLoop): an elementwise complex scan per channel.
 TEST(GatedRecurrenceSpecial, MaxHeadedElementwiseScan) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   Config c;
   c.B = 2, c.T = 90, c.H = 12, c.G = 12, c.N = 1, c.P = 1, c.complex = true;
   const Data d = make_data(c);
@@ -223,7 +223,7 @@ TEST(GatedRecurrenceSpecial, MaxHeadedElementwiseScan) {
       }
       want.s_re[b * c.H + h] = s.real(), want.s_im[b * c.H + h] = s.imag();
     }
-  expect_all_modes(d, want, pool, "max-headed");
+  expect_all_modes(d, want, ctx, "max-headed");
 }
 
 // §5: Re(complex GateLoop) ≡ real GLA with 2N keys q̃ = [q cos Θ, q sin Θ], k̃ = [k cos Θ, k sin Θ], log|a|
@@ -267,7 +267,7 @@ TEST(GatedRecurrenceSpecial, RotationReductionEqualsRealKernelWith2NKeys) {
 // y = q·Re(h). With real q, k the output only sees the sign of the phase through a complex initial state and the
 // imaginary part of the state, so the test has both; the conjugated convention must fail it.
 TEST(GatedRecurrenceSpecial, NoConjugationConvention) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   Config c;
   c.B = 1, c.T = 60, c.H = 2, c.G = 1, c.N = 3, c.P = 2, c.vector_gate = true, c.complex = true;
   const Data d = make_data(c);
@@ -297,7 +297,7 @@ TEST(GatedRecurrenceSpecial, NoConjugationConvention) {
     return w;
   };
   // Decays here stay >= e^{−60·3}: the global-cumsum difference in the closed form is exact enough (1e-13).
-  expect_all_modes(d, closed_form(+1.0), pool, "e^{+i(Θ_t − Θ_s)}", 1e-12);
+  expect_all_modes(d, closed_form(+1.0), ctx, "e^{+i(Θ_t − Θ_s)}", 1e-12);
   const Out x = run(d, {Backend::kRef, DType::kF64, RecurrenceMode::kRecurrent});
   EXPECT_GT(error(x, closed_form(-1.0)).worst(), 1e-2) << "the conjugated convention must not pass";
 }

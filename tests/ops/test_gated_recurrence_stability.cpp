@@ -59,7 +59,7 @@ std::vector<double> y_window(const Out& x, const Config& c, int64_t T_total, int
 // §7.2 test 7 / §4.5 rule 5: padding with k = v = 0 and log a = 0 (θ = 0) leaves outputs and the final state
 // unchanged, at the back (chunk padding) and at the front (the state passes through); masking only v does not.
 TEST(GatedRecurrenceStability, PaddingLeavesOutputAndStateUnchanged) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool vec : {false, true})
     for (bool cplx : {false, true}) {
       Config c;
@@ -70,7 +70,7 @@ TEST(GatedRecurrenceStability, PaddingLeavesOutputAndStateUnchanged) {
         const Data masked = pad_time(d, 14, front, Pad::kOnlyV, 3);
         for (const Variant& va : kVariants)
           for (RecurrenceMode m : kAllModes) {
-            const RunOpts o{va.be, va.dt, m, 16, 1.0, &pool};
+            const RunOpts o{va.be, va.dt, m, 16, 1.0, &ctx};
             SCOPED_TRACE(describe(o) + (front ? " front" : " back") + (vec ? " vector" : " scalar") +
                          (cplx ? " complex" : " real"));
             const Out base = run(d, o), p = run(padded, o), mv = run(masked, o);
@@ -91,7 +91,7 @@ TEST(GatedRecurrenceStability, PaddingLeavesOutputAndStateUnchanged) {
 // §4.5 rule 6: a = 0 exactly (log a = −inf) drops the state: outputs from the reset on equal a fresh run from a
 // zero state, nothing is NaN. Resets at t = 0, inside a row block, at a chunk boundary (16) and at the end.
 TEST(GatedRecurrenceStability, ZeroDecayIsACleanReset) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool vec : {false, true})
     for (bool cplx : {false, true}) {
       Config c;
@@ -114,7 +114,7 @@ TEST(GatedRecurrenceStability, ZeroDecayIsACleanReset) {
       for (const Variant& va : kVariants)
         for (RecurrenceMode m : kAllModes)
           for (int64_t C : {7, 16, 64}) {
-            const RunOpts o{va.be, va.dt, m, C, 1.0, &pool};
+            const RunOpts o{va.be, va.dt, m, C, 1.0, &ctx};
             SCOPED_TRACE(describe(o) + (vec ? " vector" : " scalar") + (cplx ? " complex" : " real"));
             const Out full = run(d, o), fresh = run(tail, o);
             ASSERT_TRUE(all_finite(full));
@@ -129,7 +129,7 @@ TEST(GatedRecurrenceStability, ZeroDecayIsACleanReset) {
 
 // §7.2 test 3: |a| ≈ 0.1 (log a ≈ −2.3), T = 4096, fp32: no Inf/NaN in any cpu mode, and the fp32 bound holds.
 TEST(GatedRecurrenceStability, StrongDecayLongSequenceFp32) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool vec : {false, true})
     for (bool cplx : {false, true}) {
       Config c;
@@ -139,7 +139,7 @@ TEST(GatedRecurrenceStability, StrongDecayLongSequenceFp32) {
       const Out ref = run(d, {Backend::kRef, DType::kF64, RecurrenceMode::kRecurrent});
       for (RecurrenceMode m : kAllModes)
         for (int64_t C : {64, 256}) {
-          const RunOpts o{Backend::kCpu, DType::kF32, m, C, 1.0, &pool};
+          const RunOpts o{Backend::kCpu, DType::kF32, m, C, 1.0, &ctx};
           const Out x = run(d, o);
           ASSERT_TRUE(all_finite(x)) << describe(o);
           EXPECT_LE(error(x, ref).worst(), kTolF32) << describe(o);
@@ -149,7 +149,7 @@ TEST(GatedRecurrenceStability, StrongDecayLongSequenceFp32) {
 
 // log a > 0 is outside the contract and clamped to 0 by every mode and backend (|a| <= 1 always).
 TEST(GatedRecurrenceStability, PositiveLogDecayIsClampedToZero) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool vec : {false, true}) {
     Config c;
     c.T = 30, c.vector_gate = vec, c.complex = true;
@@ -158,7 +158,7 @@ TEST(GatedRecurrenceStability, PositiveLogDecayIsClampedToZero) {
     const Out want = run(z, {Backend::kRef, DType::kF64, RecurrenceMode::kRecurrent});
     for (const Variant& va : kVariants)
       for (RecurrenceMode m : kAllModes) {
-        const RunOpts o{va.be, va.dt, m, 7, 1.0, &pool};
+        const RunOpts o{va.be, va.dt, m, 7, 1.0, &ctx};
         EXPECT_LE(error(run(d, o), want).worst(), tol(va.dt)) << describe(o);
       }
   }

@@ -12,11 +12,11 @@ namespace {
 TEST(Gelu, MatchesReference) {
   core::Rng rng(11);
   core::Tensor x = test::rand_tensor(rng, {5, 43}, 3.0), b = test::rand_tensor(rng, {43});
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (bool bias : {false, true}) {
     core::Tensor o = core::Tensor::zeros(core::DType::kF32, {5, 43});
     core::Tensor orf = core::Tensor::zeros(core::DType::kF64, {5, 43});
-    ops::gelu_forward(pool, o, x, bias ? b.view() : core::TensorView{});
+    ops::gelu_forward(ctx, o, x, bias ? b.view() : core::TensorView{});
     ops::ref::gelu_forward(orf, x, bias ? b.view() : core::TensorView{});
     // No reduction: a few roundings (bias add, scale, erff's ~1-2 ulp, two products) relative to |x| ~ 3.
     test::expect_close(o.f32(), orf.f64(), o.numel(), 1, 3.0, "gelu", 8.0);
@@ -24,9 +24,9 @@ TEST(Gelu, MatchesReference) {
 }
 
 TEST(Gelu, KnownValuesAndInPlace) {
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   core::Tensor x = core::Tensor::from_f32({1, 4}, std::vector<float>{0.0f, 1.0f, -1.0f, 10.0f});
-  ops::gelu_forward(pool, x, x);  // aliasing allowed
+  ops::gelu_forward(ctx, x, x);  // aliasing allowed
   EXPECT_EQ(x.f32()[0], 0.0f);
   EXPECT_NEAR(x.f32()[1], 0.8413447460685429, 1e-7);   // Φ(1)
   EXPECT_NEAR(x.f32()[2], -0.15865525393145707, 1e-7);  // −(1 − Φ(1))
@@ -73,8 +73,8 @@ TEST(GeluBackward, CpuMatchesRefAndAccumulates) {
       core::Tensor dxb = test::zeros32({M, ld}), dbias = test::zeros32({F});
       const core::TensorView dx = dxb.view().slice(1, 0, F);
       core::Tensor dxr = test::zeros64({M, F}), dbr = test::zeros64({F});
-      core::ThreadPool pool(3);
-      ops::gelu_backward(pool, dx, dbias, d, x, bv);
+      ops::Context ctx(3);
+      ops::gelu_backward(ctx, dx, dbias, d, x, bv);
       ops::ref::gelu_backward(dxr, dbr, d, x, bv);
       const core::Tensor dxc = core::Tensor::copy_of(dx);
       // Elementwise: erff/expf (1-2 ulp each) and a few products; gelu' ∈ [−0.17, 1.13], so errors scale with
@@ -89,8 +89,8 @@ TEST(GeluBackward, CpuMatchesRefAndAccumulates) {
         }
       }
       const auto dx1 = test::values(dxc), db1 = test::values(dbias);
-      ops::gelu_backward(pool, dx, {}, d, x, bv);
-      ops::gelu_backward(pool, {}, dbias, d, x, bv);
+      ops::gelu_backward(ctx, dx, {}, d, x, bv);
+      ops::gelu_backward(ctx, {}, dbias, d, x, bv);
       test::expect_doubled(core::Tensor::copy_of(dx), dx1, "gelu dx");
       test::expect_doubled(dbias, db1, "gelu dbias");
     }

@@ -68,8 +68,8 @@ TEST(KlDiv, CpuMatchesRefAndAccumulates) {
       core::Rng rng(M + V);
       core::Tensor sb = test::rand_tensor(rng, {M, ld}, 4.0), tb = test::rand_tensor(rng, {M, ld}, 4.0);
       const core::TensorView s = sb.view().slice(1, 0, V), t = tb.view().slice(1, 0, V);
-      core::ThreadPool pool(3);
-      const double loss = ops::kl_div_forward(pool, s, t, tau, kind);
+      ops::Context ctx(3);
+      const double loss = ops::kl_div_forward(ctx, s, t, tau, kind);
       const double loss_ref = ops::ref::kl_div_forward(s, t, tau, kind);
       // The loss is Σ p·(a − b) with fp32 exponents a, b of magnitude <~ 30/τ (rounding eps each), plus double
       // log-sums: a few eps of 30/τ (times τ² for kKl).
@@ -77,7 +77,7 @@ TEST(KlDiv, CpuMatchesRefAndAccumulates) {
       EXPECT_NEAR(loss, loss_ref, 8 * test::kEpsF32 * mag);
       core::Tensor gb = test::zeros32({M, ld}), gr = test::zeros64({M, V});
       const core::TensorView g = gb.view().slice(1, 0, V);
-      ops::kl_div_backward(pool, g, s, t, tau, kind, 0.75f);
+      ops::kl_div_backward(ctx, g, s, t, tau, kind, 0.75f);
       ops::ref::kl_div_backward(gr, s, t, tau, kind, 0.75);
       const core::Tensor gc = core::Tensor::copy_of(g);
       // dloss/M · c · (q − p), probabilities with relative error ~eps·|exponent|, small where they matter (as
@@ -85,7 +85,7 @@ TEST(KlDiv, CpuMatchesRefAndAccumulates) {
       const double c = kind == KdLoss::kKl ? tau : 1.0 / tau;
       test::expect_f32_grad(gc, gr, 1, 0.75 / M * c, "kl_div dstudent");
       const auto g1 = test::values(gc);
-      ops::kl_div_backward(pool, g, s, t, tau, kind, 0.75f);
+      ops::kl_div_backward(ctx, g, s, t, tau, kind, 0.75f);
       test::expect_doubled(core::Tensor::copy_of(g), g1, "kl_div dstudent");
     }
   }

@@ -12,7 +12,7 @@ TEST(LayerNorm, MatchesReference) {
   core::Rng rng(12);
   const int64_t M = 6, D = 48;
   core::Tensor w = test::rand_tensor(rng, {D}), b = test::rand_tensor(rng, {D});
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (double offset : {0.0, 100.0}) {
     std::vector<float> xv = test::randn(rng, M * D, 2.0);
     for (auto& v : xv) v += (float)offset;
@@ -20,7 +20,7 @@ TEST(LayerNorm, MatchesReference) {
     for (bool bias : {false, true}) {
       core::Tensor y = core::Tensor::zeros(core::DType::kF32, {M, D});
       core::Tensor yr = core::Tensor::zeros(core::DType::kF64, {M, D});
-      ops::layernorm_forward(pool, y, x, w, bias ? b.view() : core::TensorView{}, 1e-5f);
+      ops::layernorm_forward(ctx, y, x, w, bias ? b.view() : core::TensorView{}, 1e-5f);
       ops::ref::layernorm_forward(yr, x, w, bias ? b.view() : core::TensorView{}, 1e-5);
       // Normalized values are O(1)·|w|; x − mean loses up to |offset|/std · eps in fp32 (offset 100, std 2: 50
       // ulps of the normalized value), hence c = 64 for the offset case.
@@ -30,11 +30,11 @@ TEST(LayerNorm, MatchesReference) {
 }
 
 TEST(LayerNorm, KnownValues) {
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   core::Tensor x = core::Tensor::from_f32({1, 4}, std::vector<float>{1, 2, 3, 4});
   core::Tensor w = core::Tensor::from_f32({4}, std::vector<float>{1, 1, 1, 2});
   core::Tensor b = core::Tensor::from_f32({4}, std::vector<float>{0, 0, 1, 0});
-  ops::layernorm_forward(pool, x, x, w, b, 0.0f);  // in place; mean 2.5, var 1.25
+  ops::layernorm_forward(ctx, x, x, w, b, 0.0f);  // in place; mean 2.5, var 1.25
   const double s = 1.0 / std::sqrt(1.25);
   EXPECT_NEAR(x.f32()[0], -1.5 * s, 1e-6);
   EXPECT_NEAR(x.f32()[1], -0.5 * s, 1e-6);
@@ -87,8 +87,8 @@ TEST(LayerNormBackward, CpuMatchesRefAndAccumulates) {
     core::Tensor dxb = test::zeros32({M, ld}), dw = test::zeros32({D}), db = test::zeros32({D});
     const core::TensorView dx = dxb.view().slice(1, 0, D);
     core::Tensor dxr = test::zeros64({M, D}), dwr = test::zeros64({D}), dbr = test::zeros64({D});
-    core::ThreadPool pool(3);
-    ops::layernorm_backward(pool, dx, dw, db, dy, x, w, 1e-5f);
+    ops::Context ctx(3);
+    ops::layernorm_backward(ctx, dx, dw, db, dy, x, w, 1e-5f);
     ops::ref::layernorm_backward(dxr, dwr, dbr, dy, x, w, 1e-5);
     const core::Tensor dxc = core::Tensor::copy_of(dx);
     // dx = r·(g − mean g − x̂·mean(g x̂)) with r ~ 1/2, terms ~ |dy·w| ~ 1 and two D-term means. x − mean costs
@@ -100,9 +100,9 @@ TEST(LayerNormBackward, CpuMatchesRefAndAccumulates) {
     test::expect_f32_grad(dw, dwr, M, 1.0, "layernorm dw", c);
     test::expect_f32_grad(db, dbr, M, 1.0, "layernorm db");
     const auto dx1 = test::values(dxc), dw1 = test::values(dw), db1 = test::values(db);
-    ops::layernorm_backward(pool, dx, {}, {}, dy, x, w, 1e-5f);
-    ops::layernorm_backward(pool, {}, dw, {}, dy, x, w, 1e-5f);
-    ops::layernorm_backward(pool, {}, {}, db, dy, x, w, 1e-5f);
+    ops::layernorm_backward(ctx, dx, {}, {}, dy, x, w, 1e-5f);
+    ops::layernorm_backward(ctx, {}, dw, {}, dy, x, w, 1e-5f);
+    ops::layernorm_backward(ctx, {}, {}, db, dy, x, w, 1e-5f);
     test::expect_doubled(core::Tensor::copy_of(dx), dx1, "layernorm dx");
     test::expect_doubled(dw, dw1, "layernorm dw");
     test::expect_doubled(db, db1, "layernorm db");

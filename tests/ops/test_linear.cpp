@@ -54,8 +54,8 @@ void check(DType wt, int64_t M, int64_t K, int64_t N, bool bias, bool strided) {
   core::Tensor b = bias ? test::rand_tensor(rng, {N}) : core::Tensor();
   core::Tensor y = core::Tensor::zeros(DType::kF32, {M, N});
   core::Tensor yr = core::Tensor::zeros(DType::kF64, {M, N});
-  core::ThreadPool pool(2);
-  ops::linear_forward(pool, y, x, w, bias ? b.view() : core::TensorView{});
+  ops::Context ctx(2);
+  ops::linear_forward(ctx, y, x, w, bias ? b.view() : core::TensorView{});
   ops::ref::linear_forward(yr, x, w, bias ? b.view() : core::TensorView{});
   // |x|~1, |w|~0.1: a dot of K terms has magnitude ~0.1·sqrt(K); rounding grows like eps·sqrt(K) of that.
   test::expect_close(y.f32(), yr.f64(), M * N, K, 0.1 * std::sqrt((double)K), "linear");
@@ -88,13 +88,13 @@ TEST(Linear, FewRowsEqualManyRowsBitForBit) {
       core::Tensor x = test::rand_tensor(rng, {M, K});
       core::Tensor w = random_weight(rng, wt, N, K);
       core::Tensor b = test::rand_tensor(rng, {N});
-      core::ThreadPool pool(2);
+      ops::Context ctx(2);
       core::Tensor all = core::Tensor::zeros(DType::kF32, {M, N});
-      ops::linear_forward(pool, all, x, w, b);
+      ops::linear_forward(ctx, all, x, w, b);
       for (int64_t m0 = 0; m0 + 1 < M; m0 += 2) {
         for (int64_t rows : {1, 2}) {
           core::Tensor part = core::Tensor::zeros(DType::kF32, {rows, N});
-          ops::linear_forward(pool, part, x.view().slice(0, m0, m0 + rows), w, b);
+          ops::linear_forward(ctx, part, x.view().slice(0, m0, m0 + rows), w, b);
           EXPECT_EQ(std::memcmp(part.f32(), all.f32() + m0 * N, (size_t)(rows * N) * sizeof(float)), 0)
               << "rows " << m0 << ".." << m0 + rows;
         }
@@ -113,8 +113,8 @@ TEST(Linear, KQuantWeights) {
       core::Tensor w = random_weight(rng, wt, N, K);
       core::Tensor x = test::rand_tensor(rng, {M, K});
       core::Tensor y = core::Tensor::zeros(DType::kF32, {M, N}), yr = core::Tensor::zeros(DType::kF64, {M, N});
-      core::ThreadPool pool(2);
-      ops::linear_forward(pool, y, x, w, {});
+      ops::Context ctx(2);
+      ops::linear_forward(ctx, y, x, w, {});
       ops::ref::linear_forward(yr, x, w, {});
       // |w| ≤ d·scale·q ≈ 0.011·63·31 ≈ 21 at the widest (Q5_K), |x| ~ 1: a K-term dot is ≲ 21·sqrt(K).
       test::expect_close(y.f32(), yr.f64(), M * N, K, 21.0 * std::sqrt((double)K), "linear k-quant");
@@ -154,8 +154,8 @@ void check_backward(int64_t M, int64_t K, int64_t N, bool strided) {
   core::Tensor dxb = test::zeros32({M, ldx}), dw = test::zeros32({N, K}), db = test::zeros32({N});
   const core::TensorView dx = dxb.view().slice(1, 0, K);
   core::Tensor dxr = test::zeros64({M, K}), dwr = test::zeros64({N, K}), dbr = test::zeros64({N});
-  core::ThreadPool pool(3);
-  ops::linear_backward(pool, dx, dw, db, dy, x, w);
+  ops::Context ctx(3);
+  ops::linear_backward(ctx, dx, dw, db, dy, x, w);
   ops::ref::linear_backward(dxr, dwr, dbr, dy, x, w);
   const core::Tensor dxc = core::Tensor::copy_of(dx);
   // dx: N-term dots of |dy|~1 by |w|~0.1, magnitude ~0.1·sqrt(N); dw: M-term dots of |dy|~1 by |x|~1;
@@ -165,9 +165,9 @@ void check_backward(int64_t M, int64_t K, int64_t N, bool strided) {
   test::expect_f32_grad(db, dbr, M, std::sqrt((double)M), "linear dbias");
   // Accumulation, and each gradient alone (the other inputs empty where the contract allows).
   const auto dx1 = test::values(dxc), dw1 = test::values(dw), db1 = test::values(db);
-  ops::linear_backward(pool, dx, {}, {}, dy, {}, w);
-  ops::linear_backward(pool, {}, dw, {}, dy, x, {});
-  ops::linear_backward(pool, {}, {}, db, dy, {}, {});
+  ops::linear_backward(ctx, dx, {}, {}, dy, {}, w);
+  ops::linear_backward(ctx, {}, dw, {}, dy, x, {});
+  ops::linear_backward(ctx, {}, {}, db, dy, {}, {});
   test::expect_doubled(core::Tensor::copy_of(dx), dx1, "linear dx");
   test::expect_doubled(dw, dw1, "linear dw");
   test::expect_doubled(db, db1, "linear dbias");

@@ -19,8 +19,8 @@ TEST(MixerMatrix, MatchesReferenceAndRecurrence) {
   for (int64_t i = 0; i < ld.numel(); ++i) ld.f32()[i] = (float)-rng.uniform(0.0, 3.0);
   ld.f32()[7 * H + 1] = -INFINITY;  // reset for head 1 at t = 7
   core::Tensor m = core::Tensor::zeros(core::DType::kF32, {H, T, T}), mr = core::Tensor::zeros(core::DType::kF64, {H, T, T});
-  core::ThreadPool pool(2);
-  ops::mixer_matrix_forward(pool, m, q, k, ld, d);
+  ops::Context ctx(2);
+  ops::mixer_matrix_forward(ctx, m, q, k, ld, d);
   ops::ref::mixer_matrix_forward(mr, q, k, ld, d);
   for (int64_t i = 0; i < m.numel(); ++i) ASSERT_TRUE(std::isfinite(m.f32()[i]));
   test::expect_close(m.f32(), mr.f64(), m.numel(), N + T, 3.0, "mixer matrix");
@@ -99,9 +99,9 @@ TEST(MixerMatrixBackward, CpuMatchesRefAndAccumulates) {
                  dd = test::zeros32({H});
     core::Tensor dqr = test::zeros64({T, G, N}), dkr = test::zeros64({T, G, N}), dlr = test::zeros64({T, H}),
                  ddr = test::zeros64({H});
-    core::ThreadPool pool(3);
+    ops::Context ctx(3);
     const float scale = 0.5f;
-    ops::mixer_matrix_backward(pool, dq, dk, dl, dd, dm, q, k, ld, scale);
+    ops::mixer_matrix_backward(ctx, dq, dk, dl, dd, dm, q, k, ld, scale);
     ops::ref::mixer_matrix_backward(dqr, dkr, dlr, ddr, dm, q, k, ld, scale);
     // dq, dk: up to T·(H/G) terms |dm|·|k| ~ 1 under weights exp(Σ log decay) <= 1.
     const int64_t terms = T * (H / G);
@@ -113,8 +113,8 @@ TEST(MixerMatrixBackward, CpuMatchesRefAndAccumulates) {
     test::expect_f32_grad(dd, ddr, T, std::sqrt((double)T), "mixer_matrix dd");
     for (int64_t i = 0; i < dl.numel(); ++i) ASSERT_TRUE(std::isfinite(dl.f32()[i]));
     const auto dq1 = test::values(dq), dk1 = test::values(dk), dl1 = test::values(dl), dd1 = test::values(dd);
-    ops::mixer_matrix_backward(pool, dq, {}, dl, {}, dm, q, k, ld, scale);
-    ops::mixer_matrix_backward(pool, {}, dk, {}, dd, dm, q, k, ld, scale);
+    ops::mixer_matrix_backward(ctx, dq, {}, dl, {}, dm, q, k, ld, scale);
+    ops::mixer_matrix_backward(ctx, {}, dk, {}, dd, dm, q, k, ld, scale);
     test::expect_doubled(dq, dq1, "mixer_matrix dq");
     test::expect_doubled(dk, dk1, "mixer_matrix dk");
     test::expect_doubled(dl, dl1, "mixer_matrix dlog_decay");

@@ -65,14 +65,14 @@ TEST(Mse, CpuMatchesRefAndAccumulates) {
       core::Rng rng(M + D);
       core::Tensor ab = test::rand_tensor(rng, {M, ld}), bb = test::rand_tensor(rng, {M, ld});
       const core::TensorView a = ab.view().slice(1, 0, D), b = bb.view().slice(1, 0, D);
-      core::ThreadPool pool(3);
-      const double loss = ops::mse_forward(pool, a, b, kind), loss_ref = ops::ref::mse_forward(a, b, kind);
+      ops::Context ctx(3);
+      const double loss = ops::mse_forward(ctx, a, b, kind), loss_ref = ops::ref::mse_forward(a, b, kind);
       // Differences and squares in double from the same fp32 inputs: only summation order differs.
       EXPECT_NEAR(loss, loss_ref, 1e-14 * loss_ref);
       core::Tensor gab = test::zeros32({M, ld}), gbb = test::zeros32({M, ld});
       const core::TensorView ga = gab.view().slice(1, 0, D), gb = gbb.view().slice(1, 0, D);
       core::Tensor gar = test::zeros64({M, D}), gbr = test::zeros64({M, D});
-      ops::mse_backward(pool, ga, gb, a, b, kind, 0.5f);
+      ops::mse_backward(ctx, ga, gb, a, b, kind, 0.5f);
       ops::ref::mse_backward(gar, gbr, a, b, kind, 0.5);
       const core::Tensor gac = core::Tensor::copy_of(ga), gbc = core::Tensor::copy_of(gb);
       // Elementwise c·(a − b), c rounded to fp32 once: a few eps of |c|·|a − b| (|a − b| ~ 1.4).
@@ -80,8 +80,8 @@ TEST(Mse, CpuMatchesRefAndAccumulates) {
       test::expect_f32_grad(gac, gar, 1, c, "mse da");
       test::expect_f32_grad(gbc, gbr, 1, c, "mse db");
       const auto ga1 = test::values(gac), gb1 = test::values(gbc);
-      ops::mse_backward(pool, ga, {}, a, b, kind, 0.5f);
-      ops::mse_backward(pool, {}, gb, a, b, kind, 0.5f);
+      ops::mse_backward(ctx, ga, {}, a, b, kind, 0.5f);
+      ops::mse_backward(ctx, {}, gb, a, b, kind, 0.5f);
       test::expect_doubled(core::Tensor::copy_of(ga), ga1, "mse da");
       test::expect_doubled(core::Tensor::copy_of(gb), gb1, "mse db");
     }

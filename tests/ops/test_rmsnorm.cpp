@@ -14,11 +14,11 @@ TEST(RmsNorm, MatchesReference) {
     core::Rng rng(D);
     core::Tensor x = test::rand_tensor(rng, {5, D}, 3.0), w = test::rand_tensor(rng, {D});
     core::Tensor y = core::Tensor::zeros(core::DType::kF32, {5, D}), yr = core::Tensor::zeros(core::DType::kF64, {5, D});
-    core::ThreadPool pool(2);
-    ops::rmsnorm_forward(pool, y, x, w, 1e-5f);
+    ops::Context ctx(2);
+    ops::rmsnorm_forward(ctx, y, x, w, 1e-5f);
     ops::ref::rmsnorm_forward(yr, x, w, 1e-5);
     test::expect_close(y.f32(), yr.f64(), 5 * D, D, 1.0, "rmsnorm");
-    ops::rmsnorm_forward(pool, x, x, w, 1e-5f);  // in place
+    ops::rmsnorm_forward(ctx, x, x, w, 1e-5f);  // in place
     test::expect_close(x.f32(), yr.f64(), 5 * D, D, 1.0, "rmsnorm in place");
   }
 }
@@ -60,8 +60,8 @@ TEST(RmsNormBackward, CpuMatchesRefAndAccumulates) {
     core::Tensor dxb = test::zeros32({M, ld}), dw = test::zeros32({D});
     const core::TensorView dx = dxb.view().slice(1, 0, D);
     core::Tensor dxr = test::zeros64({M, D}), dwr = test::zeros64({D});
-    core::ThreadPool pool(3);
-    ops::rmsnorm_backward(pool, dx, dw, dy, x, w, 1e-5f);
+    ops::Context ctx(3);
+    ops::rmsnorm_backward(ctx, dx, dw, dy, x, w, 1e-5f);
     ops::ref::rmsnorm_backward(dxr, dwr, dy, x, w, 1e-5);
     const core::Tensor dxc = core::Tensor::copy_of(dx);
     // dx: r·w·dy ~ 1/3 per element, minus a correction built from a D-term dot product.
@@ -71,8 +71,8 @@ TEST(RmsNormBackward, CpuMatchesRefAndAccumulates) {
     test::expect_f32_grad(dw, dwr, M, 1.0, "rmsnorm dw");
     // Accumulation: a second call doubles each output; an empty dw is skipped.
     const auto dx1 = test::values(dxc), dw1 = test::values(dw);
-    ops::rmsnorm_backward(pool, dx, {}, dy, x, w, 1e-5f);
-    ops::rmsnorm_backward(pool, {}, dw, dy, x, w, 1e-5f);
+    ops::rmsnorm_backward(ctx, dx, {}, dy, x, w, 1e-5f);
+    ops::rmsnorm_backward(ctx, {}, dw, dy, x, w, 1e-5f);
     test::expect_doubled(core::Tensor::copy_of(dx), dx1, "rmsnorm dx");
     test::expect_doubled(dw, dw1, "rmsnorm dw");
   }

@@ -19,8 +19,8 @@ TEST(Rope, MatchesReferenceAtLargePositions) {
     core::Tensor x = test::rand_tensor(rng, {T, H, hd});
     core::Tensor xr = core::Tensor::zeros(core::DType::kF64, {T, H, hd});
     for (int64_t i = 0; i < x.numel(); ++i) xr.f64()[i] = x.f32()[i];
-    core::ThreadPool pool(2);
-    ops::rope_forward(pool, x, pos, inv, style);
+    ops::Context ctx(2);
+    ops::rope_forward(ctx, x, pos, inv, style);
     ops::ref::rope_forward(xr, pos, inv, style);
     // The angle pos·inv is rounded to fp32 (as transformers does): at pos 131000 that is an absolute angle error
     // of ~131000·eps ≈ 0.016 rad, which moves each output by up to that much.
@@ -41,10 +41,10 @@ TEST(Rope, PermutedRowsInterleavedEqualsHalf) {
     b.f32()[2 * i] = a.f32()[i];
     b.f32()[2 * i + 1] = a.f32()[i + hd / 2];
   }
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   const std::vector<int64_t> pos = {37};
-  ops::rope_forward(pool, a, pos, inv, ops::RopeStyle::kHalf);
-  ops::rope_forward(pool, b, pos, inv, ops::RopeStyle::kInterleaved);
+  ops::rope_forward(ctx, a, pos, inv, ops::RopeStyle::kHalf);
+  ops::rope_forward(ctx, b, pos, inv, ops::RopeStyle::kInterleaved);
   for (int64_t i = 0; i < hd / 2; ++i) {
     EXPECT_EQ(b.f32()[2 * i], a.f32()[i]);
     EXPECT_EQ(b.f32()[2 * i + 1], a.f32()[i + hd / 2]);
@@ -87,15 +87,15 @@ TEST(RopeBackward, CpuMatchesRefAndAccumulates) {
       core::Tensor dyb = test::rand_tensor(rng, {T, H + 1, hd});  // strided rows: a spare head per token
       const core::TensorView dy = dyb.view().slice(1, 0, H);
       core::Tensor dx = test::zeros32({T, H, hd}), dxr = test::zeros64({T, H, hd});
-      core::ThreadPool pool(3);
-      ops::rope_backward(pool, dx, dy, pos, inv, style);
+      ops::Context ctx(3);
+      ops::rope_backward(ctx, dx, dy, pos, inv, style);
       ops::ref::rope_backward(dxr, dy, pos, inv, style);
       // The fp32 angle pos·inv_freq (as in the forward) is off by up to pos·eps/2 rad from the reference's
       // double angle; each output moves by |dy| times that (plus a few eps of rounding).
       const double max_pos = (double)(cs.pos0 + T);
       test::expect_f32_grad(dx, dxr, 1, 1.0 + max_pos, "rope dx");
       const auto d1 = test::values(dx);
-      ops::rope_backward(pool, dx, dy, pos, inv, style);
+      ops::rope_backward(ctx, dx, dy, pos, inv, style);
       test::expect_doubled(dx, d1, "rope dx");
     }
   }

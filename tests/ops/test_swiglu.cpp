@@ -14,8 +14,8 @@ TEST(SwiGlu, MatchesReference) {
   core::Tensor g = test::rand_tensor(rng, {4, 37}, 4.0), u = test::rand_tensor(rng, {4, 37}), b = test::rand_tensor(rng, {37});
   for (bool bias : {false, true}) {
     core::Tensor o = core::Tensor::zeros(core::DType::kF32, {4, 37}), orf = core::Tensor::zeros(core::DType::kF64, {4, 37});
-    core::ThreadPool pool(2);
-    ops::swiglu_forward(pool, o, g, u, bias ? b.view() : core::TensorView{});
+    ops::Context ctx(2);
+    ops::swiglu_forward(ctx, o, g, u, bias ? b.view() : core::TensorView{});
     ops::ref::swiglu_forward(orf, g, u, bias ? b.view() : core::TensorView{});
     test::expect_close(o.f32(), orf.f64(), o.numel(), 1, 4.0, "swiglu");
   }
@@ -61,8 +61,8 @@ TEST(SwiGluBackward, CpuMatchesRefAndAccumulates) {
     core::Tensor dgb = test::zeros32({M, ld}), dub = test::zeros32({M, ld}), dbias = test::zeros32({F});
     const core::TensorView dg = dgb.view().slice(1, 0, F), du = dub.view().slice(1, 0, F);
     core::Tensor dgr = test::zeros64({M, F}), dur = test::zeros64({M, F}), dbr = test::zeros64({F});
-    core::ThreadPool pool(3);
-    ops::swiglu_backward(pool, dg, du, dbias, d, g, u, bias);
+    ops::Context ctx(3);
+    ops::swiglu_backward(ctx, dg, du, dbias, d, g, u, bias);
     ops::ref::swiglu_backward(dgr, dur, dbr, d, g, u, bias);
     const core::Tensor dgc = core::Tensor::copy_of(dg), duc = core::Tensor::copy_of(du);
     // Elementwise: a few roundings in sigmoid/exp per element (|dgate| up to ~1.1·|dout·up|).
@@ -71,9 +71,9 @@ TEST(SwiGluBackward, CpuMatchesRefAndAccumulates) {
     // dgate_bias: sums of M such terms.
     test::expect_f32_grad(dbias, dbr, M, 1.0, "swiglu dgate_bias");
     const auto dg1 = test::values(dgc), du1 = test::values(duc), db1 = test::values(dbias);
-    ops::swiglu_backward(pool, dg, {}, {}, d, g, u, bias);
-    ops::swiglu_backward(pool, {}, du, {}, d, g, u, bias);
-    ops::swiglu_backward(pool, {}, {}, dbias, d, g, u, bias);
+    ops::swiglu_backward(ctx, dg, {}, {}, d, g, u, bias);
+    ops::swiglu_backward(ctx, {}, du, {}, d, g, u, bias);
+    ops::swiglu_backward(ctx, {}, {}, dbias, d, g, u, bias);
     test::expect_doubled(core::Tensor::copy_of(dg), dg1, "swiglu dgate");
     test::expect_doubled(core::Tensor::copy_of(du), du1, "swiglu dup");
     test::expect_doubled(dbias, db1, "swiglu dgate_bias");

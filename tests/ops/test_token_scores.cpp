@@ -19,7 +19,7 @@ struct Outputs {
 };
 
 TEST(TokenScores, CpuMatchesRef) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (int64_t V : {1, 7, 1001, 49152}) {
     SCOPED_TRACE(V);
     const int64_t M = 5, ld = V + 3;  // strided rows
@@ -30,7 +30,7 @@ TEST(TokenScores, CpuMatchesRef) {
     std::vector<int32_t> tgt(M);
     for (int64_t m = 0; m < M; ++m) tgt[m] = (int32_t)(rng.next_u64() % V);
     Outputs c(M), r(M);
-    ops::token_scores_forward(pool, x, b, tgt, c.rows());
+    ops::token_scores_forward(ctx, x, b, tgt, c.rows());
     ops::ref::token_scores_forward(x, b, tgt, r.rows());
     for (int64_t m = 0; m < M; ++m) {
       // fp32 exps (relative error ~eps each) summed in double: the log-sum-exp is off by ~eps; x_t − max is one
@@ -47,13 +47,13 @@ TEST(TokenScores, CpuMatchesRef) {
 }
 
 TEST(TokenScores, HandCheckedSelfKlAndTies) {
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   // Row 0: logits (0, ln 3) → p = (1/4, 3/4). Row 1: a tie between ids 1 and 2 goes to 1.
   const std::vector<float> v = {0.0f, std::log(3.0f), -INFINITY, 0.0f, 2.0f, 2.0f};
   const core::Tensor x = core::Tensor::from_f32({2, 3}, v);
   const std::vector<int32_t> tgt = {0, 2};
   Outputs o(2);
-  ops::token_scores_forward(pool, x, x, tgt, o.rows());
+  ops::token_scores_forward(ctx, x, x, tgt, o.rows());
   EXPECT_NEAR(o.logprob[0], std::log(0.25), 1e-7);
   EXPECT_EQ(o.argmax[0], 1);
   EXPECT_EQ(o.argmax[1], 1);
@@ -64,13 +64,13 @@ TEST(TokenScores, HandCheckedSelfKlAndTies) {
 }
 
 TEST(TokenScores, BadInputThrows) {
-  core::ThreadPool pool(1);
+  ops::Context ctx(1);
   const core::Tensor x = core::Tensor::zeros(core::DType::kF32, {2, 4});
   Outputs o(2);
-  EXPECT_THROW(ops::token_scores_forward(pool, x, {}, std::vector<int32_t>{0, 4}, o.rows()), Error);
-  EXPECT_THROW(ops::token_scores_forward(pool, x, {}, std::vector<int32_t>{0}, o.rows()), Error);
+  EXPECT_THROW(ops::token_scores_forward(ctx, x, {}, std::vector<int32_t>{0, 4}, o.rows()), Error);
+  EXPECT_THROW(ops::token_scores_forward(ctx, x, {}, std::vector<int32_t>{0}, o.rows()), Error);
   const core::Tensor y = core::Tensor::zeros(core::DType::kF32, {2, 5});
-  EXPECT_THROW(ops::token_scores_forward(pool, x, y, std::vector<int32_t>{0, 1}, o.rows()), Error);
+  EXPECT_THROW(ops::token_scores_forward(ctx, x, y, std::vector<int32_t>{0, 1}, o.rows()), Error);
 }
 
 }  // namespace

@@ -106,30 +106,30 @@ struct Batch {
   }
 };
 
-double loss_of(models::Model& m, const Batch& b, core::ThreadPool& pool, train::ParameterSet* grads) {
+double loss_of(models::Model& m, const Batch& b, ops::Context& ctx, train::ParameterSet* grads) {
   const int64_t V = m.info().n_vocab;
   std::vector<float> logits(b.B * b.T * V);
   const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {b.B * b.T, V});
-  auto cache = m.forward_train(pool, b.tokens, b.B, logits.data());
-  const double l = ops::cross_entropy_forward(pool, lv, b.targets);
+  auto cache = m.forward_train(ctx, b.tokens, b.B, logits.data());
+  const double l = ops::cross_entropy_forward(ctx, lv, b.targets);
   if (grads) {
     core::Tensor dlogits = core::Tensor::zeros(core::DType::kF32, {b.B * b.T, V});
-    ops::cross_entropy_backward(pool, dlogits, lv, b.targets);
+    ops::cross_entropy_backward(ctx, dlogits, lv, b.targets);
     grads->zero_grad();
-    m.backward(pool, *cache, dlogits.f32(), grads->grads());
+    m.backward(ctx, *cache, dlogits.f32(), grads->grads());
   }
   return l;
 }
 
 TEST(GateLoopBackward, MatchesCentralDifferencesForEveryVariant) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (Variant v : variants())
   for (auto mode : {ops::RecurrenceMode::kRecurrent, ops::RecurrenceMode::kChunked}) {
     v.c.train_recurrence = mode;
     SCOPED_TRACE(testing::Message() << v.name << ", " << ops::recurrence_mode_name(mode));
     Loaded r = load(v, "backward_fd");
     const Batch batch(r.model->info().n_vocab);
-    loss_of(*r.model, batch, pool, r.params.get());
+    loss_of(*r.model, batch, ctx, r.params.get());
     core::Rng rng(11);
     double worst = 0;
     // Directional derivative along a random direction d per tensor: (L(θ + h·d) − L(θ − h·d)) / 2h vs ⟨∇L, d⟩,
@@ -147,9 +147,9 @@ TEST(GateLoopBackward, MatchesCentralDifferencesForEveryVariant) {
       // curvature: the error measured at 1e-2 fell 10× per 3× smaller step, i.e. it was the h² term).
       const double h = p.value.shape.rank() == 1 ? 3e-3 : 1e-3;
       for (int64_t i = 0; i < n; ++i) p.value.f32()[i] = saved[i] + (float)(h * d[i]);
-      const double lp = loss_of(*r.model, batch, pool, nullptr);
+      const double lp = loss_of(*r.model, batch, ctx, nullptr);
       for (int64_t i = 0; i < n; ++i) p.value.f32()[i] = saved[i] - (float)(h * d[i]);
-      const double lm = loss_of(*r.model, batch, pool, nullptr);
+      const double lm = loss_of(*r.model, batch, ctx, nullptr);
       std::copy(saved.begin(), saved.end(), p.value.f32());
       const double numeric = (lp - lm) / (2 * h), abs_err = std::fabs(numeric - analytic);
       // A wrong or missing term is O(1) of ‖∇L‖. Besides curvature (< 1e-3·‖∇L‖ here), the fp32 forwards'
@@ -170,7 +170,7 @@ TEST(GateLoopBackward, MatchesCentralDifferencesForEveryVariant) {
 // B·T = 40 positions that is ~1e-6 of each tensor's largest gradient (measured 5e-7 … 7e-6, the worst in the
 // real/no-out-projection variant); 5e-5 bounds it.
 TEST(GateLoopBackward, ChunkedAndRecurrentGradientsAgree) {
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   for (Variant v : variants()) {
     SCOPED_TRACE(v.name);
     v.c.train_recurrence = ops::RecurrenceMode::kRecurrent;
@@ -178,8 +178,8 @@ TEST(GateLoopBackward, ChunkedAndRecurrentGradientsAgree) {
     v.c.train_recurrence = ops::RecurrenceMode::kChunked;
     Loaded chk = load(v, "modes_chunked");
     const Batch batch(rec.model->info().n_vocab);
-    const double l_rec = loss_of(*rec.model, batch, pool, rec.params.get());
-    const double l_chk = loss_of(*chk.model, batch, pool, chk.params.get());
+    const double l_rec = loss_of(*rec.model, batch, ctx, rec.params.get());
+    const double l_chk = loss_of(*chk.model, batch, ctx, chk.params.get());
     EXPECT_NEAR(l_chk, l_rec, 1e-6 * l_rec);
     double worst = 0;
     for (size_t i = 0; i < rec.params->params().size(); ++i) {
@@ -197,13 +197,13 @@ TEST(GateLoopBackward, ChunkedAndRecurrentGradientsAgree) {
 TEST(GateLoopBackward, TransitionGradScaleScalesOnlyTheTransition) {
   Variant v = variants()[0];
   v.c.n_layers = 1;  // one layer: only gl_a (and its bias) sees the scale, nothing upstream is a parameter...
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   Loaded full = load(v, "grad_scale_1");
   v.c.transition_grad_scale = 0.5;
   Loaded half = load(v, "grad_scale_half");
   const Batch batch(full.model->info().n_vocab);
-  loss_of(*full.model, batch, pool, full.params.get());
-  loss_of(*half.model, batch, pool, half.params.get());
+  loss_of(*full.model, batch, ctx, full.params.get());
+  loss_of(*half.model, batch, ctx, half.params.get());
   for (size_t i = 0; i < full.params->params().size(); ++i) {
     const auto& a = full.params->params()[i];
     const auto& b = half.params->params()[i];

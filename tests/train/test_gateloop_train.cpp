@@ -38,8 +38,8 @@ TEST(GateLoopTrainer, LearnsTheMemoryHorizonTask) {
   const auto cfg = config({{"d_model", 64}, {"n_layers", 2}, {"ffn", 128}, {"n_heads", 8},
                            {"transition", "magphase"}, {"chunk_size", 32}},
                           64, 250, task.info.query_id);
-  core::ThreadPool pool(2);
-  train::Trainer t(pool, cfg, data);
+  ops::Context ctx(2);
+  train::Trainer t(ctx, cfg, data);
   const auto before = t.evaluate();
   for (int i = 0; i < 250; ++i) t.step();
   const auto after = t.evaluate();
@@ -60,21 +60,21 @@ TEST(GateLoopTrainer, ResumeEqualsUninterrupted) {
                     32, 7, task.info.query_id);
   cfg.batch = 2;
   cfg.grad_accum = 2;
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   auto params_of = [](const train::Trainer& t) {
     std::vector<float> v;
     for (const auto& p : t.params().params()) v.insert(v.end(), p.value.f32(), p.value.f32() + p.value.numel());
     return v;
   };
-  train::Trainer straight(pool, cfg, data);
+  train::Trainer straight(ctx, cfg, data);
   for (int i = 0; i < 7; ++i) straight.step();
   const std::string ckpt = test::temp_path("gateloop_resume.gguf").string();
   {
-    train::Trainer first(pool, cfg, data);
+    train::Trainer first(ctx, cfg, data);
     for (int i = 0; i < 3; ++i) first.step();
     first.save(ckpt);
   }
-  train::Trainer resumed(pool, cfg, data, ckpt);
+  train::Trainer resumed(ctx, cfg, data, ckpt);
   while (resumed.steps_done() < 7) resumed.step();
   const auto a = params_of(straight), b = params_of(resumed);
   ASSERT_EQ(a.size(), b.size());
@@ -89,7 +89,7 @@ TEST(GateLoopTrainer, ResumeEqualsUninterrupted) {
   std::vector<float> logits(model->info().n_vocab);
   std::vector<int32_t> prompt = {task.info.reset_id, 3, 5, task.info.query_id};
   std::vector<models::SequenceState*> states = {state.get()};
-  model->forward(pool, prompt, 1, states, logits.data());
+  model->forward(ctx, prompt, 1, states, logits.data());
   for (float x : logits) ASSERT_TRUE(std::isfinite(x));
   fs::remove(ckpt);
 }

@@ -35,18 +35,18 @@ TEST(Mamba2Backward, MatchesCentralDifferencesWithTheMlpBranch) {
   std::vector<int32_t> tokens(B * T), targets(B * T);
   for (auto& t : tokens) t = (int32_t)rng.below(V);
   for (auto& t : targets) t = (int32_t)rng.below(V);
-  core::ThreadPool pool(2);
+  ops::Context ctx(2);
   std::vector<float> logits(B * T * V);
   const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {B * T, V});
   auto loss = [&] {
-    model->forward_train(pool, tokens, B, logits.data());
-    return ops::cross_entropy_forward(pool, lv, targets);
+    model->forward_train(ctx, tokens, B, logits.data());
+    return ops::cross_entropy_forward(ctx, lv, targets);
   };
-  auto cache = model->forward_train(pool, tokens, B, logits.data());
+  auto cache = model->forward_train(ctx, tokens, B, logits.data());
   core::Tensor dlogits = core::Tensor::zeros(core::DType::kF32, {B * T, V});
-  ops::cross_entropy_backward(pool, dlogits, lv, targets);
+  ops::cross_entropy_backward(ctx, dlogits, lv, targets);
   params.zero_grad();
-  model->backward(pool, *cache, dlogits.f32(), params.grads());
+  model->backward(ctx, *cache, dlogits.f32(), params.grads());
 
   // Directional derivative along a random direction d (zero outside `mask`):
   // (L(θ + h·d) − L(θ − h·d)) / 2h vs ⟨∇L, d⟩, which for d ~ N(0, I) has spread ‖∇L‖ (restricted to the mask).

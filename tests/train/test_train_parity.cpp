@@ -95,17 +95,17 @@ Loaded load(const std::string& family, const std::string& ckpt_name, bool traini
 // One forward + backward on the fixture's batch: the loss and every parameter gradient against the reference.
 // Returns the worst gradient error (max |ours − ref| / max |ref| per tensor).
 double check_one_step(const std::string& name, const models::Model& model, train::ParameterSet& params,
-                      const io::SafetensorsFile& ref, const Batch& batch, core::ThreadPool& pool) {
+                      const io::SafetensorsFile& ref, const Batch& batch, ops::Context& ctx) {
   const int64_t V = model.info().n_vocab;
   std::vector<float> logits(batch.B * batch.T * V), dlogits;
-  auto cache = model.forward_train(pool, batch.inputs, batch.B, logits.data());
+  auto cache = model.forward_train(ctx, batch.inputs, batch.B, logits.data());
   const double loss = cross_entropy(logits, batch.targets, V, &dlogits);
   const double want_loss = ref.to_f64("loss").f64()[0];
   // fp32 forward vs fp64 reference: the loss is a mean of log-sum-exps of logits with ~1e-6 relative error
   // (measured: <= 4.5e-8 on every fixture).
   EXPECT_NEAR(loss, want_loss, 1e-5 * std::fabs(want_loss)) << name;
   params.zero_grad();
-  model.backward(pool, *cache, dlogits.data(), params.grads());
+  model.backward(ctx, *cache, dlogits.data(), params.grads());
   // Gradients: fp32 backward vs the fp64 reference. Each is a sum over B·T positions of products of fp32
   // activations and upstream gradients (relative error ~sqrt(B·T)·eps per op, a few ops deep): 1e-4 of the
   // tensor's largest |gradient| bounds it with margin (measured worst: 4.4e-6 llamba, 3.2e-6 mamba2).
@@ -141,15 +141,15 @@ TEST_P(TrainParity, OneStepGradientsAndAdamWTrajectory) {
   train::ParameterSet params(*m.model);
   const Batch batch = split(ref.to_i64("tokens"), ref.tensor("tokens").size(0));
   const int64_t V = m.model->info().n_vocab;
-  core::ThreadPool pool(2);
-  check_one_step(name, *m.model, params, ref, batch, pool);
+  ops::Context ctx(2);
+  check_one_step(name, *m.model, params, ref, batch, ctx);
 
   // The inference conversion, where it holds other parameters (mamba2's folded ssm_a = A instead of A_log; the
   // fixture maps dL/dA_log to dL/dA), gets the one-step check too.
   Loaded inf = load(family, ckpt_name, false, ref);
   if (names_of(*inf.model) != names_of(*m.model)) {
     train::ParameterSet inf_params(*inf.model);
-    check_one_step(name + " (inference form)", *inf.model, inf_params, ref, batch, pool);
+    check_one_step(name + " (inference form)", *inf.model, inf_params, ref, batch, ctx);
   }
 
   // 10 AdamW steps (lr 1e-3, betas (0.9, 0.95), eps 1e-8, wd 0.1 on matrices) on the same batch.
@@ -159,13 +159,13 @@ TEST_P(TrainParity, OneStepGradientsAndAdamWTrajectory) {
   double worst_traj = 0;
   for (int step = 0; step < 10; ++step) {
     params.zero_grad();
-    auto c = m.model->forward_train(pool, batch.inputs, batch.B, logits.data());
+    auto c = m.model->forward_train(ctx, batch.inputs, batch.B, logits.data());
     const double l = cross_entropy(logits, batch.targets, V, &dlogits);
     // Deviations compound through the updates; fp32 against fp64 stays within 1e-4 relative over 10 steps
     // (measured worst: 5.3e-7 llamba, 2.2e-7 mamba2).
     EXPECT_NEAR(l, want_traj.f64()[step], 1e-4 * std::fabs(want_traj.f64()[step])) << "step " << step;
     worst_traj = std::max(worst_traj, std::fabs(l - want_traj.f64()[step]) / std::fabs(want_traj.f64()[step]));
-    m.model->backward(pool, *c, dlogits.data(), params.grads());
+    m.model->backward(ctx, *c, dlogits.data(), params.grads());
     opt.step(1e-3);
   }
   std::printf("%s: AdamW trajectory worst relative deviation %.3g over 10 steps\n", name.c_str(), worst_traj);

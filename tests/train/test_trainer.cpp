@@ -52,17 +52,17 @@ TEST_P(TrainerResume, ResumeEqualsUninterrupted) {
   TaskDir task(arch + "_resume_task", 32);
   const auto data = train::open_shard_dir(task.dir);
   const auto cfg = tiny_config(9, task.info.query_id, arch);
-  core::ThreadPool pool(2);
-  train::Trainer straight(pool, cfg, data);
+  ops::Context ctx(2);
+  train::Trainer straight(ctx, cfg, data);
   for (int i = 0; i < 9; ++i) straight.step();
 
   const std::string ckpt = test::temp_path(arch + "_resume.gguf").string();
   {
-    train::Trainer first(pool, cfg, data);
+    train::Trainer first(ctx, cfg, data);
     for (int i = 0; i < 4; ++i) first.step();
     first.save(ckpt);
   }
-  train::Trainer resumed(pool, cfg, data, ckpt);
+  train::Trainer resumed(ctx, cfg, data, ckpt);
   EXPECT_EQ(resumed.steps_done(), 4);
   while (resumed.steps_done() < 9) resumed.step();
   const auto a = all_params(straight), b = all_params(resumed);
@@ -93,8 +93,8 @@ TEST(Trainer, KilledWriterNeverLeavesABrokenCheckpoint) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
     if (pid == 0) {  // child: save checkpoints as fast as it can until killed
-      core::ThreadPool pool(1);
-      train::Trainer t(pool, cfg, data);
+      ops::Context ctx(1);
+      train::Trainer t(ctx, cfg, data);
       for (;;) t.save(ckpt);
     }
     usleep((useconds_t)(20000 + rng.below(80000)));
@@ -125,8 +125,8 @@ TEST(Trainer, LearnsTheMemoryHorizonTask) {
   cfg.grad_accum = 1;
   cfg.schedule.min_lr = 3e-4;
   cfg.eval_batches = 100;  // all 40 held-out episodes
-  core::ThreadPool pool(2);
-  train::Trainer t(pool, cfg, data);
+  ops::Context ctx(2);
+  train::Trainer t(ctx, cfg, data);
   const auto before = t.evaluate();
   for (int i = 0; i < 200; ++i) t.step();
   const auto after = t.evaluate();
@@ -135,7 +135,7 @@ TEST(Trainer, LearnsTheMemoryHorizonTask) {
   EXPECT_LT(after.loss, 0.6 * before.loss) << "before " << before.loss << " after " << after.loss;
   EXPECT_GT(after.accuracy, 0.5);
   // The per-horizon evaluation (fresh state per episode, the same held-out answers) agrees.
-  const auto by_horizon = train::evaluate_task(pool, t.model(), task.dir);
+  const auto by_horizon = train::evaluate_task(ctx, t.model(), task.dir);
   EXPECT_EQ(by_horizon.all_total, after.n);
   EXPECT_NEAR((double)by_horizon.all_correct / (double)by_horizon.all_total, after.accuracy, 0.02);
 }
@@ -149,8 +149,8 @@ TEST(Trainer, Mamba2LearnsTheMemoryHorizonTask) {
   cfg.grad_accum = 1;
   cfg.schedule.min_lr = 3e-4;
   cfg.eval_batches = 4;
-  core::ThreadPool pool(2);
-  train::Trainer t(pool, cfg, data);
+  ops::Context ctx(2);
+  train::Trainer t(ctx, cfg, data);
   const auto before = t.evaluate();
   for (int i = 0; i < 300; ++i) t.step();
   const auto after = t.evaluate();

@@ -35,8 +35,8 @@ void register_chat(CLI::App& app) {
     LLAMBA_ENSURE(tok->chat_format() != tokenizer::ChatFormat::kNone,
                   "{}: the model has no chat template llamba knows (Llama-3, Llama-3.1+ or ChatML); use `llamba run`",
                   m.file->path());
-    core::ThreadPool pool(f.gen.threads);
-    runtime::Session session(*m.model, pool);
+    ops::Context ctx(f.gen.threads);
+    runtime::Session session(*m.model, ctx);
     std::vector<tokenizer::ChatMessage> msgs;
     if (!f.system.empty()) msgs.push_back({"system", f.system});
     std::string fed;  // rendered conversation text already in the state

@@ -52,14 +52,14 @@ void run_perplexity(const EvalFlags& f) {
     base = load(f.kl_base);
     require_same_tokenizer(*tok, *tokenizer::Tokenizer::from_gguf(*base.file), f.kl_base);
   }
-  core::ThreadPool pool(f.threads);
+  ops::Context ctx(f.threads);
   eval::PerplexityOptions o;
   o.ctx = f.ctx;
   o.chunks = f.chunks;
   o.batch = f.batch > 0 ? f.batch : 4;
   o.progress = !f.quiet;
   const eval::PerplexityResult r =
-      eval::evaluate_perplexity(pool, *m.model, *tok, io::read_text_file(f.file), o, base.model.get());
+      eval::evaluate_perplexity(ctx, *m.model, *tok, io::read_text_file(f.file), o, base.model.get());
   if (f.json) {
     nlohmann::json j = {{"model", path}, {"file", f.file}, {"ctx", r.ctx}, {"chunks", r.n_chunks},
                         {"text_tokens", r.n_text_tokens}, {"scored_tokens", r.count}, {"add_bos", r.add_bos},
@@ -111,9 +111,9 @@ void run_lambada(const EvalFlags& f) {
   const std::string path = resolve_model_path(f.model);
   LoadedModel m = load(path);
   const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
-  core::ThreadPool pool(f.threads);
+  ops::Context ctx(f.threads);
   const eval::LambadaResult r =
-      eval::evaluate_lambada(pool, *m.model, *tok, io::read_text_file(f.file), f.file, task_options(f));
+      eval::evaluate_lambada(ctx, *m.model, *tok, io::read_text_file(f.file), f.file, task_options(f));
   if (f.json) {
     fmt::print("{}\n", nlohmann::json{{"model", path}, {"file", f.file}, {"passages", r.n}, {"correct", r.correct},
                                       {"accuracy", r.accuracy()}, {"accuracy_error", r.accuracy_error()},
@@ -134,8 +134,8 @@ void run_blimp(const EvalFlags& f) {
   const std::string path = resolve_model_path(f.model);
   LoadedModel m = load(path);
   const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
-  core::ThreadPool pool(f.threads);
-  const eval::BlimpResult r = eval::evaluate_blimp(pool, *m.model, *tok, f.dir, task_options(f));
+  ops::Context ctx(f.threads);
+  const eval::BlimpResult r = eval::evaluate_blimp(ctx, *m.model, *tok, f.dir, task_options(f));
   auto rows = [](const std::vector<eval::BlimpCount>& v) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& c : v) a.push_back({{"name", c.name}, {"pairs", c.n}, {"correct", c.correct},

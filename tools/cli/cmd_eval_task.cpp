@@ -17,8 +17,8 @@ void register_eval_task(CLI::App& app) {
   cmd->add_option("-t,--threads", threads, "CPU threads (default: all)")->check(in_range(0, 1024));
   cmd->callback([] {
     LoadedModel m = load(model);
-    core::ThreadPool pool(threads);
-    const auto r = train::evaluate_task(pool, *m.model, data);
+    ops::Context ctx(threads);
+    const auto r = train::evaluate_task(ctx, *m.model, data);
     fmt::print("horizon,answers,accuracy\n");
     for (int b = 0; b < train::TaskEval::kBuckets; ++b)
       fmt::print("{},{},{:.4f}\n", train::TaskEval::bucket_name(b), r.total[b],

@@ -54,8 +54,8 @@ void register_run(CLI::App& app) {
     }
     LoadedModel m = load(resolve_model_path(f.gen.model));
     const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
-    core::ThreadPool pool(f.gen.threads);
-    runtime::Session session(*m.model, pool);
+    ops::Context ctx(f.gen.threads);
+    runtime::Session session(*m.model, ctx);
     if (!f.load_state.empty()) session.load_state(f.load_state);
     LLAMBA_ENSURE(!text.empty() || !f.load_state.empty(), "give a prompt with -p or -f (or --load-state)");
     std::vector<int32_t> ids;

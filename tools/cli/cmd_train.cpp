@@ -60,8 +60,8 @@ void register_train(CLI::App& app) {
     const train::ShardSet data = train::open_shard_dir(f.data);
     const std::string ckpt = (std::filesystem::path(f.out) / "checkpoint.gguf").string();
     LLAMBA_ENSURE(!f.resume || std::filesystem::exists(ckpt), "--resume: {} does not exist", ckpt);
-    core::ThreadPool pool(f.threads);
-    train::Trainer t(pool, cfg, data, f.resume ? ckpt : "", f.init);
+    ops::Context ctx(f.threads);
+    train::Trainer t(ctx, cfg, data, f.resume ? ckpt : "", f.init);
     fmt::print(stderr, "[llamba] {} with {:.2f} M parameters; {} train / {} held-out shards; from step {}\n",
                t.config().arch, t.params().numel() / 1e6, data.train.size(), data.val.size(), t.steps_done());
     train::RunOptions opts;

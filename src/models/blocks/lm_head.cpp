@@ -9,7 +9,7 @@
 
 namespace llamba::models {
 
-void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
+void lm_head_forward(ops::Context& ctx, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
                      float* logits, const ForwardOptions& opts, const core::TensorView& keep_normed) {
   const int64_t M = h.size(0), D = h.size(1), T = M / batch, V = w.head.size(0);
   core::Tensor hn_owned;
@@ -19,17 +19,17 @@ void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t 
     hn = hn_owned.view();
   }
   if (hn.data) {
-    ops::rmsnorm_forward(pool, hn, h, w.norm, w.eps);
+    ops::rmsnorm_forward(ctx, hn, h, w.norm, w.eps);
     if (opts.observer) (*opts.observer)("final_hidden", -1, hn);
   }
   if (opts.all_logits && opts.logits_from <= 0) {
-    ops::linear_forward(pool, core::TensorView::contiguous(logits, core::DType::kF32, {M, V}), hn, w.head);
+    ops::linear_forward(ctx, core::TensorView::contiguous(logits, core::DType::kF32, {M, V}), hn, w.head);
     return;
   }
   if (opts.all_logits) {  // rows [from, T) of each batch row
     const int64_t from = std::min(opts.logits_from, T), n = T - from;
     for (int64_t b = 0; b < batch && n > 0; ++b)
-      ops::linear_forward(pool, core::TensorView::contiguous(logits + b * n * V, core::DType::kF32, {n, V}),
+      ops::linear_forward(ctx, core::TensorView::contiguous(logits + b * n * V, core::DType::kF32, {n, V}),
                           hn.slice(0, b * T + from, (b + 1) * T), w.head);
     return;
   }
@@ -38,17 +38,17 @@ void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t 
     const float* src = (hn.data ? hn.f32() : h.f32()) + ((b + 1) * T - 1) * D;
     std::memcpy(last.f32() + b * D, src, D * sizeof(float));
   }
-  if (!hn.data) ops::rmsnorm_forward(pool, last, last, w.norm, w.eps);
-  ops::linear_forward(pool, core::TensorView::contiguous(logits, core::DType::kF32, {batch, V}), last, w.head);
+  if (!hn.data) ops::rmsnorm_forward(ctx, last, last, w.norm, w.eps);
+  ops::linear_forward(ctx, core::TensorView::contiguous(logits, core::DType::kF32, {batch, V}), last, w.head);
 }
 
-void lm_head_backward(core::ThreadPool& pool, const core::TensorView& dh, const core::TensorView& dnorm,
+void lm_head_backward(ops::Context& ctx, const core::TensorView& dh, const core::TensorView& dnorm,
                       const core::TensorView& dhead, const core::TensorView& dlogits, const core::TensorView& h,
                       const core::TensorView& hn, const LmHeadWeights& w) {
   const int64_t M = h.size(0), D = h.size(1);
   core::Tensor dhn = core::Tensor::zeros(core::DType::kF32, {M, D});
-  ops::linear_backward(pool, dhn, dhead, {}, dlogits, hn, w.head);
-  ops::rmsnorm_backward(pool, dh, dnorm, dhn, h, w.norm, w.eps);
+  ops::linear_backward(ctx, dhn, dhead, {}, dlogits, hn, w.head);
+  ops::rmsnorm_backward(ctx, dh, dnorm, dhn, h, w.norm, w.eps);
 }
 
 }  // namespace llamba::models

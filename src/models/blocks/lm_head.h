@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "models/model.h"
 
 namespace llamba::models {
@@ -16,12 +16,12 @@ struct LmHeadWeights {
 
 // h (B·T, D) residual stream after the last layer; logits (B, T − opts.logits_from, V) or (B, V).
 // With `keep_normed` (M, D), the normalized rows are stored there (all_logits only).
-void lm_head_forward(core::ThreadPool& pool, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
+void lm_head_forward(ops::Context& ctx, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
                      float* logits, const ForwardOptions& opts, const core::TensorView& keep_normed = {});
 
 // From dlogits (M, V) for every position: dh (M, D) +=, dnorm (D) +=, dhead (V, D) += (the embedding's gradient
 // when tied). `hn` is the normalized input kept by the forward.
-void lm_head_backward(core::ThreadPool& pool, const core::TensorView& dh, const core::TensorView& dnorm,
+void lm_head_backward(ops::Context& ctx, const core::TensorView& dh, const core::TensorView& dnorm,
                       const core::TensorView& dhead, const core::TensorView& dlogits, const core::TensorView& h,
                       const core::TensorView& hn, const LmHeadWeights& w);
 

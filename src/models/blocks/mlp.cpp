@@ -10,29 +10,29 @@ namespace llamba::models {
 using core::DType;
 using core::Tensor;
 
-void swiglu_mlp_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& u,
+void swiglu_mlp_forward(ops::Context& ctx, const core::TensorView& out, const core::TensorView& u,
                         const MlpWeights& w, MlpActs* keep) {
   const int64_t M = u.size(0), F = w.gate.size(0);
   Tensor g = Tensor::zeros(DType::kF32, {M, F});
   Tensor up = Tensor::zeros(DType::kF32, {M, F});
-  ops::linear_forward(pool, g, u, w.gate);
-  ops::linear_forward(pool, up, u, w.up);
+  ops::linear_forward(ctx, g, u, w.gate);
+  ops::linear_forward(ctx, up, u, w.up);
   Tensor act = keep ? Tensor::zeros(DType::kF32, {M, F}) : g;
-  ops::swiglu_forward(pool, act, g, up);
-  ops::linear_forward(pool, out, act, w.down);
+  ops::swiglu_forward(ctx, act, g, up);
+  ops::linear_forward(ctx, out, act, w.down);
   if (keep) *keep = {g, up, act};
 }
 
-void swiglu_mlp_backward(core::ThreadPool& pool, const core::TensorView& du, const MlpGrads& grads,
+void swiglu_mlp_backward(ops::Context& ctx, const core::TensorView& du, const MlpGrads& grads,
                          const core::TensorView& dout, const core::TensorView& u, const MlpWeights& w,
                          const MlpActs& acts) {
   const int64_t M = u.size(0), F = w.gate.size(0);
   Tensor dact = Tensor::zeros(DType::kF32, {M, F});
-  ops::linear_backward(pool, dact, grads.down, {}, dout, acts.act, w.down);
+  ops::linear_backward(ctx, dact, grads.down, {}, dout, acts.act, w.down);
   Tensor dg = Tensor::zeros(DType::kF32, {M, F}), dup = Tensor::zeros(DType::kF32, {M, F});
-  ops::swiglu_backward(pool, dg, dup, {}, dact, acts.g, acts.up);
-  ops::linear_backward(pool, du, grads.gate, {}, dg, u, w.gate);
-  ops::linear_backward(pool, du, grads.up, {}, dup, u, w.up);
+  ops::swiglu_backward(ctx, dg, dup, {}, dact, acts.g, acts.up);
+  ops::linear_backward(ctx, du, grads.gate, {}, dg, u, w.gate);
+  ops::linear_backward(ctx, du, grads.up, {}, dup, u, w.up);
 }
 
 MlpWeights require_mlp(const io::GgufFile& f, int64_t l, int64_t d_model, int64_t ffn_dim) {

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "core/thread_pool.h"
+#include "ops/context.h"
 #include "io/gguf.h"
 #include "models/model.h"
 
@@ -19,7 +19,7 @@ struct MlpActs {
 };
 
 // out (M, D) = MLP(u (M, D)). With `keep`, the activations are stored there.
-void swiglu_mlp_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& u,
+void swiglu_mlp_forward(ops::Context& ctx, const core::TensorView& out, const core::TensorView& u,
                         const MlpWeights& w, MlpActs* keep = nullptr);
 
 struct MlpGrads {
@@ -27,7 +27,7 @@ struct MlpGrads {
 };
 
 // du (M, D) += ∂/∂u, grads += ∂/∂W from dout (M, D).
-void swiglu_mlp_backward(core::ThreadPool& pool, const core::TensorView& du, const MlpGrads& grads,
+void swiglu_mlp_backward(ops::Context& ctx, const core::TensorView& du, const MlpGrads& grads,
                          const core::TensorView& dout, const core::TensorView& u, const MlpWeights& w,
                          const MlpActs& acts);
 

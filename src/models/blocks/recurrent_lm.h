@@ -58,11 +58,11 @@ struct ResidualGrad {
   // Back through h_out = h_in + f(rmsnorm(h_in)): `f_backward` adds ∂L/∂u into du from dh (= ∂L/∂f's output); dh
   // passes the residual unchanged and gains the norm's input gradient (dnorm: the norm weight's, accumulated).
   template <class FBackward>
-  void prenorm_block(core::ThreadPool& pool, const core::TensorView& dnorm, const core::TensorView& h_in,
+  void prenorm_block(ops::Context& ctx, const core::TensorView& dnorm, const core::TensorView& h_in,
                      const core::TensorView& norm_w, float eps, FBackward&& f_backward) {
     std::memset(du.f32(), 0, du.numel() * sizeof(float));
     f_backward();
-    ops::rmsnorm_backward(pool, dh, dnorm, du, h_in, norm_w, eps);
+    ops::rmsnorm_backward(ctx, dh, dnorm, du, h_in, norm_w, eps);
   }
 };
 
@@ -81,32 +81,32 @@ class RecurrentLanguageModel : public Model {
   int64_t state_bytes(int64_t) const override { return c_.state_shape().bytes(); }  // constant
 
   // Prefill is chunked from whatever state each row carries; a single token takes decode_form().
-  void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+  void forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override {
     const int64_t T = batch > 0 ? (int64_t)tokens.size() / batch : 0;
-    forward_with(pool, tokens, batch, states, logits, opts, T == 1 ? decode_form() : Form::kChunked, c_.chunk_size);
+    forward_with(ctx, tokens, batch, states, logits, opts, T == 1 ? decode_form() : Form::kChunked, c_.chunk_size);
   }
 
   // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
-  void forward_with(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+  void forward_with(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
                     std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, Form form,
                     int64_t chunk) const {
-    run(pool, tokens, batch, states, logits, opts, form, chunk, nullptr);
+    run(ctx, tokens, batch, states, logits, opts, form, chunk, nullptr);
   }
 
   // The same pass over fresh states with logits for every position, keeping the activations in a Cache.
-  std::unique_ptr<ForwardCache> forward_train(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+  std::unique_ptr<ForwardCache> forward_train(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
                                               float* logits) const override {
     auto cache = std::make_unique<Cache>();
     FreshStates fresh(*this, batch);
     ForwardOptions opts;
     opts.all_logits = true;
-    run(pool, tokens, batch, fresh.ptrs, logits, opts, train_form(), c_.chunk_size, cache.get());
+    run(ctx, tokens, batch, fresh.ptrs, logits, opts, train_form(), c_.chunk_size, cache.get());
     return cache;
   }
 
   // Back through the head, the model's layers (layers_backward) and the embedding, from dlogits (B, T, V).
-  void backward(core::ThreadPool& pool, ForwardCache& base, const float* dlogits, GradientMap& grads) const final {
+  void backward(ops::Context& ctx, ForwardCache& base, const float* dlogits, GradientMap& grads) const final {
     auto* cache = dynamic_cast<Cache*>(&base);
     LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == info_.n_layers, "[{} backward] not this model's cache",
                  arch_name(info_.arch));
@@ -114,12 +114,12 @@ class RecurrentLanguageModel : public Model {
     const bool tied = w_.output.data == nullptr;
     const LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
     ResidualGrad g({M, info_.d_model});
-    lm_head_backward(pool, g.dh, grad_of(grads, "output_norm.weight"),
+    lm_head_backward(ctx, g.dh, grad_of(grads, "output_norm.weight"),
                      grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
                      core::TensorView::contiguous(const_cast<float*>(dlogits), core::DType::kF32, {M, V}),
                      cache->h_final, cache->hn, head);
-    layers_backward(pool, *cache, g, grads);
-    ops::embedding_backward(pool, grad_of(grads, "token_embd.weight"), g.dh, cache->tokens);
+    layers_backward(ctx, *cache, g, grads);
+    ops::embedding_backward(ctx, grad_of(grads, "token_embd.weight"), g.dh, cache->tokens);
   }
 
  protected:
@@ -135,12 +135,12 @@ class RecurrentLanguageModel : public Model {
 
   // Every layer on the residual stream s.h, updated in place, continuing and updating each row's state; with
   // `cache`, each layer's activations go to cache->layers[l] (already sized). Taps ("hidden", l) for l < L.
-  virtual void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
+  virtual void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
                               std::span<RecurrentState* const> states, const ForwardOptions& opts, Form form,
                               int64_t chunk, Cache* cache) const = 0;
   // The training backward of every layer, last first: g.dh holds ∂L/∂(the last layer's output) and is left
   // holding ∂L/∂(the first layer's input); parameter gradients accumulate into `grads`.
-  virtual void layers_backward(core::ThreadPool& pool, const Cache& cache, ResidualGrad& g,
+  virtual void layers_backward(ops::Context& ctx, const Cache& cache, ResidualGrad& g,
                                GradientMap& grads) const = 0;
   virtual Form decode_form() const { return Form::kRecurrent; }
   virtual Form train_form() const { return Form::kChunked; }
@@ -152,7 +152,7 @@ class RecurrentLanguageModel : public Model {
  private:
   // The one forward over tokens (B, T): continues and updates each row's state; with `cache`, keeps there what
   // the backward needs.
-  void run(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+  void run(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
            std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, Form form,
            int64_t chunk, Cache* cache) const {
     const std::string_view name = arch_name(info_.arch);
@@ -162,13 +162,13 @@ class RecurrentLanguageModel : public Model {
     if (T == 0) return;
     const std::vector<RecurrentState*> rs = as_recurrent(states, L, name);
     ResidualStream s({M, info_.d_model});  // fp32, as mamba_ssm's residual_in_fp32
-    ops::embedding_forward(pool, s.h, w_.token_embd, tokens);
+    ops::embedding_forward(ctx, s.h, w_.token_embd, tokens);
     if (cache) {
       cache->tokens.assign(tokens.begin(), tokens.end());
       cache->batch = batch;
       cache->layers.resize(L);
     }
-    layers_forward(pool, s, batch, rs, opts, form, chunk, cache);
+    layers_forward(ctx, s, batch, rs, opts, form, chunk, cache);
     if (opts.observer) (*opts.observer)("hidden", (int)L, s.h.view());
     for (RecurrentState* r : rs) r->n_past += T;
     if (cache) {
@@ -176,7 +176,7 @@ class RecurrentLanguageModel : public Model {
       cache->hn = core::Tensor::zeros(core::DType::kF32, {M, info_.d_model});
     }
     const LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
-    lm_head_forward(pool, s.h, batch, head, logits, opts, cache ? cache->hn.view() : core::TensorView{});
+    lm_head_forward(ctx, s.h, batch, head, logits, opts, cache ? cache->hn.view() : core::TensorView{});
   }
 
   ModelInfo info_;

@@ -55,7 +55,7 @@ void set_inputs(OpArgs& args, const SsmScan& in) {
 
 }  // namespace
 
-void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& y,
+void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorView& y,
                       std::span<RecurrentState* const> states, int64_t l, MixerForm form, int64_t chunk) {
   const int64_t batch = y.size(0), H = y.size(2), P = y.size(3), N = in.k.size(3), S = H * P * N;
   // The op takes the batch's states as one (B, H, P, N) tensor; each row keeps its own.
@@ -68,11 +68,11 @@ void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::Ten
   args.state_in = s_in;
   args.state_out = s_out;
   args.chunk = chunk;
-  ops::gated_recurrence_forward(pool, args, recurrence_mode(form));
+  ops::gated_recurrence_forward(ctx, args, recurrence_mode(form));
   for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
 }
 
-void ssm_scan_backward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
+void ssm_scan_backward(ops::Context& ctx, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
                        const SsmScan& grads) {
   ops::GatedRecurrenceBackwardArgs args;
   set_inputs(args, in);
@@ -82,7 +82,7 @@ void ssm_scan_backward(core::ThreadPool& pool, const SsmScan& in, const core::Te
   args.dv = grads.v;
   args.dlog_decay = grads.log_decay;
   args.chunk = chunk;
-  ops::gated_recurrence_backward(pool, args, ops::RecurrenceMode::kChunked);
+  ops::gated_recurrence_backward(ctx, args, ops::RecurrenceMode::kChunked);
 }
 
 void add_skip(const core::TensorView& y, const core::TensorView& x, const core::TensorView& d) {

@@ -42,11 +42,11 @@ struct SsmScan {
 };
 
 // y (B, T, H, P) = the recurrence continuing from each row's SSM state of layer l, which it then updates.
-void ssm_scan_forward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& y,
+void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorView& y,
                       std::span<RecurrentState* const> states, int64_t l, MixerForm form, int64_t chunk);
 // Its chunked backward from the zero state a training forward starts in: from dy (B, T, H, P), every gradient in
 // `grads` is accumulated (+=).
-void ssm_scan_backward(core::ThreadPool& pool, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
+void ssm_scan_backward(ops::Context& ctx, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
                        const SsmScan& grads);
 
 // y += D·x per head, the skip around the recurrence: y, x (B, T, H, P), d (H).

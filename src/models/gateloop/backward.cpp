@@ -15,11 +15,11 @@ using core::DType;
 using core::Tensor;
 using core::TensorView;
 
-void GateLoopModel::ffn_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, const TensorView& dout,
+void GateLoopModel::ffn_backward(ops::Context& ctx, int64_t l, const LayerActs& a, const TensorView& dout,
                                  const TensorView& du, GradientMap& grads) const {
   const LayerWeights& lw = w_.layers[l];
   if (c_.ffn == FfnKind::kSwiglu) {
-    swiglu_mlp_backward(pool, du, mlp_grads(grads, l), dout, a.u2, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down},
+    swiglu_mlp_backward(ctx, du, mlp_grads(grads, l), dout, a.u2, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down},
                         a.ffn.mlp);
     return;
   }
@@ -29,26 +29,26 @@ void GateLoopModel::ffn_backward(core::ThreadPool& pool, int64_t l, const LayerA
     return b.data ? grad_of(grads, blk(l, name)) : TensorView{};
   };
   Tensor dact = Tensor::zeros(DType::kF32, {M, F});
-  ops::linear_backward(pool, dact, grad_of(grads, blk(l, "ffn_down.weight")), bias_grad(lw.ffn_down_b, "ffn_down.bias"),
+  ops::linear_backward(ctx, dact, grad_of(grads, blk(l, "ffn_down.weight")), bias_grad(lw.ffn_down_b, "ffn_down.bias"),
                        dout, a.ffn.act, lw.ffn_down);
   Tensor dpre = Tensor::zeros(DType::kF32, {M, F});
-  ops::gelu_backward(pool, dpre, {}, dact, a.ffn.pre);
-  ops::linear_backward(pool, du, grad_of(grads, blk(l, "ffn_up.weight")), bias_grad(lw.ffn_up_b, "ffn_up.bias"), dpre,
+  ops::gelu_backward(ctx, dpre, {}, dact, a.ffn.pre);
+  ops::linear_backward(ctx, du, grad_of(grads, blk(l, "ffn_up.weight")), bias_grad(lw.ffn_up_b, "ffn_up.bias"), dpre,
                        a.u2, lw.ffn_up);
 }
 
-void GateLoopModel::layers_backward(core::ThreadPool& pool, const GateLoopCache& cache, ResidualGrad& g,
+void GateLoopModel::layers_backward(ops::Context& ctx, const GateLoopCache& cache, ResidualGrad& g,
                                     GradientMap& grads) const {
   const float eps = (float)c_.norm_eps;
   for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
     const LayerWeights& lw = w_.layers[l];
     const LayerActs& a = cache.layers[l];
     // h_out = h_mid + FFN(rmsnorm(h_mid))
-    g.prenorm_block(pool, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
-                    [&] { ffn_backward(pool, l, a, g.dh, g.du, grads); });
+    g.prenorm_block(ctx, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
+                    [&] { ffn_backward(ctx, l, a, g.dh, g.du, grads); });
     // h_mid = h_in + mixer(rmsnorm(h_in))
-    g.prenorm_block(pool, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
-                    [&] { mixer_backward(pool, l, a, cache.batch, g.dh, g.du, grads); });
+    g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
+                    [&] { mixer_backward(ctx, l, a, cache.batch, g.dh, g.du, grads); });
   }
 }
 

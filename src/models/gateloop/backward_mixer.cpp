@@ -19,7 +19,7 @@ using core::DType;
 using core::Tensor;
 using core::TensorView;
 
-void GateLoopModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+void GateLoopModel::mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
                                    const TensorView& dout, const TensorView& du, GradientMap& grads) const {
   const LayerWeights& lw = w_.layers[l];
   const MixerActs& A = a.mix;
@@ -30,7 +30,7 @@ void GateLoopModel::mixer_backward(core::ThreadPool& pool, int64_t l, const Laye
   // out = gated · W_outᵀ, or out = gated (no out projection: d_inner == D).
   Tensor dgated = Tensor::zeros(DType::kF32, {M, di});
   if (c_.out_proj)
-    ops::linear_backward(pool, dgated, grad_of(grads, blk(l, "gl_out.weight")), {}, dout, A.gated, lw.out);
+    ops::linear_backward(ctx, dgated, grad_of(grads, blk(l, "gl_out.weight")), {}, dout, A.gated, lw.out);
   else
     for (int64_t m = 0; m < M; ++m)
       std::memcpy(dgated.f32() + m * di, dout.f32() + m * dout.strides[0], di * sizeof(float));
@@ -41,15 +41,15 @@ void GateLoopModel::mixer_backward(core::ThreadPool& pool, int64_t l, const Laye
   if (c_.output_gate) {
     dcur = Tensor::zeros(DType::kF32, {M, di});
     Tensor dgate = Tensor::zeros(DType::kF32, {M, di});
-    ops::swiglu_backward(pool, dgate, dcur, {}, dgated, A.gate, cur);
-    ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_g.weight")), {}, dgate, a.u1, lw.g);
+    ops::swiglu_backward(ctx, dgate, dcur, {}, dgated, A.gate, cur);
+    ops::linear_backward(ctx, du, grad_of(grads, blk(l, "gl_g.weight")), {}, dgate, a.u1, lw.g);
   }
 
   // cur = LayerNorm(y) · w + b
   Tensor dy = dcur;
   if (c_.sub_norm) {
     dy = Tensor::zeros(DType::kF32, {M, di});
-    ops::layernorm_backward(pool, dy, grad_of(grads, blk(l, "gl_sub_norm.weight")),
+    ops::layernorm_backward(ctx, dy, grad_of(grads, blk(l, "gl_sub_norm.weight")),
                             lw.sub_norm_b.data ? grad_of(grads, blk(l, "gl_sub_norm.bias")) : TensorView{}, dcur, A.y,
                             lw.sub_norm_w, (float)c_.sub_norm_eps);
   }
@@ -74,10 +74,10 @@ void GateLoopModel::mixer_backward(core::ThreadPool& pool, int64_t l, const Laye
   g.dlog_decay = dld.view().reshape(gate_shape);
   if (cplx) g.dphase = dph.view().reshape(gate_shape);
   g.chunk = c_.chunk_size;
-  ops::gated_recurrence_backward(pool, g, c_.train_recurrence);
-  ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_q.weight")), {}, dq, a.u1, lw.q);
-  ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_k.weight")), {}, dk, a.u1, lw.k);
-  ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_v.weight")), {}, dv, a.u1, lw.v);
+  ops::gated_recurrence_backward(ctx, g, c_.train_recurrence);
+  ops::linear_backward(ctx, du, grad_of(grads, blk(l, "gl_q.weight")), {}, dq, a.u1, lw.q);
+  ops::linear_backward(ctx, du, grad_of(grads, blk(l, "gl_k.weight")), {}, dk, a.u1, lw.k);
+  ops::linear_backward(ctx, du, grad_of(grads, blk(l, "gl_v.weight")), {}, dv, a.u1, lw.v);
 
   // (log|a|, arg a) = transition(z), z = u W_aᵀ + b_a (the bias alone for kFixed); the gradient into z is scaled
   // by transition_grad_scale (lucidrains' frac_gradient_state_transition).
@@ -104,7 +104,7 @@ void GateLoopModel::mixer_backward(core::ThreadPool& pool, int64_t l, const Laye
     }
     return;
   }
-  ops::linear_backward(pool, du, grad_of(grads, blk(l, "gl_a.weight")),
+  ops::linear_backward(ctx, du, grad_of(grads, blk(l, "gl_a.weight")),
                        lw.a_b.data ? grad_of(grads, blk(l, "gl_a.bias")) : TensorView{}, dz, a.u1, lw.a_w);
 }
 

@@ -14,22 +14,22 @@ namespace llamba::models::gateloop {
 using core::DType;
 using core::Tensor;
 
-void GateLoopModel::ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u,
+void GateLoopModel::ffn_forward(ops::Context& ctx, int64_t l, const core::TensorView& u,
                                 const core::TensorView& out, FfnActs* keep) const {
   const LayerWeights& lw = w_.layers[l];
   if (c_.ffn == FfnKind::kSwiglu) {
-    swiglu_mlp_forward(pool, out, u, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down}, keep ? &keep->mlp : nullptr);
+    swiglu_mlp_forward(ctx, out, u, MlpWeights{lw.ffn_gate, lw.ffn_up, lw.ffn_down}, keep ? &keep->mlp : nullptr);
     return;
   }
   Tensor hid = Tensor::zeros(DType::kF32, {u.size(0), c_.ffn_dim});  // (B·T, F)
-  ops::linear_forward(pool, hid, u, lw.ffn_up, lw.ffn_up_b);
+  ops::linear_forward(ctx, hid, u, lw.ffn_up, lw.ffn_up_b);
   Tensor act = keep ? Tensor::zeros(DType::kF32, {u.size(0), c_.ffn_dim}) : hid;  // in place unless kept
-  ops::gelu_forward(pool, act, hid);
-  ops::linear_forward(pool, out, act, lw.ffn_down, lw.ffn_down_b);
+  ops::gelu_forward(ctx, act, hid);
+  ops::linear_forward(ctx, out, act, lw.ffn_down, lw.ffn_down_b);
   if (keep) keep->pre = hid, keep->act = act;
 }
 
-void GateLoopModel::layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
+void GateLoopModel::layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
                                    std::span<RecurrentState* const> rs, const ForwardOptions& opts, MixerForm form,
                                    int64_t chunk, GateLoopCache* cache) const {
   const Observer* obs = opts.observer;
@@ -43,16 +43,16 @@ void GateLoopModel::layers_forward(core::ThreadPool& pool, ResidualStream& s, in
     tap("hidden", l, s.h);
     if (keep) keep->h_in = Tensor::copy_of(s.h), keep->u1 = Tensor::zeros(DType::kF32, s.h.shape());
     const core::TensorView u1 = keep ? keep->u1.view() : s.normed.view();
-    ops::rmsnorm_forward(pool, u1, s.h, lw.attn_norm, (float)c_.norm_eps);
+    ops::rmsnorm_forward(ctx, u1, s.h, lw.attn_norm, (float)c_.norm_eps);
     tap("attn_norm", l, u1);
-    mixer_forward(pool, l, u1, batch, rs, s.out, form, chunk, keep ? keep->mix : scratch, obs);
+    mixer_forward(ctx, l, u1, batch, rs, s.out, form, chunk, keep ? keep->mix : scratch, obs);
     tap("mixer_out", l, s.out);
     s.add_out();
     if (keep) keep->h_mid = Tensor::copy_of(s.h), keep->u2 = Tensor::zeros(DType::kF32, s.h.shape());
     const core::TensorView u2 = keep ? keep->u2.view() : s.normed.view();
-    ops::rmsnorm_forward(pool, u2, s.h, lw.ffn_norm, (float)c_.norm_eps);
+    ops::rmsnorm_forward(ctx, u2, s.h, lw.ffn_norm, (float)c_.norm_eps);
     tap("ffn_norm", l, u2);
-    ffn_forward(pool, l, u2, s.out, keep ? &keep->ffn : nullptr);
+    ffn_forward(ctx, l, u2, s.out, keep ? &keep->ffn : nullptr);
     tap("ffn_out", l, s.out);
     s.add_out();
   }

@@ -2,7 +2,7 @@
 // x += TimeMix(RMSNorm(x)); x += FFN(RMSNorm(x)), final RMSNorm, head. Config (with the transition variants the
 // training experiment compares), weights, the Model and the mixer forms. GGUF keys: docs/gguf-keys.md.
 // Thread safety: a GateLoopModel is immutable after loading; forwards on distinct states may run concurrently
-// (each with its own ThreadPool).
+// (each with its own ops::Context).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -128,29 +128,29 @@ class GateLoopModel final : public RecurrentLanguageModel<Config, Weights, Layer
 
   // Time mixing of layer l on normed input u (B·T, D) -> out (B·T, D), continuing and updating each row's
   // state; fills `acts` and reports its taps to `obs` (may be null).
-  void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
+  void mixer_forward(ops::Context& ctx, int64_t l, const core::TensorView& u, int64_t batch,
                      std::span<RecurrentState* const> states, const core::TensorView& out, MixerForm form,
                      int64_t chunk, MixerActs& acts, const Observer* obs) const;
 
  private:
-  void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
+  void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, GateLoopCache* cache) const override;
-  void layers_backward(core::ThreadPool& pool, const GateLoopCache& cache, ResidualGrad& g,
+  void layers_backward(ops::Context& ctx, const GateLoopCache& cache, ResidualGrad& g,
                        GradientMap& grads) const override;
   MixerForm decode_form() const override { return MixerForm::kStep; }  // the decode op, gated_recurrence_step
   // Config::train_recurrence picks the training forward's (and so the backward's) recurrence.
   MixerForm train_form() const override {
     return c_.train_recurrence == ops::RecurrenceMode::kChunked ? MixerForm::kChunked : MixerForm::kRecurrent;
   }
-  void transition(core::ThreadPool& pool, int64_t l, const core::TensorView& u, MixerActs& acts) const;
+  void transition(ops::Context& ctx, int64_t l, const core::TensorView& u, MixerActs& acts) const;
   // FFN of layer l on normed u (B·T, D) -> out (B·T, D); with `keep`, its activations are stored there.
-  void ffn_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& out,
+  void ffn_forward(ops::Context& ctx, int64_t l, const core::TensorView& u, const core::TensorView& out,
                    FfnActs* keep = nullptr) const;
   // Backward pieces: dout (M, D) = ∂L/∂(sub-block output) flows in; du (M, D) += ∂L/∂(normed input).
-  void ffn_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, const core::TensorView& dout,
+  void ffn_backward(ops::Context& ctx, int64_t l, const LayerActs& a, const core::TensorView& dout,
                     const core::TensorView& du, GradientMap& grads) const;
-  void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+  void mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du, GradientMap& grads) const;
 };
 

@@ -32,14 +32,14 @@ ops::RecurrenceMode mode_of(MixerForm f) {
 }  // namespace
 
 // z (B·T, A) -> log_decay, phase (B·T, Hg) by the configured parametrization (gateloop.h `Transition`).
-void GateLoopModel::transition(core::ThreadPool& pool, int64_t l, const TensorView& u, MixerActs& acts) const {
+void GateLoopModel::transition(ops::Context& ctx, int64_t l, const TensorView& u, MixerActs& acts) const {
   const LayerWeights& lw = w_.layers[l];
   const int64_t M = u.size(0), A = c_.a_rows(), Hg = c_.n_gates();
   acts.z = Tensor::zeros(DType::kF32, {M, A});
   if (c_.transition == Transition::kFixed) {
     for (int64_t m = 0; m < M; ++m) std::memcpy(acts.z.f32() + m * A, lw.a_b.f32(), A * sizeof(float));
   } else {
-    ops::linear_forward(pool, acts.z, u, lw.a_w, lw.a_b);
+    ops::linear_forward(ctx, acts.z, u, lw.a_w, lw.a_b);
   }
   acts.log_decay = Tensor::zeros(DType::kF32, {M, Hg});
   acts.phase = c_.has_phase() ? Tensor::zeros(DType::kF32, {M, Hg}) : Tensor();
@@ -57,7 +57,7 @@ void GateLoopModel::transition(core::ThreadPool& pool, int64_t l, const TensorVi
   }
 }
 
-void GateLoopModel::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorView& u, int64_t batch,
+void GateLoopModel::mixer_forward(ops::Context& ctx, int64_t l, const TensorView& u, int64_t batch,
                                   std::span<RecurrentState* const> states, const TensorView& out, MixerForm form,
                                   int64_t chunk, MixerActs& acts, const Observer* obs) const {
   const LayerWeights& lw = w_.layers[l];
@@ -66,10 +66,10 @@ void GateLoopModel::mixer_forward(core::ThreadPool& pool, int64_t l, const Tenso
     if (obs) (*obs)(name, (int)l, t);
   };
   for (Tensor* t : {&acts.q, &acts.k, &acts.v, &acts.y}) *t = Tensor::zeros(DType::kF32, {M, di});
-  ops::linear_forward(pool, acts.q, u, lw.q);
-  ops::linear_forward(pool, acts.k, u, lw.k);
-  ops::linear_forward(pool, acts.v, u, lw.v);
-  transition(pool, l, u, acts);
+  ops::linear_forward(ctx, acts.q, u, lw.q);
+  ops::linear_forward(ctx, acts.k, u, lw.k);
+  ops::linear_forward(ctx, acts.v, u, lw.v);
+  transition(ctx, l, u, acts);
   tap("gl_log_decay", acts.log_decay);
   if (c_.has_phase()) tap("gl_phase", acts.phase);
 
@@ -109,7 +109,7 @@ void GateLoopModel::mixer_forward(core::ThreadPool& pool, int64_t l, const Tenso
       s.y = y.select(1, t);
       s.state = sv_re;
       s.state_im = sv_im;
-      ops::gated_recurrence_step(pool, s);
+      ops::gated_recurrence_step(ctx, s);
     }
   } else {
     ops::GatedRecurrenceArgs a;
@@ -122,7 +122,7 @@ void GateLoopModel::mixer_forward(core::ThreadPool& pool, int64_t l, const Tenso
     a.state_in = a.state_out = sv_re;  // aliasing is allowed: each (b, h) reads its state before writing
     a.state_in_im = a.state_out_im = sv_im;
     a.chunk = chunk;
-    ops::gated_recurrence_forward(pool, a, mode_of(form));
+    ops::gated_recurrence_forward(ctx, a, mode_of(form));
   }
   if (batch > 1) {
     for (int64_t b = 0; b < batch; ++b) {
@@ -136,20 +136,20 @@ void GateLoopModel::mixer_forward(core::ThreadPool& pool, int64_t l, const Tenso
   TensorView cur = acts.y;
   if (c_.sub_norm) {
     acts.y_norm = Tensor::zeros(DType::kF32, {M, di});
-    ops::layernorm_forward(pool, acts.y_norm, cur, lw.sub_norm_w, lw.sub_norm_b, (float)c_.sub_norm_eps);
+    ops::layernorm_forward(ctx, acts.y_norm, cur, lw.sub_norm_w, lw.sub_norm_b, (float)c_.sub_norm_eps);
     cur = acts.y_norm;
   }
   if (c_.output_gate) {
     acts.gate = Tensor::zeros(DType::kF32, {M, di});
     acts.gated = Tensor::zeros(DType::kF32, {M, di});
-    ops::linear_forward(pool, acts.gate, u, lw.g);
-    ops::swiglu_forward(pool, acts.gated, acts.gate, cur);  // silu(u W_g) ⊙ y
+    ops::linear_forward(ctx, acts.gate, u, lw.g);
+    ops::swiglu_forward(ctx, acts.gated, acts.gate, cur);  // silu(u W_g) ⊙ y
   } else {
     acts.gated = Tensor::copy_of(cur);
   }
   tap("gl_gated", acts.gated);
   if (c_.out_proj) {
-    ops::linear_forward(pool, out, acts.gated, lw.out);
+    ops::linear_forward(ctx, out, acts.gated, lw.out);
   } else {
     std::memcpy(out.f32(), acts.gated.f32(), M * D * sizeof(float));  // identity (d_inner == D, checked)
   }

@@ -35,44 +35,44 @@ int64_t LlamaModel::state_bytes(int64_t n_tokens) const {
   return 2 * c_.n_layers * n_tokens * c_.n_kv_heads * c_.head_dim * (int64_t)sizeof(float);
 }
 
-void LlamaModel::layer_forward(core::ThreadPool& pool, int64_t l, const TensorView& h, KvCache& cache,
+void LlamaModel::layer_forward(ops::Context& ctx, int64_t l, const TensorView& h, KvCache& cache,
                                std::span<const int64_t> positions, const TensorView& attn_probs) const {
   const LayerWeights& lw = w_.layers[l];
   const int64_t T = h.size(0), D = c_.d_model, hd = c_.head_dim, Hq = c_.n_heads, Hkv = c_.n_kv_heads;
   const int64_t n_past = cache.n_past;
   Tensor u = Tensor::zeros(DType::kF32, {T, D});
-  ops::rmsnorm_forward(pool, u, h, lw.attn_norm, (float)c_.rms_eps);
+  ops::rmsnorm_forward(ctx, u, h, lw.attn_norm, (float)c_.rms_eps);
   Tensor q = Tensor::zeros(DType::kF32, {T, Hq * hd});
-  ops::linear_forward(pool, q, u, lw.wq);
+  ops::linear_forward(ctx, q, u, lw.wq);
   // Keys and values go straight into the cache rows [n_past, n_past + T).
   const TensorView kc = cache.k(l), vc = cache.v(l);
   const TensorView k_new = kc.slice(0, n_past, n_past + T).reshape({T, Hkv * hd});
   const TensorView v_new = vc.slice(0, n_past, n_past + T).reshape({T, Hkv * hd});
-  ops::linear_forward(pool, k_new, u, lw.wk);
-  ops::linear_forward(pool, v_new, u, lw.wv);
+  ops::linear_forward(ctx, k_new, u, lw.wk);
+  ops::linear_forward(ctx, v_new, u, lw.wv);
   // GGUF llama files carry llama.cpp's Q/K row permutation, which turns HF's rotate_half into adjacent pairs.
-  ops::rope_forward(pool, q.view().reshape({T, Hq, hd}), positions, inv_freq_, ops::RopeStyle::kInterleaved);
-  ops::rope_forward(pool, k_new.reshape({T, Hkv, hd}), positions, inv_freq_, ops::RopeStyle::kInterleaved);
+  ops::rope_forward(ctx, q.view().reshape({T, Hq, hd}), positions, inv_freq_, ops::RopeStyle::kInterleaved);
+  ops::rope_forward(ctx, k_new.reshape({T, Hkv, hd}), positions, inv_freq_, ops::RopeStyle::kInterleaved);
   Tensor att = Tensor::zeros(DType::kF32, {T, Hq, hd});
-  ops::attention_forward(pool, att, q.view().reshape({T, Hq, hd}), kc, vc, n_past, 1.0f / std::sqrt((float)hd),
+  ops::attention_forward(ctx, att, q.view().reshape({T, Hq, hd}), kc, vc, n_past, 1.0f / std::sqrt((float)hd),
                          attn_probs);
   Tensor o = Tensor::zeros(DType::kF32, {T, D});
-  ops::linear_forward(pool, o, att.view().reshape({T, Hq * hd}), lw.wo);
+  ops::linear_forward(ctx, o, att.view().reshape({T, Hq * hd}), lw.wo);
   float* hp = h.f32();
   for (int64_t i = 0; i < T * D; ++i) hp[i] += o.f32()[i];
-  ops::rmsnorm_forward(pool, u, h, lw.ffn_norm, (float)c_.rms_eps);
-  swiglu_mlp_forward(pool, o, u, lw.mlp);
+  ops::rmsnorm_forward(ctx, u, h, lw.ffn_norm, (float)c_.rms_eps);
+  swiglu_mlp_forward(ctx, o, u, lw.mlp);
   for (int64_t i = 0; i < T * D; ++i) hp[i] += o.f32()[i];
 }
 
-void LlamaModel::forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+void LlamaModel::forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
                          std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const {
   LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
                "[llama forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
   const int64_t T = (int64_t)tokens.size() / batch, D = c_.d_model;
   if (T == 0) return;
   Tensor h = Tensor::zeros(DType::kF32, {batch * T, D});
-  ops::embedding_forward(pool, h, w_.token_embd, tokens);
+  ops::embedding_forward(ctx, h, w_.token_embd, tokens);
   std::vector<KvCache*> caches;
   for (SequenceState* s : states) {
     auto* kv = dynamic_cast<KvCache*>(s);
@@ -89,13 +89,13 @@ void LlamaModel::forward(core::ThreadPool& pool, std::span<const int32_t> tokens
     for (int64_t b = 0; b < batch; ++b) {
       std::vector<int64_t> pos(T);
       for (int64_t t = 0; t < T; ++t) pos[t] = caches[b]->n_past + t;
-      layer_forward(pool, l, h.view().slice(0, b * T, (b + 1) * T), *caches[b], pos, {});
+      layer_forward(ctx, l, h.view().slice(0, b * T, (b + 1) * T), *caches[b], pos, {});
     }
   }
   if (opts.observer) (*opts.observer)("hidden", (int)c_.n_layers, h.view());
   for (KvCache* kv : caches) kv->n_past += T;
   LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.rms_eps};
-  lm_head_forward(pool, h, batch, head, logits, opts);
+  lm_head_forward(ctx, h, batch, head, logits, opts);
 }
 
 }  // namespace llamba::models::llama

@@ -43,13 +43,13 @@ class LlamaModel final : public Model {
   const ModelInfo& info() const override { return info_; }
   std::unique_ptr<SequenceState> new_state() const override;
   int64_t state_bytes(int64_t n_tokens) const override;
-  void forward(core::ThreadPool& pool, std::span<const int32_t> tokens, int64_t batch,
+  void forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
                std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
 
   // One layer over the tokens of one batch row (T, D), attending over `cache` (MOHAWK reuses it with probs).
-  void layer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& h, KvCache& cache,
+  void layer_forward(ops::Context& ctx, int64_t l, const core::TensorView& h, KvCache& cache,
                      std::span<const int64_t> positions, const core::TensorView& attn_probs) const;
 
  private:

@@ -15,7 +15,7 @@ using core::DType;
 using core::Tensor;
 using core::TensorView;
 
-void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+void LlambaModel::mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
                                  const TensorView& dout, const TensorView& du1, GradientMap& grads) const {
   const LayerWeights& lw = w_.layers[l];
   const MixerActs& A = a.mix;
@@ -23,11 +23,11 @@ void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   const int64_t di = c_.d_inner, H = c_.n_heads, P = c_.head_dim, G = c_.n_groups, N = c_.d_state;
   // out = W_out · y2
   Tensor dy2 = Tensor::zeros(DType::kF32, {M, di});
-  ops::linear_backward(pool, dy2, grad_of(grads, blk(l, "ssm_out.weight")), {}, dout, A.y2, lw.out_proj);
+  ops::linear_backward(ctx, dy2, grad_of(grads, blk(l, "ssm_out.weight")), {}, dout, A.y2, lw.out_proj);
   // y2 = y_pre ⊙ silu(z + z_bias)
   Tensor dproj = Tensor::zeros(DType::kF32, {M, R});
   Tensor dy_pre = Tensor::zeros(DType::kF32, {M, di});
-  ops::swiglu_backward(pool, dproj.view().slice(1, Cc, Cc + di), dy_pre, grad_of(grads, blk(l, "ssm_z_bias")), dy2,
+  ops::swiglu_backward(ctx, dproj.view().slice(1, Cc, Cc + di), dy_pre, grad_of(grads, blk(l, "ssm_z_bias")), dy2,
                        A.proj.view().slice(1, Cc, Cc + di), A.y_pre, lw.z_bias);
   // y_pre = y_rec + D·x
   Tensor dx = Tensor::zeros(DType::kF32, {batch, T, H, P});
@@ -46,7 +46,7 @@ void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   // The recurrence, from the zero state a training forward starts from.
   Tensor dq = Tensor::zeros(DType::kF32, {batch, T, G, N}), dk = Tensor::zeros(DType::kF32, {batch, T, G, N});
   Tensor dld = Tensor::zeros(DType::kF32, {batch, T, H});
-  ssm_scan_backward(pool, {A.q, A.k, A.x, A.ld}, dy_pre.view().reshape({batch, T, H, P}), c_.chunk_size,
+  ssm_scan_backward(ctx, {A.q, A.k, A.x, A.ld}, dy_pre.view().reshape({batch, T, H, P}), c_.chunk_size,
                     {dq, dk, dx, dld});
   // Back through the split of xbc = [x | B | C] and through log_decay = -softplus(a): d a = -sigmoid(a) · d ld.
   Tensor dxbc = Tensor::zeros(DType::kF32, {M, Cc});
@@ -58,26 +58,26 @@ void LlambaModel::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
     }
   const TensorView dconv_b = lw.conv_b.data ? grad_of(grads, blk(l, "ssm_conv1d.bias")) : TensorView{};
   for (int64_t b = 0; b < batch; ++b)
-    ops::conv1d_causal_backward(pool, dproj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc),
+    ops::conv1d_causal_backward(ctx, dproj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc),
                                 grad_of(grads, blk(l, "ssm_conv1d.weight")), dconv_b, {},
                                 dxbc.view().slice(0, b * T, (b + 1) * T),
                                 A.proj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc), lw.conv_w, lw.conv_b, {},
                                 c_.conv_activation);
-  ops::linear_backward(pool, du1, grad_of(grads, blk(l, "ssm_in.weight")), {}, dproj, a.u1, lw.in_proj);
+  ops::linear_backward(ctx, du1, grad_of(grads, blk(l, "ssm_in.weight")), {}, dproj, a.u1, lw.in_proj);
 }
 
-void LlambaModel::layers_backward(core::ThreadPool& pool, const LlambaCache& cache, ResidualGrad& g,
+void LlambaModel::layers_backward(ops::Context& ctx, const LlambaCache& cache, ResidualGrad& g,
                                   GradientMap& grads) const {
   const float eps = (float)c_.block_eps;
   for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
     const LayerWeights& lw = w_.layers[l];
     const LayerActs& a = cache.layers[l];
     // h_out = h_mid + MLP(norm(h_mid))
-    g.prenorm_block(pool, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
-                    [&] { swiglu_mlp_backward(pool, g.du, mlp_grads(grads, l), g.dh, a.u2, lw.mlp, a.mlp); });
+    g.prenorm_block(ctx, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
+                    [&] { swiglu_mlp_backward(ctx, g.du, mlp_grads(grads, l), g.dh, a.u2, lw.mlp, a.mlp); });
     // h_mid = h_in + mixer(norm(h_in))
-    g.prenorm_block(pool, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
-                    [&] { mixer_backward(pool, l, a, cache.batch, g.dh, g.du, grads); });
+    g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
+                    [&] { mixer_backward(ctx, l, a, cache.batch, g.dh, g.du, grads); });
   }
 }
 

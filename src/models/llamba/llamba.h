@@ -80,20 +80,20 @@ class LlambaModel final : public RecurrentLanguageModel<Config, Weights, LayerAc
   explicit LlambaModel(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kLlamba) {}
 
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
-  void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
+  void mixer_forward(ops::Context& ctx, int64_t l, const core::TensorView& u, int64_t batch,
                      std::span<RecurrentState* const> states, const core::TensorView& out, MixerForm form,
                      int64_t chunk, MixerActs* keep = nullptr) const;
   // The materialized mixer matrix (H, T, T) of layer l for one fresh sequence with normalized input u (T, D).
-  void mixer_matrix(core::ThreadPool& pool, int64_t l, const core::TensorView& u, const core::TensorView& m) const;
+  void mixer_matrix(ops::Context& ctx, int64_t l, const core::TensorView& u, const core::TensorView& m) const;
 
  private:
-  void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
+  void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, LlambaCache* cache) const override;
-  void layers_backward(core::ThreadPool& pool, const LlambaCache& cache, ResidualGrad& g,
+  void layers_backward(ops::Context& ctx, const LlambaCache& cache, ResidualGrad& g,
                        GradientMap& grads) const override;
   // Backward of layer l's mixer: dh_mid (M, D) flows in; dh_in (M, D) += the gradient through u1.
-  void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+  void mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du1, GradientMap& grads) const;
 };
 

@@ -16,7 +16,7 @@ using core::DType;
 using core::Tensor;
 using core::TensorView;
 
-void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+void Mamba2Model::mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
                                  const TensorView& dout, const TensorView& du, GradientMap& grads) const {
   const LayerWeights& lw = w_.layers[l];
   const MixerActs& A = a.mix;
@@ -31,22 +31,22 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
 
   // out = W_out · cat + b_out
   Tensor dcat = Tensor::zeros(DType::kF32, {M, dm + di});
-  ops::linear_backward(pool, dcat, grad_of(grads, blk(l, "ssm_out.weight")),
+  ops::linear_backward(ctx, dcat, grad_of(grads, blk(l, "ssm_out.weight")),
                        grad_if(grads, lw.out_bias, blk(l, "ssm_out.bias")), dout, A.cat, lw.out_proj);
   // cat[:, :d_mlp] = silu(z0) ⊙ x0
   if (dm > 0)
-    ops::swiglu_backward(pool, dpv.slice(1, 0, dm), dpv.slice(1, o_x0, o_x0 + dm), {}, dcat.view().slice(1, 0, dm),
+    ops::swiglu_backward(ctx, dpv.slice(1, 0, dm), dpv.slice(1, o_x0, o_x0 + dm), {}, dcat.view().slice(1, 0, dm),
                          pv.slice(1, 0, dm), pv.slice(1, o_x0, o_x0 + dm));
   // cat[:, d_mlp:] = RMSNorm of each group of gz, times its row of the norm weight
   Tensor dgz = Tensor::zeros(DType::kF32, {M, di});
   const TensorView dnorm = grad_of(grads, blk(l, "ssm_norm.weight"));  // (G, d_inner / G)
   for (int64_t g = 0; g < G; ++g)
-    ops::rmsnorm_backward(pool, dgz.view().slice(1, g * dg, (g + 1) * dg), dnorm.select(0, g),
+    ops::rmsnorm_backward(ctx, dgz.view().slice(1, g * dg, (g + 1) * dg), dnorm.select(0, g),
                           dcat.view().slice(1, dm + g * dg, dm + (g + 1) * dg),
                           A.gz.view().slice(1, g * dg, (g + 1) * dg), lw.norm.select(0, g), eps);
   // gz = y_pre ⊙ silu(z)
   Tensor dy_pre = Tensor::zeros(DType::kF32, {M, di});
-  ops::swiglu_backward(pool, dpv.slice(1, o_z, o_z + di), dy_pre, {}, dgz, pv.slice(1, o_z, o_z + di), A.y_pre);
+  ops::swiglu_backward(ctx, dpv.slice(1, o_z, o_z + di), dy_pre, {}, dgz, pv.slice(1, o_z, o_z + di), A.y_pre);
 
   // y_pre = y_rec + D·x
   Tensor dx = Tensor::zeros(DType::kF32, {batch, T, H, P});
@@ -67,7 +67,7 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   Tensor dq = Tensor::zeros(DType::kF32, {batch, T, G, N}), dk = Tensor::zeros(DType::kF32, {batch, T, G, N});
   Tensor dv = Tensor::zeros(DType::kF32, {batch, T, H, P});
   Tensor dld = Tensor::zeros(DType::kF32, {batch, T, H});
-  ssm_scan_backward(pool, {A.q, A.k, A.v, A.ld}, dy_pre.view().reshape({batch, T, H, P}), c_.chunk_size,
+  ssm_scan_backward(ctx, {A.q, A.k, A.v, A.ld}, dy_pre.view().reshape({batch, T, H, P}), c_.chunk_size,
                     {dq, dk, dv, dld});
 
   // v = Δ·x and ld = Δ·A give dΔ = Σ_p dv·x + A·dld, dx += Δ·dv, dA = Σ Δ·dld; then Δ = clamp(softplus(s)),
@@ -110,21 +110,21 @@ void Mamba2Model::mixer_backward(core::ThreadPool& pool, int64_t l, const LayerA
   const TensorView dconv_w = grad_of(grads, blk(l, "ssm_conv1d.weight"));
   const TensorView dconv_b = grad_if(grads, lw.conv_b, blk(l, "ssm_conv1d.bias"));
   for (int64_t b = 0; b < batch; ++b)
-    ops::conv1d_causal_backward(pool, dpv.slice(0, b * T, (b + 1) * T).slice(1, o_xbc, o_xbc + Cc), dconv_w, dconv_b,
+    ops::conv1d_causal_backward(ctx, dpv.slice(0, b * T, (b + 1) * T).slice(1, o_xbc, o_xbc + Cc), dconv_w, dconv_b,
                                 {}, dxbc.view().slice(0, b * T, (b + 1) * T),
                                 pv.slice(0, b * T, (b + 1) * T).slice(1, o_xbc, o_xbc + Cc), lw.conv_w, lw.conv_b, {},
                                 ops::ConvActivation::kSilu);
-  ops::linear_backward(pool, du, grad_of(grads, blk(l, "ssm_in.weight")),
+  ops::linear_backward(ctx, du, grad_of(grads, blk(l, "ssm_in.weight")),
                        grad_if(grads, lw.in_bias, blk(l, "ssm_in.bias")), dproj, a.u, lw.in_proj);
 }
 
-void Mamba2Model::layers_backward(core::ThreadPool& pool, const Mamba2Cache& cache, ResidualGrad& g,
+void Mamba2Model::layers_backward(ops::Context& ctx, const Mamba2Cache& cache, ResidualGrad& g,
                                   GradientMap& grads) const {
   for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
     // h_out = h_in + mixer(norm(h_in))
     const LayerActs& a = cache.layers[l];
-    g.prenorm_block(pool, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, w_.layers[l].attn_norm,
-                    (float)c_.norm_eps, [&] { mixer_backward(pool, l, a, cache.batch, g.dh, g.du, grads); });
+    g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, w_.layers[l].attn_norm,
+                    (float)c_.norm_eps, [&] { mixer_backward(ctx, l, a, cache.batch, g.dh, g.du, grads); });
   }
 }
 

@@ -93,19 +93,19 @@ class Mamba2Model final : public RecurrentLanguageModel<Config, Weights, LayerAc
   // Mixer of layer l on normalized input u (B·T, D) -> out (B·T, D), continuing and updating each row's state.
   // Taps ("mixer_y", l) = scan output + D·x and ("mixer_gated", l) = after the gated norm, both (B·T, d_inner).
   // With `keep`, the activations the backward needs are stored there.
-  void mixer_forward(core::ThreadPool& pool, int64_t l, const core::TensorView& u, int64_t batch,
+  void mixer_forward(ops::Context& ctx, int64_t l, const core::TensorView& u, int64_t batch,
                      std::span<RecurrentState* const> states, const core::TensorView& out, MixerForm form,
                      int64_t chunk, const Observer* observer = nullptr, MixerActs* keep = nullptr) const;
 
  private:
-  void layers_forward(core::ThreadPool& pool, ResidualStream& s, int64_t batch,
+  void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
                       std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
                       int64_t chunk, Mamba2Cache* cache) const override;
-  void layers_backward(core::ThreadPool& pool, const Mamba2Cache& cache, ResidualGrad& g,
+  void layers_backward(ops::Context& ctx, const Mamba2Cache& cache, ResidualGrad& g,
                        GradientMap& grads) const override;
   // Backward of layer l's mixer from dout (M, D): du (M, D) += the gradient of its normalized input; parameter
   // gradients accumulate into `grads`.
-  void mixer_backward(core::ThreadPool& pool, int64_t l, const LayerActs& a, int64_t batch,
+  void mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du, GradientMap& grads) const;
 };
 

@@ -21,17 +21,17 @@ using core::TensorView;
 namespace {
 
 // y (M, d_inner) in place: RMS-normalized per group of d_inner/G channels, times w (G, d_inner/G).
-void group_rmsnorm(core::ThreadPool& pool, const TensorView& y, const TensorView& w, float eps) {
+void group_rmsnorm(ops::Context& ctx, const TensorView& y, const TensorView& w, float eps) {
   const int64_t G = w.size(0), dg = w.size(1);
   for (int64_t g = 0; g < G; ++g) {
     const TensorView yg = y.slice(1, g * dg, (g + 1) * dg);
-    ops::rmsnorm_forward(pool, yg, yg, w.select(0, g), eps);
+    ops::rmsnorm_forward(ctx, yg, yg, w.select(0, g), eps);
   }
 }
 
 }  // namespace
 
-void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorView& u, int64_t batch,
+void Mamba2Model::mixer_forward(ops::Context& ctx, int64_t l, const TensorView& u, int64_t batch,
                                 std::span<RecurrentState* const> states, const TensorView& out, MixerForm form,
                                 int64_t chunk, const Observer* observer, MixerActs* keep) const {
   const LayerWeights& lw = w_.layers[l];
@@ -40,13 +40,13 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   // Column offsets of the in_proj output [z0 | x0 | z | xBC | dt].
   const int64_t o_x0 = dm, o_z = 2 * dm, o_xbc = 2 * dm + di, o_dt = 2 * dm + di + Cc;
   Tensor proj = Tensor::zeros(DType::kF32, {M, R});  // (B·T, R)
-  ops::linear_forward(pool, proj, u, lw.in_proj, lw.in_bias);
+  ops::linear_forward(ctx, proj, u, lw.in_proj, lw.in_bias);
   const TensorView pv = proj.view();
 
   // Causal conv + SiLU over xBC, per batch row from its carried window.
   Tensor xbc = Tensor::zeros(DType::kF32, {M, Cc});  // (B·T, Cc)
   for (int64_t b = 0; b < batch; ++b) {
-    ops::conv1d_causal_forward(pool, xbc.view().slice(0, b * T, (b + 1) * T),
+    ops::conv1d_causal_forward(ctx, xbc.view().slice(0, b * T, (b + 1) * T),
                                pv.slice(0, b * T, (b + 1) * T).slice(1, o_xbc, o_xbc + Cc), lw.conv_w, lw.conv_b,
                                states[b]->layers[l].conv, ops::ConvActivation::kSilu);
   }
@@ -73,7 +73,7 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   }
 
   Tensor y = Tensor::zeros(DType::kF32, {batch, T, H, P});
-  ssm_scan_forward(pool, {q, k, v, log_decay}, y, states, l, form, chunk);
+  ssm_scan_forward(ctx, {q, k, v, log_decay}, y, states, l, form, chunk);
 
   // y += D·x (x before the Δ scaling).
   add_skip(y, x, lw.d);
@@ -84,12 +84,12 @@ void Mamba2Model::mixer_forward(core::ThreadPool& pool, int64_t l, const TensorV
   // Gated norm into the out_proj input [silu(z0)·x0 | RMSNorm_group(y ⊙ silu(z)) ⊙ w].
   Tensor cat = Tensor::zeros(DType::kF32, {M, dm + di});  // (B·T, d_mlp + d_inner)
   const TensorView gated = cat.view().slice(1, dm, dm + di);
-  ops::swiglu_forward(pool, gated, pv.slice(1, o_z, o_z + di), y2);
+  ops::swiglu_forward(ctx, gated, pv.slice(1, o_z, o_z + di), y2);
   Tensor gz = keep ? Tensor::copy_of(gated) : Tensor();
-  group_rmsnorm(pool, gated, lw.norm, (float)c_.norm_eps);
+  group_rmsnorm(ctx, gated, lw.norm, (float)c_.norm_eps);
   if (observer) (*observer)("mixer_gated", (int)l, dm ? Tensor::copy_of(gated).view() : gated);
-  if (dm > 0) ops::swiglu_forward(pool, cat.view().slice(1, 0, dm), pv.slice(1, 0, dm), pv.slice(1, o_x0, o_x0 + dm));
-  ops::linear_forward(pool, out, cat, lw.out_proj, lw.out_bias);
+  if (dm > 0) ops::swiglu_forward(ctx, cat.view().slice(1, 0, dm), pv.slice(1, 0, dm), pv.slice(1, o_x0, o_x0 + dm));
+  ops::linear_forward(ctx, out, cat, lw.out_proj, lw.out_bias);
   if (keep) *keep = {proj, x, k, q, delta, log_decay, v, y_pre, gz, cat};
 }
 

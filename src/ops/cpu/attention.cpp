@@ -11,7 +11,7 @@
 #include "ops/check_shapes.h"
 #include "ops/cpu/dot.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 void attention_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& q,
                        const core::TensorView& k, const core::TensorView& v, int64_t n_past, float scale,
@@ -115,4 +115,4 @@ void attention_backward(core::ThreadPool& pool, const core::TensorView& dq, cons
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

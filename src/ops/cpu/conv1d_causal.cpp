@@ -8,7 +8,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                            const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
@@ -116,4 +116,4 @@ void conv1d_causal_backward(core::ThreadPool& pool, const core::TensorView& dx, 
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

@@ -9,7 +9,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 namespace {
 
 // One row's softmax normalizer: its max and Σ_v exp(x_v − max). Callers use x − max (exact for nearby values)
@@ -74,4 +74,4 @@ void cross_entropy_backward(core::ThreadPool& pool, const core::TensorView& dlog
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

@@ -10,7 +10,7 @@
 #include "ops/check_shapes.h"
 #include "quant/quant.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table,
                        std::span<const int32_t> ids) {
@@ -52,4 +52,4 @@ void embedding_backward(core::ThreadPool& pool, const core::TensorView& dtable, 
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

@@ -7,7 +7,7 @@
 #include "ops/check_shapes.h"
 #include "ops/mse.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 double frobenius_forward(core::ThreadPool& pool, const core::TensorView& m, const core::TensorView& a) {
   const core::Shape s = check_frobenius("frobenius_forward", {}, m, a);
@@ -21,4 +21,4 @@ void frobenius_backward(core::ThreadPool& pool, const core::TensorView& dm, cons
   mse_backward(pool, dm.reshape(s), {}, m.reshape(s), a.reshape(s), L2Loss::kMeanRowNorm, dloss);
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

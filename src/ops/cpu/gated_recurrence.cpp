@@ -9,7 +9,7 @@
 #include "ops/cpu/gated_recurrence_cpu.h"
 #include "ops/cpu/simd_loops.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 namespace {
 
 using cpu::GrProblem;
@@ -366,4 +366,4 @@ void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBack
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

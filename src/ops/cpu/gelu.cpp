@@ -8,7 +8,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 namespace {
 // gelu'(g) = Φ(g) + g · φ(g). For large |g| both terms are finite: Φ saturates to 0 or 1, g·φ(g) underflows to 0.
@@ -62,4 +62,4 @@ void gelu_backward(core::ThreadPool& pool, const core::TensorView& dx, const cor
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

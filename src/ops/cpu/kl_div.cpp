@@ -9,7 +9,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 namespace {
 
 // One row scaled by `inv_tau`: its max and Σ_v exp(x_v·inv_tau − max); log-softmax_v = (x_v·inv_tau − max) −
@@ -82,4 +82,4 @@ void kl_div_backward(core::ThreadPool& pool, const core::TensorView& dstudent, c
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

@@ -11,7 +11,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 namespace {
 // Row mean and r = 1 / sqrt(var + eps), two passes in double.
@@ -90,4 +90,4 @@ void layernorm_backward(core::ThreadPool& pool, const core::TensorView& dx, cons
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

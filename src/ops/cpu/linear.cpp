@@ -14,7 +14,7 @@
 #include "ops/cpu/quant_dot.h"
 #include "quant/quant.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 using core::DType;
 
@@ -156,4 +156,4 @@ void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const c
   }
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

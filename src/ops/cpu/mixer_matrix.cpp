@@ -8,7 +8,7 @@
 
 #include "ops/mixer_matrix_impl.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 void mixer_matrix_forward(core::ThreadPool& pool, const core::TensorView& m, const core::TensorView& q,
                           const core::TensorView& k, const core::TensorView& log_decay, const core::TensorView& d,
@@ -58,4 +58,4 @@ void mixer_matrix_backward(core::ThreadPool& pool, const core::TensorView& dq, c
     for (int64_t h = 0; h < H; ++h) dd.f32()[h] += (float)ddh[h];
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

@@ -8,7 +8,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 namespace {
 
 double row_sum_sq(const float* a, const float* b, int64_t D) {
@@ -64,4 +64,4 @@ void mse_backward(core::ThreadPool& pool, const core::TensorView& da, const core
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

@@ -8,7 +8,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                      const core::TensorView& w, float eps) {
@@ -67,4 +67,4 @@ void rmsnorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const 
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

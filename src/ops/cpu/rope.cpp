@@ -8,6 +8,7 @@
 
 namespace llamba::ops {
 
+// Host math shared by every backend (the frequencies are computed once per model).
 std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const float> factors) {
   LLAMBA_CHECK(rot_dim % 2 == 0 && rot_dim > 0, "[rope] rotary dim {} must be even", rot_dim);
   LLAMBA_CHECK(factors.empty() || (int64_t)factors.size() == rot_dim / 2, "[rope] {} factors for {} frequencies",
@@ -21,6 +22,10 @@ std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const f
   }
   return inv;
 }
+
+}  // namespace llamba::ops
+
+namespace llamba::ops::cpu {
 
 void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions,
                   std::span<const float> inv_freq, RopeStyle style) {
@@ -77,4 +82,4 @@ void rope_backward(core::ThreadPool& pool, const core::TensorView& dx, const cor
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

@@ -8,7 +8,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 void swiglu_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& gate,
                     const core::TensorView& up, const core::TensorView& gate_bias) {
@@ -72,4 +72,4 @@ void swiglu_backward(core::ThreadPool& pool, const core::TensorView& dgate, cons
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

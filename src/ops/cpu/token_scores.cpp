@@ -7,7 +7,7 @@
 
 #include "ops/check_shapes.h"
 
-namespace llamba::ops {
+namespace llamba::ops::cpu {
 
 namespace {
 struct RowMax {
@@ -58,4 +58,4 @@ void token_scores_forward(core::ThreadPool& pool, const core::TensorView& logits
   });
 }
 
-}  // namespace llamba::ops
+}  // namespace llamba::ops::cpu

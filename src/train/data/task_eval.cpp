@@ -17,7 +17,7 @@ const char* TaskEval::bucket_name(int b) {
   return names[b];
 }
 
-TaskEval evaluate_task(core::ThreadPool& pool, const models::Model& model, const std::string& dir) {
+TaskEval evaluate_task(ops::Context& ctx, const models::Model& model, const std::string& dir) {
   std::ifstream in(std::filesystem::path(dir) / "meta.json");
   LLAMBA_ENSURE(in.good(), "{}/meta.json: cannot open", dir);
   const nlohmann::json meta = nlohmann::json::parse(in);
@@ -38,7 +38,7 @@ TaskEval evaluate_task(core::ThreadPool& pool, const models::Model& model, const
     models::SequenceState* sp = state.get();
     models::ForwardOptions o;
     o.all_logits = true;
-    model.forward(pool, ep, 1, {&sp, 1}, logits.data(), o);
+    model.forward(ctx, ep, 1, {&sp, 1}, logits.data(), o);
     int64_t last_reset = 0;
     for (int64_t t = 0; t + 1 < L; ++t) {
       if (ep[t] == reset) last_reset = t;

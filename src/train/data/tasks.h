@@ -37,8 +37,8 @@ TaskInfo write_task(const TaskConfig& c, const std::string& dir);
 namespace llamba::models {
 class Model;
 }
-namespace llamba::core {
-class ThreadPool;
+namespace llamba::ops {
+class Context;
 }
 
 namespace llamba::train {
@@ -51,6 +51,6 @@ struct TaskEval {
   int64_t all_correct = 0, all_total = 0;
   static const char* bucket_name(int b);
 };
-TaskEval evaluate_task(core::ThreadPool& pool, const models::Model& model, const std::string& dir);
+TaskEval evaluate_task(ops::Context& ctx, const models::Model& model, const std::string& dir);
 
 }  // namespace llamba::train

@@ -1,0 +1,57 @@
+// ops::Context: where and how ops run. Every op, model, session, trainer and evaluation call takes one instead
+// of a bare thread pool. Today the only backend is the CPU (a thread pool); a CUDA context will carry a stream
+// and a workspace arena. ops::X checks that its tensors live on the context's device and runs that device's
+// kernel, ops::cpu::X (later ops::cuda::X); the fp64 oracle ops::ref::X needs no context.
+// Thread safety: like its pool, a context runs one op at a time.
+#pragma once
+
+#include <memory>
+
+#include "core/check.h"
+#include "core/device.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+
+namespace llamba::ops {
+
+class Context {
+ public:
+  // A CPU context with its own pool of `n_threads` threads (<= 0: one per hardware thread).
+  explicit Context(int n_threads = 0);
+  // A CPU context over a pool owned elsewhere (which must outlive it).
+  explicit Context(core::ThreadPool& pool);
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+
+  core::Device device() const { return device_; }
+  core::ThreadPool& pool() const { return *pool_; }  // the CPU backend's threads
+  int n_threads() const { return pool_->size(); }
+
+ private:
+  std::unique_ptr<core::ThreadPool> owned_;
+  core::ThreadPool* pool_ = nullptr;
+  core::Device device_ = core::Device::kCpu;
+};
+
+// Throws llamba::Error: `op` has no kernel for the context's device.
+[[noreturn]] void no_kernel(const Context& ctx, const char* op);
+// Throws llamba::Error naming `op` when a tensor argument (with data) lives on another device than `ctx`.
+void check_device(const Context& ctx, const char* op, const core::TensorView& v);
+template <class T>
+void check_device(const Context&, const char*, const T&) {}  // arguments that are not tensors
+
+// Runs `cpu_kernel(pool)` (later: the CUDA kernel) after checking every tensor argument's device.
+template <class CpuKernel, class... Args>
+decltype(auto) dispatch(Context& ctx, const char* op, CpuKernel&& cpu_kernel, const Args&... args) {
+  (check_device(ctx, op, args), ...);
+  if (ctx.device() != core::Device::kCpu) no_kernel(ctx, op);
+  return cpu_kernel(ctx.pool());
+}
+
+}  // namespace llamba::ops
+
+// The body of a dispatching op ops::X(ctx, args...): runs ops::cpu::X(pool, args...) on a CPU context.
+#define LLAMBA_DISPATCH(ctx, op, ...)                                                                      \
+  ::llamba::ops::dispatch(                                                                                 \
+      ctx, #op, [&](::llamba::core::ThreadPool& cpu_pool_) { return ::llamba::ops::cpu::op(cpu_pool_, __VA_ARGS__); }, \
+      __VA_ARGS__)
