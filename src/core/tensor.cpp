@@ -138,4 +138,10 @@ Tensor Tensor::copy_of(const TensorView& v) {
   return t;
 }
 
+TensorView view_f32(std::span<float> data, const Shape& shape) {
+  LLAMBA_ENSURE((int64_t)data.size() == shape.numel(), "a buffer of {} floats cannot be viewed as {}", data.size(),
+                shape.str());
+  return TensorView::contiguous(data.data(), DType::kF32, shape);
+}
+
 }  // namespace llamba::core

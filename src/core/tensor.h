@@ -111,4 +111,7 @@ class Tensor {
   TensorView view_;
 };
 
+// A contiguous f32 view of host memory `data` shaped `shape`; throws llamba::Error unless the sizes agree.
+TensorView view_f32(std::span<float> data, const Shape& shape);
+
 }  // namespace llamba::core

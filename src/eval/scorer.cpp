@@ -63,11 +63,11 @@ std::vector<SequenceScores> Scorer::score(const std::vector<Sequence>& seqs,
     fo.logits_from = from;
     logits_.resize((size_t)(B * TL * V));
     models::FreshStates states(model_, B);
-    model_.forward(ctx_, tokens, B, states.ptrs, logits_.data(), fo);
+    model_.forward(ctx_, tokens, B, states.ptrs, core::view_f32(logits_, {B, TL, V}), fo);
     if (base_) {
       base_logits_.resize(logits_.size());
       models::FreshStates bs(*base_, B);
-      base_->forward(ctx_, tokens, B, bs.ptrs, base_logits_.data(), fo);
+      base_->forward(ctx_, tokens, B, bs.ptrs, core::view_f32(base_logits_, {B, TL, V}), fo);
     }
     forward_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     tokens_ += B * T;

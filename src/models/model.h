@@ -46,6 +46,11 @@ struct ForwardOptions {
   const Observer* observer = nullptr;
 };
 
+// Throws llamba::Error unless `logits` is what forward writes for `batch` rows of T tokens: contiguous f32 on the
+// context's device, (B, T − logits_from, V) with all_logits, else (B, V). Models call it before touching any state.
+void check_logits_view(const ops::Context& ctx, const core::TensorView& logits, int64_t batch, int64_t T, int64_t V,
+                       const ForwardOptions& opts);
+
 using TensorVisitor = std::function<void(const std::string& name, const core::TensorView& t)>;
 
 // Parameter gradients by tensor name (f32, the parameter's shape); backward passes accumulate into them.
@@ -72,9 +77,10 @@ class Model {
   // Bytes of state one sequence needs after `n_tokens` tokens (constant for recurrent models).
   virtual int64_t state_bytes(int64_t n_tokens) const = 0;
   // Runs tokens (B, T) row-major; row b continues from *states[b] and updates it. Writes logits
-  // (B, T − logits_from, V) when all_logits, else (B, V) for each row's last position. T may be 0 (nothing happens).
+  // (B, T − logits_from, V) when all_logits, else (B, V) for each row's last position: a contiguous f32 view on
+  // the context's device, shape checked (llamba::Error). T may be 0 (nothing happens).
   virtual void forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-                       std::span<SequenceState* const> states, float* logits,
+                       std::span<SequenceState* const> states, const core::TensorView& logits,
                        const ForwardOptions& opts = {}) const = 0;
   // Every weight tensor with its GGUF name, in file order.
   virtual void for_each_tensor(const TensorVisitor& visit) const = 0;
@@ -84,8 +90,8 @@ class Model {
   // writing logits (B, T, V); then backward accumulates every parameter's gradient into `grads` from
   // dlogits (B, T, V). The defaults throw: this architecture cannot be trained.
   virtual std::unique_ptr<ForwardCache> forward_train(ops::Context& ctx, std::span<const int32_t> tokens,
-                                                      int64_t batch, float* logits) const;
-  virtual void backward(ops::Context& ctx, ForwardCache& cache, const float* dlogits,
+                                                      int64_t batch, const core::TensorView& logits) const;
+  virtual void backward(ops::Context& ctx, ForwardCache& cache, const core::TensorView& dlogits,
                         GradientMap& grads) const;
 };
 

@@ -58,12 +58,23 @@ void write_init_model(Arch arch, const nlohmann::json& cfg, int64_t n_vocab, uin
 }
 
 std::unique_ptr<ForwardCache> Model::forward_train(ops::Context&, std::span<const int32_t>, int64_t,
-                                                  float*) const {
+                                                  const core::TensorView&) const {
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
 }
 
-void Model::backward(ops::Context&, ForwardCache&, const float*, GradientMap&) const {
+void Model::backward(ops::Context&, ForwardCache&, const core::TensorView&, GradientMap&) const {
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
+}
+
+void check_logits_view(const ops::Context& ctx, const core::TensorView& logits, int64_t batch, int64_t T, int64_t V,
+                       const ForwardOptions& opts) {
+  const int64_t rows = std::max<int64_t>(0, T - std::max<int64_t>(0, opts.logits_from));
+  const core::Shape want = opts.all_logits ? core::Shape{batch, rows, V} : core::Shape{batch, V};
+  LLAMBA_ENSURE(logits.shape == want && logits.dtype == core::DType::kF32 && logits.is_contiguous() &&
+                    logits.device == ctx.device(),
+                "[forward] logits must be contiguous f32 {} on {} (batch, {}vocab), got {} {} on {}", want.str(),
+                core::device_name(ctx.device()), opts.all_logits ? "positions, " : "", logits.shape.str(),
+                core::dtype_name(logits.dtype), core::device_name(logits.device));
 }
 
 core::TensorView grad_of(GradientMap& g, const std::string& name) {

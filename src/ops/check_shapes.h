@@ -1,4 +1,5 @@
-// Shape checks shared by an op's ref and cpu entry points, so both validate identically (once, at entry).
+// Shape checks shared by an op's ref and cpu entry points, so both validate identically (once, at entry). A bad
+// shape is a caller's error a library must survive: it throws llamba::Error naming the op and the shapes.
 #pragma once
 
 #include <algorithm>
@@ -11,18 +12,18 @@ namespace llamba::ops {
 // x (M, K), w (N, K), y (M, N), bias (N) optional; inner dimensions contiguous.
 inline void check_linear_shapes(const char* op, const core::TensorView& y, const core::TensorView& x,
                                 const core::TensorView& w, const core::TensorView& bias) {
-  LLAMBA_CHECK(x.rank() == 2 && w.rank() == 2 && y.rank() == 2, "[{}] expected x (M, K), w (N, K), y (M, N); got {} {} {}",
+  LLAMBA_ENSURE(x.rank() == 2 && w.rank() == 2 && y.rank() == 2, "[{}] expected x (M, K), w (N, K), y (M, N); got {} {} {}",
                op, x.shape.str(), w.shape.str(), y.shape.str());
-  LLAMBA_CHECK(x.size(1) == w.size(1) && y.size(0) == x.size(0) && y.size(1) == w.size(0),
+  LLAMBA_ENSURE(x.size(1) == w.size(1) && y.size(0) == x.size(0) && y.size(1) == w.size(0),
                "[{}] shape mismatch: x {} w {} y {}", op, x.shape.str(), w.shape.str(), y.shape.str());
-  LLAMBA_CHECK(x.strides[1] == 1 && y.strides[1] == 1 && w.is_contiguous(), "[{}] inner dims must be contiguous", op);
-  LLAMBA_CHECK(!bias.data || (bias.rank() == 1 && bias.size(0) == w.size(0)), "[{}] bias {} for {} outputs", op,
+  LLAMBA_ENSURE(x.strides[1] == 1 && y.strides[1] == 1 && w.is_contiguous(), "[{}] inner dims must be contiguous", op);
+  LLAMBA_ENSURE(!bias.data || (bias.rank() == 1 && bias.size(0) == w.size(0)), "[{}] bias {} for {} outputs", op,
                bias.shape.str(), w.size(0));
 }
 
 // Row-wise ops: a (M, F) with contiguous rows; every other view the same shape.
 inline void check_rows(const char* op, const core::TensorView& a, const core::TensorView& b) {
-  LLAMBA_CHECK(a.rank() == 2 && b.rank() == 2 && a.shape == b.shape && a.strides[1] == 1 && b.strides[1] == 1,
+  LLAMBA_ENSURE(a.rank() == 2 && b.rank() == 2 && a.shape == b.shape && a.strides[1] == 1 && b.strides[1] == 1,
                "[{}] expected matching (M, F) views with contiguous rows, got {} and {}", op, a.shape.str(),
                b.shape.str());
 }
@@ -32,14 +33,14 @@ inline void check_rows(const char* op, const core::TensorView& a, const core::Te
 inline void check_attention(const char* op, const core::TensorView& out, const core::TensorView& q,
                             const core::TensorView& k, const core::TensorView& v, int64_t n_past,
                             const core::TensorView& probs) {
-  LLAMBA_CHECK(q.rank() == 3 && k.rank() == 3 && v.rank() == 3 && out.shape == q.shape && k.shape == v.shape,
+  LLAMBA_ENSURE(q.rank() == 3 && k.rank() == 3 && v.rank() == 3 && out.shape == q.shape && k.shape == v.shape,
                "[{}] q {} k {} v {} out {}", op, q.shape.str(), k.shape.str(), v.shape.str(), out.shape.str());
   const int64_t T = q.size(0), Hq = q.size(1), hd = q.size(2), Hkv = k.size(1);
-  LLAMBA_CHECK(k.size(2) == hd && Hkv > 0 && Hq % Hkv == 0 && n_past >= 0 && k.size(0) >= n_past + T,
+  LLAMBA_ENSURE(k.size(2) == hd && Hkv > 0 && Hq % Hkv == 0 && n_past >= 0 && k.size(0) >= n_past + T,
                "[{}] q {} vs cache {} with n_past {}", op, q.shape.str(), k.shape.str(), n_past);
-  LLAMBA_CHECK(q.strides[2] == 1 && k.strides[2] == 1 && v.strides[2] == 1 && out.strides[2] == 1,
+  LLAMBA_ENSURE(q.strides[2] == 1 && k.strides[2] == 1 && v.strides[2] == 1 && out.strides[2] == 1,
                "[{}] head dim must be contiguous", op);
-  LLAMBA_CHECK(!probs.data || (probs.rank() == 3 && probs.size(0) == Hq && probs.size(1) == T &&
+  LLAMBA_ENSURE(!probs.data || (probs.rank() == 3 && probs.size(0) == Hq && probs.size(1) == T &&
                                probs.size(2) >= n_past + T && probs.is_contiguous()),
                "[{}] probs {} for Hq {} T {} S {}", op, probs.shape.str(), Hq, T, n_past + T);
 }
@@ -50,10 +51,10 @@ inline void check_attention_backward(const char* op, const core::TensorView& dq,
                                      const core::TensorView& q, const core::TensorView& k, const core::TensorView& v,
                                      int64_t n_past) {
   check_attention(op, dout, q, k, v, n_past, {});
-  LLAMBA_CHECK(!dq.data || (dq.shape == q.shape && dq.strides[2] == 1), "[{}] dq {} for q {}", op, dq.shape.str(),
+  LLAMBA_ENSURE(!dq.data || (dq.shape == q.shape && dq.strides[2] == 1), "[{}] dq {} for q {}", op, dq.shape.str(),
                q.shape.str());
   for (const core::TensorView* g : {&dk, &dv})
-    LLAMBA_CHECK(!g->data || (g->shape == k.shape && g->strides[2] == 1), "[{}] dk/dv {} for k {}", op,
+    LLAMBA_ENSURE(!g->data || (g->shape == k.shape && g->strides[2] == 1), "[{}] dk/dv {} for k {}", op,
                  g->shape.str(), k.shape.str());
 }
 
@@ -62,14 +63,14 @@ inline void check_attention_backward(const char* op, const core::TensorView& dq,
 inline void check_conv1d_causal(const char* op, const core::TensorView& y, const core::TensorView& x,
                                 const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
                                 bool state_optional = false) {
-  LLAMBA_CHECK(x.rank() == 2 && y.shape == x.shape && w.rank() == 2 && w.size(0) == x.size(1) && x.strides[1] == 1 &&
+  LLAMBA_ENSURE(x.rank() == 2 && y.shape == x.shape && w.rank() == 2 && w.size(0) == x.size(1) && x.strides[1] == 1 &&
                    y.strides[1] == 1 && w.is_contiguous() && w.size(1) >= 1,
                "[{}] x {} y {} w {}", op, x.shape.str(), y.shape.str(), w.shape.str());
   const int64_t C = x.size(1), K = w.size(1);
-  LLAMBA_CHECK(!bias.data || (bias.numel() == C && bias.is_contiguous()), "[{}] bias {} for {} channels", op,
+  LLAMBA_ENSURE(!bias.data || (bias.numel() == C && bias.is_contiguous()), "[{}] bias {} for {} channels", op,
                bias.shape.str(), C);
   if (state_optional && !state.data) return;
-  LLAMBA_CHECK(state.rank() == 2 && state.size(0) == K - 1 && state.size(1) == C && state.is_contiguous(),
+  LLAMBA_ENSURE(state.rank() == 2 && state.size(0) == K - 1 && state.size(1) == C && state.is_contiguous(),
                "[{}] state {} for K {} C {}", op, state.shape.str(), K, C);
 }
 
@@ -83,12 +84,12 @@ inline void check_conv1d_causal_backward(const char* op, const core::TensorView&
   check_conv1d_causal(op, dy, x, w, bias, state_in, true);
   const int64_t C = x.size(1), K = w.size(1);
   if (dx.data) check_rows(op, dx, x);
-  LLAMBA_CHECK(!dw.data || (dw.shape == w.shape && dw.is_contiguous()), "[{}] dw {} for w {}", op, dw.shape.str(),
+  LLAMBA_ENSURE(!dw.data || (dw.shape == w.shape && dw.is_contiguous()), "[{}] dw {} for w {}", op, dw.shape.str(),
                w.shape.str());
-  LLAMBA_CHECK(!dbias.data || (dbias.numel() == C && dbias.is_contiguous()), "[{}] dbias {} for {} channels", op,
+  LLAMBA_ENSURE(!dbias.data || (dbias.numel() == C && dbias.is_contiguous()), "[{}] dbias {} for {} channels", op,
                dbias.shape.str(), C);
   for (const core::TensorView* v : {&dstate_in, &dstate_out})
-    LLAMBA_CHECK(!v->data || (v->rank() == 2 && v->size(0) == K - 1 && v->size(1) == C && v->is_contiguous()),
+    LLAMBA_ENSURE(!v->data || (v->rank() == 2 && v->size(0) == K - 1 && v->size(1) == C && v->is_contiguous()),
                  "[{}] state gradient {} for K {} C {}", op, v->shape.str(), K, C);
 }
 
@@ -96,7 +97,7 @@ inline void check_conv1d_causal_backward(const char* op, const core::TensorView&
 // dlogits optional, the shape of logits.
 inline void check_cross_entropy(const char* op, const core::TensorView& dlogits, const core::TensorView& logits,
                                 std::span<const int32_t> targets) {
-  LLAMBA_CHECK(logits.rank() == 2 && logits.strides[1] == 1 && logits.size(0) == (int64_t)targets.size(),
+  LLAMBA_ENSURE(logits.rank() == 2 && logits.strides[1] == 1 && logits.size(0) == (int64_t)targets.size(),
                "[{}] logits {} for {} targets", op, logits.shape.str(), targets.size());
   if (dlogits.data) check_rows(op, dlogits, logits);
   for (int32_t t : targets)
@@ -108,7 +109,7 @@ inline void check_kl_div(const char* op, const core::TensorView& dstudent, const
                          const core::TensorView& teacher, double tau) {
   check_rows(op, student, teacher);
   if (dstudent.data) check_rows(op, dstudent, student);
-  LLAMBA_CHECK(tau > 0, "[{}] temperature {} must be > 0", op, tau);
+  LLAMBA_ENSURE(tau > 0, "[{}] temperature {} must be > 0", op, tau);
 }
 
 // mse: a, b (M, D) with contiguous rows; da, db optional, the same shape.
@@ -123,11 +124,11 @@ inline void check_mse(const char* op, const core::TensorView& da, const core::Te
 // (B·H, T·T) shape the loss is computed on.
 inline core::Shape check_frobenius(const char* op, const core::TensorView& dm, const core::TensorView& m,
                                    const core::TensorView& a) {
-  LLAMBA_CHECK((m.rank() == 3 || m.rank() == 4) && a.shape == m.shape && m.size(-1) == m.size(-2) &&
+  LLAMBA_ENSURE((m.rank() == 3 || m.rank() == 4) && a.shape == m.shape && m.size(-1) == m.size(-2) &&
                    m.is_contiguous() && a.is_contiguous(),
                "[{}] expected contiguous m, a (B, H, T, T) or (H, T, T); got {} and {}", op, m.shape.str(),
                a.shape.str());
-  LLAMBA_CHECK(!dm.data || (dm.shape == m.shape && dm.is_contiguous()), "[{}] dm {} for m {}", op, dm.shape.str(),
+  LLAMBA_ENSURE(!dm.data || (dm.shape == m.shape && dm.is_contiguous()), "[{}] dm {} for m {}", op, dm.shape.str(),
                m.shape.str());
   const int64_t T = m.size(-1);
   return {m.numel() / std::max<int64_t>(T * T, 1), T * T};
@@ -137,18 +138,18 @@ inline core::Shape check_frobenius(const char* op, const core::TensorView& dm, c
 // (optional) the same shape (the backward's dx next to dy).
 inline void check_rope(const char* op, const core::TensorView& x, const core::TensorView& other,
                        std::span<const int64_t> positions, std::span<const float> inv_freq) {
-  LLAMBA_CHECK(x.rank() == 3 && x.size(0) == (int64_t)positions.size() && x.strides[2] == 1,
+  LLAMBA_ENSURE(x.rank() == 3 && x.size(0) == (int64_t)positions.size() && x.strides[2] == 1,
                "[{}] x {} for {} positions", op, x.shape.str(), positions.size());
-  LLAMBA_CHECK(2 * (int64_t)inv_freq.size() <= x.size(2), "[{}] {} frequencies for head dim {}", op, inv_freq.size(),
+  LLAMBA_ENSURE(2 * (int64_t)inv_freq.size() <= x.size(2), "[{}] {} frequencies for head dim {}", op, inv_freq.size(),
                x.size(2));
-  LLAMBA_CHECK(!other.data || (other.shape == x.shape && other.strides[2] == 1), "[{}] gradient {} for {}", op,
+  LLAMBA_ENSURE(!other.data || (other.shape == x.shape && other.strides[2] == 1), "[{}] gradient {} for {}", op,
                other.shape.str(), x.shape.str());
 }
 
 // embedding backward: dtable (V, D), dout (T, D), both with contiguous rows.
 inline void check_embedding_backward(const char* op, const core::TensorView& dtable, const core::TensorView& dout,
                                      int64_t T) {
-  LLAMBA_CHECK(dtable.rank() == 2 && dout.rank() == 2 && dout.size(0) == T && dout.size(1) == dtable.size(1) &&
+  LLAMBA_ENSURE(dtable.rank() == 2 && dout.rank() == 2 && dout.size(0) == T && dout.size(1) == dtable.size(1) &&
                    dtable.strides[1] == 1 && dout.strides[1] == 1,
                "[{}] dtable {} dout {} for {} ids", op, dtable.shape.str(), dout.shape.str(), T);
 }
@@ -158,25 +159,25 @@ inline void check_embedding_backward(const char* op, const core::TensorView& dta
 inline void check_linear_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,
                                   const core::TensorView& dbias, const core::TensorView& dy,
                                   const core::TensorView& x, const core::TensorView& w) {
-  LLAMBA_CHECK(dy.rank() == 2 && dy.strides[1] == 1, "[{}] dy {} must be (M, N) with contiguous rows", op,
+  LLAMBA_ENSURE(dy.rank() == 2 && dy.strides[1] == 1, "[{}] dy {} must be (M, N) with contiguous rows", op,
                dy.shape.str());
   const int64_t M = dy.size(0), N = dy.size(1);
   if (dx.data) {
-    LLAMBA_CHECK(w.rank() == 2 && w.size(0) == N && w.is_contiguous() && (w.data || w.numel() == 0), "[{}] dx needs w (N={}, K), got {}",
+    LLAMBA_ENSURE(w.rank() == 2 && w.size(0) == N && w.is_contiguous() && (w.data || w.numel() == 0), "[{}] dx needs w (N={}, K), got {}",
                  op, N, w.shape.str());
-    LLAMBA_CHECK(dx.rank() == 2 && dx.size(0) == M && dx.size(1) == w.size(1) && dx.strides[1] == 1,
+    LLAMBA_ENSURE(dx.rank() == 2 && dx.size(0) == M && dx.size(1) == w.size(1) && dx.strides[1] == 1,
                  "[{}] dx {} for dy {} and w {}", op, dx.shape.str(), dy.shape.str(), w.shape.str());
   }
   if (dw.data) {
-    LLAMBA_CHECK(x.rank() == 2 && x.size(0) == M && x.strides[1] == 1 && (x.data || x.numel() == 0), "[{}] dw needs x (M={}, K), got {}",
+    LLAMBA_ENSURE(x.rank() == 2 && x.size(0) == M && x.strides[1] == 1 && (x.data || x.numel() == 0), "[{}] dw needs x (M={}, K), got {}",
                  op, M, x.shape.str());
-    LLAMBA_CHECK(dw.rank() == 2 && dw.size(0) == N && dw.size(1) == x.size(1) && dw.is_contiguous(),
+    LLAMBA_ENSURE(dw.rank() == 2 && dw.size(0) == N && dw.size(1) == x.size(1) && dw.is_contiguous(),
                  "[{}] dw {} for dy {} and x {}", op, dw.shape.str(), dy.shape.str(), x.shape.str());
   }
-  LLAMBA_CHECK(!dbias.data || (dbias.numel() == N && dbias.is_contiguous()), "[{}] dbias {} for {} outputs", op,
+  LLAMBA_ENSURE(!dbias.data || (dbias.numel() == N && dbias.is_contiguous()), "[{}] dbias {} for {} outputs", op,
                dbias.shape.str(), N);
   if (dx.data && dw.data)
-    LLAMBA_CHECK(x.size(1) == w.size(1), "[{}] x {} and w {} disagree on K", op, x.shape.str(), w.shape.str());
+    LLAMBA_ENSURE(x.size(1) == w.size(1), "[{}] x {} and w {} disagree on K", op, x.shape.str(), w.shape.str());
 }
 
 // rmsnorm backward: dy, x (M, D); dx (M, D) and dw (D) optional.
@@ -185,7 +186,7 @@ inline void check_rmsnorm_backward(const char* op, const core::TensorView& dx, c
                                    const core::TensorView& w) {
   check_rows(op, dy, x);
   if (dx.data) check_rows(op, dx, x);
-  LLAMBA_CHECK(w.rank() == 1 && w.size(0) == x.size(1) && (!dw.data || (dw.shape == w.shape && dw.is_contiguous())),
+  LLAMBA_ENSURE(w.rank() == 1 && w.size(0) == x.size(1) && (!dw.data || (dw.shape == w.shape && dw.is_contiguous())),
                "[{}] w {} dw {} for width {}", op, w.shape.str(), dw.shape.str(), x.size(1));
 }
 
@@ -194,7 +195,7 @@ inline void check_swiglu(const char* op, const core::TensorView& out, const core
                          const core::TensorView& up, const core::TensorView& gate_bias) {
   check_rows(op, out, gate);
   check_rows(op, out, up);
-  LLAMBA_CHECK(!gate_bias.data || (gate_bias.numel() == out.size(1) && gate_bias.is_contiguous()),
+  LLAMBA_ENSURE(!gate_bias.data || (gate_bias.numel() == out.size(1) && gate_bias.is_contiguous()),
                "[{}] gate_bias {} for width {}", op, gate_bias.shape.str(), out.size(1));
 }
 
@@ -206,7 +207,7 @@ inline void check_swiglu_backward(const char* op, const core::TensorView& dgate,
   check_swiglu(op, dout, gate, up, gate_bias);
   if (dgate.data) check_rows(op, dgate, dout);
   if (dup.data) check_rows(op, dup, dout);
-  LLAMBA_CHECK(!dgate_bias.data || (dgate_bias.numel() == dout.size(1) && dgate_bias.is_contiguous()),
+  LLAMBA_ENSURE(!dgate_bias.data || (dgate_bias.numel() == dout.size(1) && dgate_bias.is_contiguous()),
                "[{}] dgate_bias {} for width {}", op, dgate_bias.shape.str(), dout.size(1));
 }
 
@@ -214,7 +215,7 @@ inline void check_swiglu_backward(const char* op, const core::TensorView& dgate,
 inline void check_gelu(const char* op, const core::TensorView& out, const core::TensorView& x,
                        const core::TensorView& bias) {
   check_rows(op, out, x);
-  LLAMBA_CHECK(!bias.data || (bias.numel() == x.size(1) && bias.is_contiguous()), "[{}] bias {} for width {}", op,
+  LLAMBA_ENSURE(!bias.data || (bias.numel() == x.size(1) && bias.is_contiguous()), "[{}] bias {} for width {}", op,
                bias.shape.str(), x.size(1));
 }
 
@@ -224,7 +225,7 @@ inline void check_gelu_backward(const char* op, const core::TensorView& dx, cons
                                 const core::TensorView& bias) {
   check_gelu(op, dout, x, bias);
   if (dx.data) check_rows(op, dx, x);
-  LLAMBA_CHECK(!dbias.data || (dbias.numel() == x.size(1) && dbias.is_contiguous()), "[{}] dbias {} for width {}",
+  LLAMBA_ENSURE(!dbias.data || (dbias.numel() == x.size(1) && dbias.is_contiguous()), "[{}] dbias {} for width {}",
                op, dbias.shape.str(), x.size(1));
 }
 
@@ -233,7 +234,7 @@ inline void check_layernorm(const char* op, const core::TensorView& y, const cor
                             const core::TensorView& w, const core::TensorView& b) {
   check_rows(op, y, x);
   const int64_t D = x.size(1);
-  LLAMBA_CHECK(w.rank() == 1 && w.size(0) == D && (!b.data || (b.rank() == 1 && b.size(0) == D)),
+  LLAMBA_ENSURE(w.rank() == 1 && w.size(0) == D && (!b.data || (b.rank() == 1 && b.size(0) == D)),
                "[{}] weight {} / bias {} for width {}", op, w.shape.str(), b.shape.str(), D);
 }
 
@@ -244,7 +245,7 @@ inline void check_layernorm_backward(const char* op, const core::TensorView& dx,
   check_layernorm(op, dy, x, w, {});
   if (dx.data) check_rows(op, dx, x);
   for (const core::TensorView* g : {&dw, &db})
-    LLAMBA_CHECK(!g->data || (g->numel() == x.size(1) && g->is_contiguous()), "[{}] dw/db {} for width {}", op,
+    LLAMBA_ENSURE(!g->data || (g->numel() == x.size(1) && g->is_contiguous()), "[{}] dw/db {} for width {}", op,
                  g->shape.str(), x.size(1));
 }
 

@@ -12,7 +12,7 @@ void Session::prefill(std::span<const int32_t> tokens) {
   if (tokens.empty()) return;
   logits_.resize(model_.info().n_vocab);
   models::SequenceState* s = state_.get();
-  model_.forward(ctx_, tokens, 1, {&s, 1}, logits_.data());
+  model_.forward(ctx_, tokens, 1, {&s, 1}, core::view_f32(logits_, {1, model_.info().n_vocab}));
   tokens_.insert(tokens_.end(), tokens.begin(), tokens.end());
 }
 

@@ -131,12 +131,12 @@ StepResult Trainer::step() {
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
     loader_->next(B, window);
     split(window, in, tgt);
-    auto cache = model_->forward_train(ctx_, in, B, logits.data());
-    const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {B * T, V});
+    auto cache = model_->forward_train(ctx_, in, B, core::view_f32(logits, {B, T, V}));
+    const core::TensorView lv = core::view_f32(logits, {B * T, V});
     loss += ops::cross_entropy_forward(ctx_, lv, tgt) / (double)cfg_.grad_accum;
     std::fill(dlogits.f32(), dlogits.f32() + B * T * V, 0.0f);
     ops::cross_entropy_backward(ctx_, dlogits, lv, tgt, 1.0f / (float)cfg_.grad_accum);
-    model_->backward(ctx_, *cache, dlogits.f32(), params_->grads());
+    model_->backward(ctx_, *cache, dlogits.view().reshape({B, T, V}), params_->grads());
   }
   StepResult r;
   r.grad_norm = cfg_.clip > 0 ? params_->clip_grad_norm(cfg_.clip) : params_->grad_norm();
@@ -166,8 +166,8 @@ EvalResult Trainer::evaluate() {
     models::FreshStates fresh(*model_, B);  // evaluation keeps no activations
     models::ForwardOptions o;
     o.all_logits = true;
-    model_->forward(ctx_, in, B, fresh.ptrs, logits.data(), o);
-    const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {B * T, V});
+    model_->forward(ctx_, in, B, fresh.ptrs, core::view_f32(logits, {B, T, V}), o);
+    const core::TensorView lv = core::view_f32(logits, {B * T, V});
     const int64_t n = std::count_if(tgt.begin(), tgt.end(), [](int32_t t) { return t >= 0; });
     total += ops::cross_entropy_forward(ctx_, lv, tgt) * (double)n;
     for (int64_t m = 0; m < B * T; ++m) {

@@ -76,9 +76,11 @@ TEST(EvalPerplexity, UniformModelHasPerplexityV) {
     std::unique_ptr<models::SequenceState> new_state() const override { return test::ToyModel().new_state(); }
     int64_t state_bytes(int64_t) const override { return 0; }
     void forward(ops::Context&, std::span<const int32_t> t, int64_t batch,
-                 std::span<models::SequenceState* const>, float* logits, const models::ForwardOptions& o) const override {
+                 std::span<models::SequenceState* const>, const core::TensorView& logits,
+                 const models::ForwardOptions& o) const override {
       const int64_t T = (int64_t)t.size() / batch, rows = o.all_logits ? T - std::min(o.logits_from, T) : 1;
-      std::fill(logits, logits + batch * rows * test::kToyV, 1.5f);
+      EXPECT_EQ(logits.numel(), batch * rows * test::kToyV);
+      std::fill(logits.f32(), logits.f32() + logits.numel(), 1.5f);
     }
     void for_each_tensor(const models::TensorVisitor&) const override {}
 

@@ -76,7 +76,8 @@ TEST_F(EvalSmolLM2, PerplexityMatchesTransformers) {
   // The bound's premise: SmolLM2's logits on the first chunk stay below kMaxAbsLogit.
   std::vector<float> logits(o.ctx * model_->info().n_vocab);
   models::FreshStates st(*model_, 1);
-  model_->forward(ctx_, std::span(want_ids).first(o.ctx), 1, st.ptrs, logits.data(), {.all_logits = true});
+  model_->forward(ctx_, std::span(want_ids).first(o.ctx), 1, st.ptrs,
+                  core::view_f32(logits, {1, o.ctx, model_->info().n_vocab}), {.all_logits = true});
   float mx = 0;
   for (float x : logits) mx = std::max(mx, std::fabs(x));
   EXPECT_LT(mx, kMaxAbsLogit);
@@ -160,8 +161,8 @@ void expect_logits_from_equals_full(ops::Context& ctx, const models::Model& mode
   for (int64_t i = 0; i < B * T; ++i) ids[i] = (int32_t)((i * 7919) % V);
   std::vector<float> full(B * T * V), part(B * (T - k) * V);
   models::FreshStates s1(model, B), s2(model, B);
-  model.forward(ctx, ids, B, s1.ptrs, full.data(), {.all_logits = true});
-  model.forward(ctx, ids, B, s2.ptrs, part.data(), {.all_logits = true, .logits_from = k});
+  model.forward(ctx, ids, B, s1.ptrs, core::view_f32(full, {B, T, V}), {.all_logits = true});
+  model.forward(ctx, ids, B, s2.ptrs, core::view_f32(part, {B, T - k, V}), {.all_logits = true, .logits_from = k});
   for (int64_t b = 0; b < B; ++b)
     EXPECT_TRUE(std::equal(part.begin() + b * (T - k) * V, part.begin() + (b + 1) * (T - k) * V,
                            full.begin() + (b * T + k) * V))

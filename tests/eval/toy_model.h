@@ -47,9 +47,10 @@ class ToyModel final : public models::Model {
   }
   int64_t state_bytes(int64_t) const override { return 4; }
   void forward(ops::Context&, std::span<const int32_t> tokens, int64_t batch,
-               std::span<models::SequenceState* const> states, float* logits,
+               std::span<models::SequenceState* const> states, const core::TensorView& logits_view,
                const models::ForwardOptions& opts) const override {
     const int64_t T = (int64_t)tokens.size() / batch;
+    float* logits = logits_view.f32();
     for (int64_t b = 0; b < batch; ++b) {
       auto* st = static_cast<models::RecurrentState*>(states[b]);
       float& first = st->layers[0].conv.f32()[0];

@@ -64,11 +64,11 @@ inline void expect_batch_equals_singles(const models::Model& model, ops::Context
   std::vector<float> batched(2 * T * V);
   models::ForwardOptions o;
   o.all_logits = true;
-  model.forward(ctx, both, 2, two.ptrs, batched.data(), o);
+  model.forward(ctx, both, 2, two.ptrs, core::view_f32(batched, {2, T, V}), o);
   for (int r = 0; r < 2; ++r) {
     models::FreshStates one(model, 1);
     std::vector<float> single(T * V);
-    model.forward(ctx, std::span(both).subspan(r * T, T), 1, one.ptrs, single.data(), o);
+    model.forward(ctx, std::span(both).subspan(r * T, T), 1, one.ptrs, core::view_f32(single, {1, T, V}), o);
     EXPECT_LE(rel_max_error(batched.data() + r * T * V, single.data(), T * V), tol) << "row " << r;
   }
 }
@@ -96,7 +96,8 @@ class RecurrentModesTest : public ::testing::TestWithParam<int> {
     models::ForwardOptions o;
     o.all_logits = true;
     o.observer = obs;
-    model_->forward_with(ctx_, std::span(ids_).subspan(begin, end - begin), 1, {&sp, 1}, out.data(), o, form, chunk);
+    model_->forward_with(ctx_, std::span(ids_).subspan(begin, end - begin), 1, {&sp, 1}, core::view_f32(out, {1, end - begin, V_}),
+                         o, form, chunk);
     return out;
   }
 
@@ -108,7 +109,7 @@ class RecurrentModesTest : public ::testing::TestWithParam<int> {
     models::SequenceState* sp = &st;
     models::ForwardOptions o;
     o.all_logits = true;
-    model_->forward(ctx_, std::span(ids_).subspan(t, 1), 1, {&sp, 1}, out.data(), o);
+    model_->forward(ctx_, std::span(ids_).subspan(t, 1), 1, {&sp, 1}, core::view_f32(out, {1, 1, V_}), o);
     return out;
   }
 

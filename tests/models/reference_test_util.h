@@ -87,7 +87,7 @@ class ReferenceRun {
     const auto ids64 = ref.to_i64("input_ids");
     const std::vector<int32_t> ids(ids64.begin(), ids64.end());
     std::vector<float> logits(B * T * V);
-    model.forward(ctx, ids, B, states.ptrs, logits.data(), {.all_logits = true, .observer = &obs});
+    model.forward(ctx, ids, B, states.ptrs, core::view_f32(logits, {B, T, V}), {.all_logits = true, .observer = &obs});
     taps["logits"] = std::move(logits);
   }
 
@@ -137,7 +137,7 @@ class ReferenceRun {
     for (int64_t s = 0; s < S; ++s) {
       std::vector<int32_t> tok(B);
       for (int64_t b = 0; b < B; ++b) tok[b] = (int32_t)dec64[b * S + s];
-      model.forward(ctx, tok, B, states.ptrs, step.data(), {});
+      model.forward(ctx, tok, B, states.ptrs, core::view_f32(step, {B, V}), {});
       for (int64_t b = 0; b < B; ++b) {
         const double err = rel_max_error(step.data() + b * V, want.f32() + (b * S + s) * V, V);
         ASSERT_LE(err, tol) << name << ": decode step " << s << " row " << b;

@@ -41,7 +41,8 @@ std::vector<float> run(const models::Model& m, const std::vector<int32_t>& ids, 
   std::vector<float> logits((all ? ids.size() : 1) * m.info().n_vocab);
   models::ForwardOptions o;
   o.all_logits = all;
-  m.forward(ctx, ids, 1, {&sp, 1}, logits.data(), o);
+  const int64_t rows = all ? (int64_t)ids.size() : 0;
+  m.forward(ctx, ids, 1, {&sp, 1}, all ? core::view_f32(logits, {1, rows, m.info().n_vocab}) : core::view_f32(logits, {1, m.info().n_vocab}), o);
   return logits;
 }
 

@@ -62,7 +62,7 @@ TEST_P(SmolLM2, LogitsAndHiddenStatesMatchTransformers) {
   models::SequenceState* sp = state.get();
   std::vector<float> logits(T * V);
   models::ForwardOptions opts{.all_logits = true, .observer = &obs};
-  model->forward(ctx, ids, 1, {&sp, 1}, logits.data(), opts);
+  model->forward(ctx, ids, 1, {&sp, 1}, core::view_f32(logits, {1, T, V}), opts);
 
   // First diverging layer, if any.
   for (int64_t l = 0; l <= L; ++l) {
@@ -110,11 +110,11 @@ TEST_P(SmolLM2, GreedyContinuationMatchesTransformers) {
   auto state = model->new_state();
   models::SequenceState* sp = state.get();
   std::vector<float> logits(V);
-  model->forward(ctx, ids, 1, {&sp, 1}, logits.data());
+  model->forward(ctx, ids, 1, {&sp, 1}, core::view_f32(logits, {1, V}));
   for (size_t i = 0; i < want.size(); ++i) {
     const int32_t next = (int32_t)(std::max_element(logits.begin(), logits.end()) - logits.begin());
     ASSERT_EQ(next, want[i]) << "greedy token " << i << " differs";
-    model->forward(ctx, {&next, 1}, 1, {&sp, 1}, logits.data());
+    model->forward(ctx, {&next, 1}, 1, {&sp, 1}, core::view_f32(logits, {1, V}));
   }
 }
 

@@ -57,7 +57,7 @@ TEST(Mamba2Cli, ConvertForTrainingKeepsALog) {
   for (auto [m, l] : {std::pair{mi.get(), &li}, std::pair{mt.get(), &lt}}) {
     auto st = m->new_state();
     models::SequenceState* sp = st.get();
-    m->forward(ctx, ids, 1, {&sp, 1}, l->data(), {.all_logits = true});
+    m->forward(ctx, ids, 1, {&sp, 1}, core::view_f32(*l, {1, T, V}), {.all_logits = true});
   }
   // A = −exp(A_log) in fp32 at conversion or per forward: the same value to an ulp, so logits agree to ~1e-6.
   EXPECT_LE(test::rel_max_error(lt.data(), li.data(), T * V), 1e-5);
@@ -81,7 +81,8 @@ TEST(Mamba2Cli, Q8ConversionStaysClose) {
   for (int b = 0; b < B; ++b) st.push_back(model->new_state()), sp.push_back(st.back().get());
   std::vector<float> logits(B * T * V);
   ops::Context ctx(2);
-  model->forward(ctx, std::vector<int32_t>(ids64.begin(), ids64.end()), B, sp, logits.data(), {.all_logits = true});
+  model->forward(ctx, std::vector<int32_t>(ids64.begin(), ids64.end()), B, sp, core::view_f32(logits, {B, T, V}),
+                 {.all_logits = true});
   // Q8_0 rounds each weight to 1/254 of its 32-block's max |w| (~0.6% of a N(0,1) row's scale). The tied head alone
   // moves a logit by ~sqrt(D = 32)·0.006 ≈ 0.03 (1σ), ~0.15 at the extremes of 2·37·256 logits, i.e. 4e-3 of max
   // |logit| 35.7; the in_proj/out_proj noise of both layers adds to it: measured 1.37e-2, as for transformers run

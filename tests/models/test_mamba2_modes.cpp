@@ -148,7 +148,7 @@ TEST_P(Mamba2MlpBranch, MatchesHandComputation) {
   auto st_b = model_b.new_state();
   models::SequenceState* sp = st_b.get();
   std::vector<float> logits_b(T * V_);
-  model_b.forward_with(ctx_, std::span(ids_).first(T), 1, {&sp, 1}, logits_b.data(),
+  model_b.forward_with(ctx_, std::span(ids_).first(T), 1, {&sp, 1}, core::view_f32(logits_b, {1, T, V_}),
                        {.all_logits = true, .observer = &obs}, MixerForm::kChunked, 4);
   for (const char* k : {"mixer_y", "mixer_gated"})
     EXPECT_EQ(taps[k], taps_a.at(k)) << k << ": same arithmetic on the same values must be bit-identical";

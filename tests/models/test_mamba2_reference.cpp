@@ -43,7 +43,7 @@ TEST_P(Mamba2Reference, EveryTapMatchesInOrder) {
   const int64_t B = r.B, E = r.ref.tensor("extend_ids").size(1), V = r.V;
   const std::vector<int32_t> ext(ext64.begin(), ext64.end());
   std::vector<float> elog(B * E * V);
-  model.forward(r.ctx, ext, B, r.states.ptrs, elog.data(), {.all_logits = true});
+  model.forward(r.ctx, ext, B, r.states.ptrs, core::view_f32(elog, {B, E, V}), {.all_logits = true});
   const double ee = test::rel_max_error(elog.data(), r.ref.to_f32("extend_logits").f32(), B * E * V);
   EXPECT_LE(ee, kTol) << name << ": extend logits";
   ASSERT_NO_FATAL_FAILURE(r.check_states("extend_state", {"conv", "ssm"}));
@@ -65,7 +65,7 @@ TEST(Mamba2Reference, LlamaCppLayoutFileMatches) {
   models::FreshStates states(*model, B);
   std::vector<float> logits(B * T * V);
   const std::vector<int32_t> ids(ids64.begin(), ids64.end());
-  model->forward(ctx, ids, B, states.ptrs, logits.data(), {.all_logits = true});
+  model->forward(ctx, ids, B, states.ptrs, core::view_f32(logits, {B, T, V}), {.all_logits = true});
   const double err = test::rel_max_error(logits.data(), ref.to_f32("logits").f32(), B * T * V);
   EXPECT_LE(err, kTol);
   std::printf("groups2.llamacpp.gguf: logits relative error %.3g\n", err);
@@ -73,6 +73,31 @@ TEST(Mamba2Reference, LlamaCppLayoutFileMatches) {
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, Mamba2Reference,
                          ::testing::Values("tied_g1", "p_odd_untied", "groups2", "dt_limit", "short_t"));
+
+}  // namespace
+}  // namespace llamba
+
+namespace llamba {
+namespace {
+
+// A logits view of the wrong shape is refused, before any state moves, with an error naming the shape wanted.
+TEST(Mamba2Reference, WrongLogitsShapeThrows) {
+  const auto gguf = io::GgufFile::open(test::fixture_path("mamba2/groups2.llamacpp.gguf"));
+  const auto model = models::load_model(gguf);
+  const int64_t V = model->info().n_vocab;
+  ops::Context ctx(1);
+  models::FreshStates states(*model, 1);
+  const std::vector<int32_t> ids = {1, 2, 3};
+  std::vector<float> logits(3 * V);
+  try {
+    model->forward(ctx, ids, 1, states.ptrs, core::view_f32(logits, {3, V}), {.all_logits = true});
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("(1, 3, " + std::to_string(V) + ")"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(states.ptrs[0]->n_past, 0);
+  EXPECT_THROW(core::view_f32(logits, {1, 4, V}), Error);  // the buffer is too small for the view
+}
 
 }  // namespace
 }  // namespace llamba

@@ -110,13 +110,13 @@ double loss_of(models::Model& m, const Batch& b, ops::Context& ctx, train::Param
   const int64_t V = m.info().n_vocab;
   std::vector<float> logits(b.B * b.T * V);
   const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {b.B * b.T, V});
-  auto cache = m.forward_train(ctx, b.tokens, b.B, logits.data());
+  auto cache = m.forward_train(ctx, b.tokens, b.B, core::view_f32(logits, {b.B, b.T, V}));
   const double l = ops::cross_entropy_forward(ctx, lv, b.targets);
   if (grads) {
     core::Tensor dlogits = core::Tensor::zeros(core::DType::kF32, {b.B * b.T, V});
     ops::cross_entropy_backward(ctx, dlogits, lv, b.targets);
     grads->zero_grad();
-    m.backward(ctx, *cache, dlogits.f32(), grads->grads());
+    m.backward(ctx, *cache, dlogits.view().reshape({b.B, b.T, V}), grads->grads());
   }
   return l;
 }

@@ -89,7 +89,7 @@ TEST(GateLoopTrainer, ResumeEqualsUninterrupted) {
   std::vector<float> logits(model->info().n_vocab);
   std::vector<int32_t> prompt = {task.info.reset_id, 3, 5, task.info.query_id};
   std::vector<models::SequenceState*> states = {state.get()};
-  model->forward(ctx, prompt, 1, states, logits.data());
+  model->forward(ctx, prompt, 1, states, core::view_f32(logits, {1, model->info().n_vocab}));
   for (float x : logits) ASSERT_TRUE(std::isfinite(x));
   fs::remove(ckpt);
 }

@@ -39,14 +39,14 @@ TEST(Mamba2Backward, MatchesCentralDifferencesWithTheMlpBranch) {
   std::vector<float> logits(B * T * V);
   const core::TensorView lv = core::TensorView::contiguous(logits.data(), core::DType::kF32, {B * T, V});
   auto loss = [&] {
-    model->forward_train(ctx, tokens, B, logits.data());
+    model->forward_train(ctx, tokens, B, core::view_f32(logits, {B, T, V}));
     return ops::cross_entropy_forward(ctx, lv, targets);
   };
-  auto cache = model->forward_train(ctx, tokens, B, logits.data());
+  auto cache = model->forward_train(ctx, tokens, B, core::view_f32(logits, {B, T, V}));
   core::Tensor dlogits = core::Tensor::zeros(core::DType::kF32, {B * T, V});
   ops::cross_entropy_backward(ctx, dlogits, lv, targets);
   params.zero_grad();
-  model->backward(ctx, *cache, dlogits.f32(), params.grads());
+  model->backward(ctx, *cache, dlogits.view().reshape({B, T, V}), params.grads());
 
   // Directional derivative along a random direction d (zero outside `mask`):
   // (L(θ + h·d) − L(θ − h·d)) / 2h vs ⟨∇L, d⟩, which for d ~ N(0, I) has spread ‖∇L‖ (restricted to the mask).

@@ -98,14 +98,14 @@ double check_one_step(const std::string& name, const models::Model& model, train
                       const io::SafetensorsFile& ref, const Batch& batch, ops::Context& ctx) {
   const int64_t V = model.info().n_vocab;
   std::vector<float> logits(batch.B * batch.T * V), dlogits;
-  auto cache = model.forward_train(ctx, batch.inputs, batch.B, logits.data());
+  auto cache = model.forward_train(ctx, batch.inputs, batch.B, core::view_f32(logits, {batch.B, batch.T, V}));
   const double loss = cross_entropy(logits, batch.targets, V, &dlogits);
   const double want_loss = ref.to_f64("loss").f64()[0];
   // fp32 forward vs fp64 reference: the loss is a mean of log-sum-exps of logits with ~1e-6 relative error
   // (measured: <= 4.5e-8 on every fixture).
   EXPECT_NEAR(loss, want_loss, 1e-5 * std::fabs(want_loss)) << name;
   params.zero_grad();
-  model.backward(ctx, *cache, dlogits.data(), params.grads());
+  model.backward(ctx, *cache, core::view_f32(dlogits, {batch.B, batch.T, V}), params.grads());
   // Gradients: fp32 backward vs the fp64 reference. Each is a sum over B·T positions of products of fp32
   // activations and upstream gradients (relative error ~sqrt(B·T)·eps per op, a few ops deep): 1e-4 of the
   // tensor's largest |gradient| bounds it with margin (measured worst: 4.4e-6 llamba, 3.2e-6 mamba2).
@@ -159,13 +159,13 @@ TEST_P(TrainParity, OneStepGradientsAndAdamWTrajectory) {
   double worst_traj = 0;
   for (int step = 0; step < 10; ++step) {
     params.zero_grad();
-    auto c = m.model->forward_train(ctx, batch.inputs, batch.B, logits.data());
+    auto c = m.model->forward_train(ctx, batch.inputs, batch.B, core::view_f32(logits, {batch.B, batch.T, V}));
     const double l = cross_entropy(logits, batch.targets, V, &dlogits);
     // Deviations compound through the updates; fp32 against fp64 stays within 1e-4 relative over 10 steps
     // (measured worst: 5.3e-7 llamba, 2.2e-7 mamba2).
     EXPECT_NEAR(l, want_traj.f64()[step], 1e-4 * std::fabs(want_traj.f64()[step])) << "step " << step;
     worst_traj = std::max(worst_traj, std::fabs(l - want_traj.f64()[step]) / std::fabs(want_traj.f64()[step]));
-    m.model->backward(ctx, *c, dlogits.data(), params.grads());
+    m.model->backward(ctx, *c, core::view_f32(dlogits, {batch.B, batch.T, V}), params.grads());
     opt.step(1e-3);
   }
   std::printf("%s: AdamW trajectory worst relative deviation %.3g over 10 steps\n", name.c_str(), worst_traj);

@@ -14,10 +14,12 @@ struct LmHeadWeights {
   float eps = 1e-5f;
 };
 
-// h (B·T, D) residual stream after the last layer; logits (B, T − opts.logits_from, V) or (B, V).
+// h (B·T, D) residual stream after the last layer; logits (B, T − opts.logits_from, V) when all_logits, else
+// (B, V) (see check_logits_view).
 // With `keep_normed` (M, D), the normalized rows are stored there (all_logits only).
 void lm_head_forward(ops::Context& ctx, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
-                     float* logits, const ForwardOptions& opts, const core::TensorView& keep_normed = {});
+                     const core::TensorView& logits, const ForwardOptions& opts,
+                     const core::TensorView& keep_normed = {});
 
 // From dlogits (M, V) for every position: dh (M, D) +=, dnorm (D) +=, dhead (V, D) += (the embedding's gradient
 // when tied). `hn` is the normalized input kept by the forward.

@@ -82,21 +82,22 @@ class RecurrentLanguageModel : public Model {
 
   // Prefill is chunked from whatever state each row carries; a single token takes decode_form().
   void forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-               std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override {
+               std::span<SequenceState* const> states, const core::TensorView& logits,
+               const ForwardOptions& opts) const override {
     const int64_t T = batch > 0 ? (int64_t)tokens.size() / batch : 0;
     forward_with(ctx, tokens, batch, states, logits, opts, T == 1 ? decode_form() : Form::kChunked, c_.chunk_size);
   }
 
   // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
   void forward_with(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-                    std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, Form form,
-                    int64_t chunk) const {
+                    std::span<SequenceState* const> states, const core::TensorView& logits,
+                    const ForwardOptions& opts, Form form, int64_t chunk) const {
     run(ctx, tokens, batch, states, logits, opts, form, chunk, nullptr);
   }
 
   // The same pass over fresh states with logits for every position, keeping the activations in a Cache.
   std::unique_ptr<ForwardCache> forward_train(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-                                              float* logits) const override {
+                                              const core::TensorView& logits) const override {
     auto cache = std::make_unique<Cache>();
     FreshStates fresh(*this, batch);
     ForwardOptions opts;
@@ -106,17 +107,22 @@ class RecurrentLanguageModel : public Model {
   }
 
   // Back through the head, the model's layers (layers_backward) and the embedding, from dlogits (B, T, V).
-  void backward(ops::Context& ctx, ForwardCache& base, const float* dlogits, GradientMap& grads) const final {
+  void backward(ops::Context& ctx, ForwardCache& base, const core::TensorView& dlogits,
+                GradientMap& grads) const final {
     auto* cache = dynamic_cast<Cache*>(&base);
     LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == info_.n_layers, "[{} backward] not this model's cache",
                  arch_name(info_.arch));
     const int64_t M = cache->h_final.shape()[0], V = info_.n_vocab;
+    LLAMBA_ENSURE(dlogits.numel() == M * V && dlogits.dtype == core::DType::kF32 && dlogits.is_contiguous() &&
+                      dlogits.device == ctx.device(),
+                  "[{} backward] dlogits must be contiguous f32 ({}, {}, {}), got {}", arch_name(info_.arch),
+                  cache->batch, M / std::max<int64_t>(1, cache->batch), V, dlogits.shape.str());
     const bool tied = w_.output.data == nullptr;
     const LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
     ResidualGrad g({M, info_.d_model});
     lm_head_backward(ctx, g.dh, grad_of(grads, "output_norm.weight"),
                      grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
-                     core::TensorView::contiguous(const_cast<float*>(dlogits), core::DType::kF32, {M, V}),
+                     dlogits.reshape({M, V}),
                      cache->h_final, cache->hn, head);
     layers_backward(ctx, *cache, g, grads);
     ops::embedding_backward(ctx, grad_of(grads, "token_embd.weight"), g.dh, cache->tokens);
@@ -153,13 +159,14 @@ class RecurrentLanguageModel : public Model {
   // The one forward over tokens (B, T): continues and updates each row's state; with `cache`, keeps there what
   // the backward needs.
   void run(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-           std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts, Form form,
+           std::span<SequenceState* const> states, const core::TensorView& logits, const ForwardOptions& opts, Form form,
            int64_t chunk, Cache* cache) const {
     const std::string_view name = arch_name(info_.arch);
     LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
                  "[{} forward] {} tokens, batch {}, {} states", name, tokens.size(), batch, states.size());
     const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, L = info_.n_layers;
     if (T == 0) return;
+    check_logits_view(ctx, logits, batch, T, info_.n_vocab, opts);
     const std::vector<RecurrentState*> rs = as_recurrent(states, L, name);
     ResidualStream s({M, info_.d_model});  // fp32, as mamba_ssm's residual_in_fp32
     ops::embedding_forward(ctx, s.h, w_.token_embd, tokens);

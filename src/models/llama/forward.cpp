@@ -66,11 +66,13 @@ void LlamaModel::layer_forward(ops::Context& ctx, int64_t l, const TensorView& h
 }
 
 void LlamaModel::forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-                         std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const {
+                         std::span<SequenceState* const> states, const core::TensorView& logits,
+                         const ForwardOptions& opts) const {
   LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
                "[llama forward] {} tokens, batch {}, {} states", tokens.size(), batch, states.size());
   const int64_t T = (int64_t)tokens.size() / batch, D = c_.d_model;
   if (T == 0) return;
+  check_logits_view(ctx, logits, batch, T, info_.n_vocab, opts);
   Tensor h = Tensor::zeros(DType::kF32, {batch * T, D});
   ops::embedding_forward(ctx, h, w_.token_embd, tokens);
   std::vector<KvCache*> caches;

@@ -44,7 +44,8 @@ class LlamaModel final : public Model {
   std::unique_ptr<SequenceState> new_state() const override;
   int64_t state_bytes(int64_t n_tokens) const override;
   void forward(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-               std::span<SequenceState* const> states, float* logits, const ForwardOptions& opts) const override;
+               std::span<SequenceState* const> states, const core::TensorView& logits,
+               const ForwardOptions& opts) const override;
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
 

@@ -14,7 +14,7 @@ void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, co
                            const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
                            ConvActivation act) {
   check_conv1d_causal("conv1d_causal_forward", y, x, w, bias, state);
-  LLAMBA_CHECK(y.data != x.data, "[conv1d_causal_forward] y must not alias x");
+  LLAMBA_ENSURE(y.data != x.data, "[conv1d_causal_forward] y must not alias x");
   const int64_t T = x.size(0), C = x.size(1), K = w.size(1);
   const float* wp = w.f32();
   const float* bp = bias.data ? bias.f32() : nullptr;

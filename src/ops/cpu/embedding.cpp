@@ -15,7 +15,7 @@ namespace llamba::ops::cpu {
 void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table,
                        std::span<const int32_t> ids) {
   const int64_t V = table.size(0), D = table.size(1);
-  LLAMBA_CHECK(out.rank() == 2 && out.size(0) == (int64_t)ids.size() && out.size(1) == D && out.strides[1] == 1,
+  LLAMBA_ENSURE(out.rank() == 2 && out.size(0) == (int64_t)ids.size() && out.size(1) == D && out.strides[1] == 1,
                "[embedding_forward] out {} for {} ids of width {}", out.shape.str(), ids.size(), D);
   for (int32_t id : ids) LLAMBA_ENSURE(id >= 0 && id < V, "token id {} is outside the vocabulary [0, {})", id, V);
   const int64_t row_bytes = core::dtype_bytes(table.dtype, D);

@@ -71,7 +71,7 @@ void transpose(core::ThreadPool& pool, const float* src, int64_t ld, int64_t row
 void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                     const core::TensorView& w, const core::TensorView& bias) {
   check_linear_shapes("linear_forward", y, x, w, bias);
-  LLAMBA_CHECK(x.dtype == DType::kF32 && y.dtype == DType::kF32, "[linear_forward] x, y must be f32");
+  LLAMBA_ENSURE(x.dtype == DType::kF32 && y.dtype == DType::kF32, "[linear_forward] x, y must be f32");
   const int64_t M = x.size(0), K = x.size(1), N = w.size(0);
   const float* b = bias.data ? bias.f32() : nullptr;
   const int64_t n_blocks = (N + kRowBlock - 1) / kRowBlock;
@@ -130,7 +130,7 @@ void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const c
   // Scratch for the transposed operands, kept per calling thread so that training steps reuse it.
   thread_local std::vector<float> t_a, t_b;
   if (dx.data) {  // dx[m, k] += Σ_n dy[m, n] · wᵀ[k, n]
-    LLAMBA_CHECK(w.dtype == DType::kF32, "[linear_backward] w must be f32 for dx, got {}", core::dtype_name(w.dtype));
+    LLAMBA_ENSURE(w.dtype == DType::kF32, "[linear_backward] w must be f32 for dx, got {}", core::dtype_name(w.dtype));
     const int64_t K = dx.size(1);
     t_b.resize((size_t)(K * N));
     transpose(pool, w.f32(), K, N, K, t_b.data());

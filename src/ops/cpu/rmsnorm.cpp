@@ -14,7 +14,7 @@ void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const co
                      const core::TensorView& w, float eps) {
   check_rows("rmsnorm_forward", y, x);
   const int64_t M = x.size(0), D = x.size(1);
-  LLAMBA_CHECK(w.rank() == 1 && w.size(0) == D, "[rmsnorm_forward] weight {} for width {}", w.shape.str(), D);
+  LLAMBA_ENSURE(w.rank() == 1 && w.size(0) == D, "[rmsnorm_forward] weight {} for width {}", w.shape.str(), D);
   const float* wp = w.f32();
   pool.parallel_for(M, [&](int64_t m0, int64_t m1) {
     for (int64_t m = m0; m < m1; ++m) {

@@ -10,8 +10,8 @@ namespace llamba::ops {
 
 // Host math shared by every backend (the frequencies are computed once per model).
 std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const float> factors) {
-  LLAMBA_CHECK(rot_dim % 2 == 0 && rot_dim > 0, "[rope] rotary dim {} must be even", rot_dim);
-  LLAMBA_CHECK(factors.empty() || (int64_t)factors.size() == rot_dim / 2, "[rope] {} factors for {} frequencies",
+  LLAMBA_ENSURE(rot_dim % 2 == 0 && rot_dim > 0, "[rope] rotary dim {} must be even", rot_dim);
+  LLAMBA_ENSURE(factors.empty() || (int64_t)factors.size() == rot_dim / 2, "[rope] {} factors for {} frequencies",
                factors.size(), rot_dim / 2);
   std::vector<float> inv(rot_dim / 2);
   for (int64_t i = 0; i < rot_dim / 2; ++i) {

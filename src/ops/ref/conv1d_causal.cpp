@@ -12,7 +12,7 @@ namespace llamba::ops::ref {
 void conv1d_causal_forward(const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
                            const core::TensorView& bias, const core::TensorView& state, ConvActivation act) {
   check_conv1d_causal("ref::conv1d_causal_forward", y, x, w, bias, state);
-  LLAMBA_CHECK(y.data != x.data, "[ref::conv1d_causal_forward] y must not alias x");
+  LLAMBA_ENSURE(y.data != x.data, "[ref::conv1d_causal_forward] y must not alias x");
   const int64_t T = x.size(0), C = x.size(1), K = w.size(1);
   const std::vector<double> xd = gather(x), wd = gather(w), bd = gather(bias);
   std::vector<double> sd = gather(state), yd(T * C);

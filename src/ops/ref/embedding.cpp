@@ -32,7 +32,7 @@ Compact compact(std::span<const int32_t> ids, int64_t V) {
 
 void embedding_forward(const core::TensorView& out, const core::TensorView& table, std::span<const int32_t> ids) {
   const int64_t V = table.size(0), D = table.size(1), T = (int64_t)ids.size();
-  LLAMBA_CHECK(out.rank() == 2 && out.size(0) == T && out.size(1) == D, "[ref::embedding_forward] out {} for {} ids",
+  LLAMBA_ENSURE(out.rank() == 2 && out.size(0) == T && out.size(1) == D, "[ref::embedding_forward] out {} for {} ids",
                out.shape.str(), T);
   const Compact c = compact(ids, V);
   std::vector<double> rows(c.uniq.size() * D), o(T * D);

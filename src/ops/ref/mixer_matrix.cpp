@@ -15,7 +15,7 @@ void mixer_matrix_forward(const core::TensorView& m, const core::TensorView& q, 
   const int64_t T = q.size(0), G = q.size(1), N = q.size(2), H = log_decay.size(1);
   // Inputs share one dtype (f32 or f64); the output may be either.
   const core::DType in = q.dtype;
-  LLAMBA_CHECK(k.dtype == in && log_decay.dtype == in && (!d.data || d.dtype == in), "[ref::mixer_matrix] dtypes");
+  LLAMBA_ENSURE(k.dtype == in && log_decay.dtype == in && (!d.data || d.dtype == in), "[ref::mixer_matrix] dtypes");
   auto run = [&](auto* out, const auto* qp, const auto* kp, const auto* lp, const auto* dp) {
     for (int64_t h = 0; h < H; ++h)
       detail::mixer_matrix_rows<double>(out, qp, kp, lp, dp, T, G, N, H, h, 0, T, scale);

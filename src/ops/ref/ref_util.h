@@ -19,7 +19,7 @@ inline void st(const core::TensorView& v, int64_t off, double x) {
   else v.as<float>()[off] = (float)x;
 }
 inline void check_float(const char* op, const core::TensorView& v) {
-  LLAMBA_CHECK(v.dtype == core::DType::kF32 || v.dtype == core::DType::kF64, "[{}] ref op needs f32/f64, got {}", op,
+  LLAMBA_ENSURE(v.dtype == core::DType::kF32 || v.dtype == core::DType::kF64, "[{}] ref op needs f32/f64, got {}", op,
                core::dtype_name(v.dtype));
 }
 // Row `r` of a contiguous 2-D tensor of any dtype (incl. block types), as double.
@@ -63,7 +63,7 @@ inline std::vector<double> gather(const core::TensorView& v) {
     for_each_offset(v, [&](int64_t i, int64_t off) { out[i] = ld(v, off); });
     return out;
   }
-  LLAMBA_CHECK(v.is_contiguous() && v.rank() >= 1, "[ref] gather of a strided {} view", core::dtype_name(v.dtype));
+  LLAMBA_ENSURE(v.is_contiguous() && v.rank() >= 1, "[ref] gather of a strided {} view", core::dtype_name(v.dtype));
   const int64_t K = v.size(-1), rows = v.numel() / std::max<int64_t>(K, 1);
   const core::TensorView flat = v.reshape({rows, K});
   for (int64_t r = 0; r < rows; ++r) {

@@ -12,7 +12,7 @@ void rmsnorm_forward(const core::TensorView& y, const core::TensorView& x, const
   check_rows("ref::rmsnorm_forward", y, x);
   check_float("ref::rmsnorm_forward", x);
   const int64_t M = x.size(0), D = x.size(1);
-  LLAMBA_CHECK(w.numel() == D, "[ref::rmsnorm_forward] weight {} for width {}", w.shape.str(), D);
+  LLAMBA_ENSURE(w.numel() == D, "[ref::rmsnorm_forward] weight {} for width {}", w.shape.str(), D);
   const std::vector<double> xd = gather(x), wd = gather(w);
   std::vector<double> yd(M * D);
   impl::rmsnorm_forward(yd.data(), xd.data(), wd.data(), M, D, eps);

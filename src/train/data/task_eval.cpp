@@ -38,7 +38,7 @@ TaskEval evaluate_task(ops::Context& ctx, const models::Model& model, const std:
     models::SequenceState* sp = state.get();
     models::ForwardOptions o;
     o.all_logits = true;
-    model.forward(ctx, ep, 1, {&sp, 1}, logits.data(), o);
+    model.forward(ctx, ep, 1, {&sp, 1}, core::view_f32(logits, {1, L, V}), o);
     int64_t last_reset = 0;
     for (int64_t t = 0; t + 1 < L; ++t) {
       if (ep[t] == reset) last_reset = t;
