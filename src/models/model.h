@@ -36,7 +36,8 @@ struct ModelInfo {
 };
 
 // Called with named intermediates: ("hidden", l, (B·T, D)) = residual stream entering layer l (l = L: after the
-// last layer, before the final norm), ("mixer_out", l, ...), ("final_hidden", -1, ...) after the final norm.
+// last layer, before the final norm), ("mixer_out", l, (B·T, D)) the mixer's (attention's) output before its residual add,
+// ("final_hidden", -1, ...) after the final norm; models add their own (see each forward.cpp).
 using Observer = std::function<void(std::string_view name, int layer, const core::TensorView& t)>;
 
 struct ForwardOptions {
@@ -44,6 +45,7 @@ struct ForwardOptions {
   int64_t logits_from = 0;              // with all_logits: only positions t >= logits_from of each row
                                         // (evaluation skips the head where nothing is scored)
   const Observer* observer = nullptr;
+  bool attention_probs = false;         // with an observer, attention models tap ("attn_probs", l, (B, Hq, T, S))
 };
 
 // Throws llamba::Error unless `logits` is what forward writes for `batch` rows of T tokens: contiguous f32 on the
@@ -93,6 +95,22 @@ class Model {
                                                       int64_t batch, const core::TensorView& logits) const;
   virtual void backward(ops::Context& ctx, ForwardCache& cache, const core::TensorView& dlogits,
                         GradientMap& grads) const;
+
+  // Per-layer training (MOHAWK stages 1-2, tests): layer l alone, from fresh states, on a residual stream given
+  // from outside (e.g. the teacher's hidden state) h_in (B·T, D) -> h_out (B·T, D), keeping what layer_backward
+  // needs; layer_backward then adds ∂L/∂h_in into dh_in (B·T, D) from dh_out = ∂L/∂h_out (gradients injected at
+  // a hidden state) and accumulates layer l's parameter gradients. The defaults throw.
+  virtual std::unique_ptr<ForwardCache> layer_forward(ops::Context& ctx, int64_t l, const core::TensorView& h_in,
+                                                      int64_t batch, const core::TensorView& h_out) const;
+  virtual void layer_backward(ops::Context& ctx, ForwardCache& cache, const core::TensorView& dh_out,
+                              const core::TensorView& dh_in, GradientMap& grads) const;
+  // MOHAWK stage 1: layer l's mixer materialized as m (B, H, T, T) from h_in (B·T, D) through the layer's input
+  // norm (fresh states), and its backward from dm = ∂L/∂m: dh_in +=, parameter gradients +=. The defaults throw.
+  virtual std::unique_ptr<ForwardCache> mixer_matrix_forward(ops::Context& ctx, int64_t l,
+                                                             const core::TensorView& h_in, int64_t batch,
+                                                             const core::TensorView& m) const;
+  virtual void mixer_matrix_backward(ops::Context& ctx, ForwardCache& cache, const core::TensorView& dm,
+                                     const core::TensorView& dh_in, GradientMap& grads) const;
 };
 
 // `batch` fresh (empty) states of `model`, owned here: for training forwards and evaluations.

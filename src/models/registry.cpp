@@ -66,6 +66,26 @@ void Model::backward(ops::Context&, ForwardCache&, const core::TensorView&, Grad
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
 }
 
+std::unique_ptr<ForwardCache> Model::layer_forward(ops::Context&, int64_t, const core::TensorView&, int64_t,
+                                                  const core::TensorView&) const {
+  LLAMBA_THROW("architecture {} has no per-layer training forward", arch_name(info().arch));
+}
+
+void Model::layer_backward(ops::Context&, ForwardCache&, const core::TensorView&, const core::TensorView&,
+                           GradientMap&) const {
+  LLAMBA_THROW("architecture {} has no per-layer training backward", arch_name(info().arch));
+}
+
+std::unique_ptr<ForwardCache> Model::mixer_matrix_forward(ops::Context&, int64_t, const core::TensorView&, int64_t,
+                                                         const core::TensorView&) const {
+  LLAMBA_THROW("architecture {} has no materialized mixer matrix", arch_name(info().arch));
+}
+
+void Model::mixer_matrix_backward(ops::Context&, ForwardCache&, const core::TensorView&, const core::TensorView&,
+                                  GradientMap&) const {
+  LLAMBA_THROW("architecture {} has no materialized mixer matrix", arch_name(info().arch));
+}
+
 void check_logits_view(const ops::Context& ctx, const core::TensorView& logits, int64_t batch, int64_t T, int64_t V,
                        const ForwardOptions& opts) {
   const int64_t rows = std::max<int64_t>(0, T - std::max<int64_t>(0, opts.logits_from));

@@ -1,6 +1,7 @@
 // SmolLM2-135M-Instruct (the default model, Q4_1 GGUF) against transformers' LlamaForCausalLM loaded from the
 // same file (fixtures from tools/reference/make_smollm2_fixtures.py): per-layer hidden states, logits, top-1 at
 // every position and a 32-token greedy continuation.
+#include <map>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -119,6 +120,53 @@ TEST_P(SmolLM2, GreedyContinuationMatchesTransformers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Prompts, SmolLM2, ::testing::Values(0, 1, 2));
+
+}  // namespace
+}  // namespace llamba
+
+namespace llamba {
+namespace {
+
+// Teacher taps for MOHAWK: with attention_probs, every layer taps its softmax probabilities (B, Hq, T, T) — causal
+// rows summing to 1 — and its attention output before the residual add (B·T, D), per batch row as if alone.
+TEST(SmolLM2Taps, AttentionProbabilitiesAndOutputs) {
+  const std::string path = test::default_model_path();
+  if (path.empty()) GTEST_SKIP() << "default model not installed: run scripts/setup.sh";
+  const auto gguf = io::GgufFile::open(path);
+  auto model = models::load_model(gguf);
+  const int64_t B = 2, T = 9, V = model->info().n_vocab, D = model->info().d_model, L = model->info().n_layers;
+  std::vector<int32_t> ids = {1, 504, 3458, 282, 4649, 314, 7042, 30, 216};
+  ids.insert(ids.end(), ids.begin(), ids.end());  // two equal rows
+  std::map<int, std::vector<float>> probs, outs;
+  int64_t Hq = 0;
+  models::Observer obs = [&](std::string_view name, int l, const core::TensorView& t) {
+    if (name == "attn_probs") probs[l].assign(t.f32(), t.f32() + t.numel()), Hq = t.size(1);
+    if (name == "mixer_out") {
+      ASSERT_EQ(t.shape, core::Shape({B * T, D}));
+      outs[l].assign(t.f32(), t.f32() + t.numel());
+    }
+  };
+  ops::Context ctx(2);
+  models::FreshStates st(*model, B);
+  std::vector<float> logits(B * V);
+  model->forward(ctx, ids, B, st.ptrs, core::view_f32(logits, {B, V}), {.observer = &obs, .attention_probs = true});
+  ASSERT_EQ((int64_t)probs.size(), L);
+  ASSERT_EQ((int64_t)outs.size(), L);
+  for (const auto& [l, p] : probs) {
+    ASSERT_EQ((int64_t)p.size(), B * Hq * T * T);
+    for (int64_t row = 0; row < B * Hq * T; ++row) {
+      const int64_t t = row % T;
+      double sum = 0;
+      for (int64_t s = 0; s < T; ++s) {
+        const float v = p[row * T + s];
+        if (s > t) ASSERT_EQ(v, 0.0f) << "layer " << l << " above the diagonal";
+        sum += v;
+      }
+      EXPECT_NEAR(sum, 1.0, 1e-5) << "layer " << l;  // a softmax row in fp32 over <= 9 terms
+    }
+    EXPECT_TRUE(std::equal(p.begin(), p.begin() + Hq * T * T, p.begin() + Hq * T * T)) << "rows differ, layer " << l;
+  }
+}
 
 }  // namespace
 }  // namespace llamba

@@ -23,6 +23,14 @@ namespace llamba::models {
 
 // What one training forward keeps for one backward (M = B·T rows); LayerActs is the model's record of a layer.
 // Not thread-safe.
+// What layer_forward keeps for layer_backward: one layer's activations.
+template <class LayerActs>
+class LayerCache final : public ForwardCache {
+ public:
+  int64_t layer = 0, batch = 0;
+  LayerActs acts;
+};
+
 template <class LayerActs>
 class TrainingCache final : public ForwardCache {
  public:
@@ -73,9 +81,11 @@ template <class Config, class Weights, class LayerActs, class Form>
 class RecurrentLanguageModel : public Model {
  public:
   using Cache = TrainingCache<LayerActs>;
+  using OneLayerCache = LayerCache<LayerActs>;
 
   const ModelInfo& info() const override { return info_; }
   const Config& config() const { return c_; }
+  const Weights& weights() const { return w_; }
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   std::unique_ptr<SequenceState> new_state() const override { return c_.state_shape().new_state(); }
   int64_t state_bytes(int64_t) const override { return c_.state_shape().bytes(); }  // constant
@@ -124,11 +134,53 @@ class RecurrentLanguageModel : public Model {
                      grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
                      dlogits.reshape({M, V}),
                      cache->h_final, cache->hn, head);
-    layers_backward(ctx, *cache, g, grads);
+    for (int64_t l = info_.n_layers - 1; l >= 0; --l) block_backward(ctx, l, cache->layers[l], cache->batch, g, grads);
     ops::embedding_backward(ctx, grad_of(grads, "token_embd.weight"), g.dh, cache->tokens);
   }
 
+  // Layer l alone from fresh states, in the training form, on h_in (B·T, D) -> h_out (B·T, D).
+  std::unique_ptr<ForwardCache> layer_forward(ops::Context& ctx, int64_t l, const core::TensorView& h_in,
+                                              int64_t batch, const core::TensorView& h_out) const override {
+    check_layer_io(ctx, "layer_forward", l, h_in, batch, h_out);
+    auto cache = std::make_unique<OneLayerCache>();
+    cache->layer = l;
+    cache->batch = batch;
+    FreshStates fresh(*this, batch);
+    const std::vector<RecurrentState*> rs = as_recurrent(fresh.ptrs, info_.n_layers, arch_name(info_.arch));
+    ResidualStream s(h_in.shape);
+    std::memcpy(s.h.f32(), h_in.f32(), h_in.numel() * sizeof(float));
+    block_forward(ctx, l, s, batch, rs, {}, train_form(), c_.chunk_size, &cache->acts);
+    std::memcpy(h_out.f32(), s.h.f32(), h_out.numel() * sizeof(float));
+    return cache;
+  }
+
+  void layer_backward(ops::Context& ctx, ForwardCache& base, const core::TensorView& dh_out,
+                      const core::TensorView& dh_in, GradientMap& grads) const override {
+    auto* cache = dynamic_cast<OneLayerCache*>(&base);
+    LLAMBA_ENSURE(cache, "[{} layer_backward] the cache is not from this model's layer_forward", arch_name(info_.arch));
+    check_layer_io(ctx, "layer_backward", cache->layer, dh_out, cache->batch, dh_in);
+    ResidualGrad g(dh_out.shape);
+    std::memcpy(g.dh.f32(), dh_out.f32(), dh_out.numel() * sizeof(float));
+    block_backward(ctx, cache->layer, cache->acts, cache->batch, g, grads);
+    float* out = dh_in.f32();
+    const float* in = g.dh.f32();
+    for (int64_t i = 0; i < dh_in.numel(); ++i) out[i] += in[i];
+  }
+
  protected:
+  // Throws llamba::Error unless l is a layer and a, b are contiguous f32 (B·T, D) on the context's device.
+  void check_layer_io(const ops::Context& ctx, const char* op, int64_t l, const core::TensorView& a, int64_t batch,
+                      const core::TensorView& b) const {
+    const std::string_view name = arch_name(info_.arch);
+    LLAMBA_ENSURE(l >= 0 && l < info_.n_layers, "[{} {}] layer {} of {}", name, op, l, info_.n_layers);
+    for (const core::TensorView* v : {&a, &b})
+      LLAMBA_ENSURE(v->rank() == 2 && v->size(1) == info_.d_model && batch > 0 && v->size(0) % batch == 0 &&
+                        v->shape == a.shape && v->dtype == core::DType::kF32 && v->is_contiguous() &&
+                        v->device == ctx.device(),
+                    "[{} {}] hidden states must be contiguous f32 (B·T, {}) with batch {}, got {} and {}", name, op,
+                    info_.d_model, batch, a.shape.str(), b.shape.str());
+  }
+
   // Reads (and checks) the config and weights of an `arch` file; the model name defaults to the architecture's.
   RecurrentLanguageModel(const io::GgufFile& f, Arch arch) : c_(Config::from_gguf(f)), w_(Weights::from_gguf(f, c_)) {
     info_.arch = arch;
@@ -139,15 +191,15 @@ class RecurrentLanguageModel : public Model {
     info_.recurrent = true;
   }
 
-  // Every layer on the residual stream s.h, updated in place, continuing and updating each row's state; with
-  // `cache`, each layer's activations go to cache->layers[l] (already sized). Taps ("hidden", l) for l < L.
-  virtual void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
-                              std::span<RecurrentState* const> states, const ForwardOptions& opts, Form form,
-                              int64_t chunk, Cache* cache) const = 0;
-  // The training backward of every layer, last first: g.dh holds ∂L/∂(the last layer's output) and is left
-  // holding ∂L/∂(the first layer's input); parameter gradients accumulate into `grads`.
-  virtual void layers_backward(ops::Context& ctx, const Cache& cache, ResidualGrad& g,
-                               GradientMap& grads) const = 0;
+  // Layer l on the residual stream s.h, updated in place, continuing and updating each row's state; with `acts`,
+  // the layer's activations are kept there. Taps ("hidden", l) first, then the model's own.
+  virtual void block_forward(ops::Context& ctx, int64_t l, ResidualStream& s, int64_t batch,
+                             std::span<RecurrentState* const> states, const ForwardOptions& opts, Form form,
+                             int64_t chunk, LayerActs* acts) const = 0;
+  // The training backward of layer l: g.dh holds ∂L/∂(the layer's output) and is left holding ∂L/∂(its input);
+  // parameter gradients accumulate into `grads`.
+  virtual void block_backward(ops::Context& ctx, int64_t l, const LayerActs& acts, int64_t batch, ResidualGrad& g,
+                              GradientMap& grads) const = 0;
   virtual Form decode_form() const { return Form::kRecurrent; }
   virtual Form train_form() const { return Form::kChunked; }
 
@@ -175,7 +227,8 @@ class RecurrentLanguageModel : public Model {
       cache->batch = batch;
       cache->layers.resize(L);
     }
-    layers_forward(ctx, s, batch, rs, opts, form, chunk, cache);
+    for (int64_t l = 0; l < L; ++l)
+      block_forward(ctx, l, s, batch, rs, opts, form, chunk, cache ? &cache->layers[l] : nullptr);
     if (opts.observer) (*opts.observer)("hidden", (int)L, s.h.view());
     for (RecurrentState* r : rs) r->n_past += T;
     if (cache) {

@@ -37,19 +37,16 @@ void GateLoopModel::ffn_backward(ops::Context& ctx, int64_t l, const LayerActs& 
                        a.u2, lw.ffn_up);
 }
 
-void GateLoopModel::layers_backward(ops::Context& ctx, const GateLoopCache& cache, ResidualGrad& g,
-                                    GradientMap& grads) const {
+void GateLoopModel::block_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch, ResidualGrad& g,
+                                   GradientMap& grads) const {
   const float eps = (float)c_.norm_eps;
-  for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
-    const LayerWeights& lw = w_.layers[l];
-    const LayerActs& a = cache.layers[l];
-    // h_out = h_mid + FFN(rmsnorm(h_mid))
-    g.prenorm_block(ctx, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
-                    [&] { ffn_backward(ctx, l, a, g.dh, g.du, grads); });
-    // h_mid = h_in + mixer(rmsnorm(h_in))
-    g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
-                    [&] { mixer_backward(ctx, l, a, cache.batch, g.dh, g.du, grads); });
-  }
+  const LayerWeights& lw = w_.layers[l];
+  // h_out = h_mid + FFN(rmsnorm(h_mid))
+  g.prenorm_block(ctx, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
+                  [&] { ffn_backward(ctx, l, a, g.dh, g.du, grads); });
+  // h_mid = h_in + mixer(rmsnorm(h_in))
+  g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
+                  [&] { mixer_backward(ctx, l, a, batch, g.dh, g.du, grads); });
 }
 
 }  // namespace llamba::models::gateloop

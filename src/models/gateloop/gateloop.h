@@ -119,7 +119,7 @@ struct LayerActs {
 using GateLoopCache = TrainingCache<LayerActs>;
 
 // Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
-// the layers from layers_forward (forward.cpp) and layers_backward (backward.cpp).
+// the layers from block_forward (forward.cpp) and block_backward (backward.cpp).
 // Training (backward.cpp, backward_mixer.cpp): forward_train from zero states, then the backward accumulating every
 // parameter's gradient under its GGUF name.
 class GateLoopModel final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
@@ -133,11 +133,11 @@ class GateLoopModel final : public RecurrentLanguageModel<Config, Weights, Layer
                      int64_t chunk, MixerActs& acts, const Observer* obs) const;
 
  private:
-  void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
-                      std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
-                      int64_t chunk, GateLoopCache* cache) const override;
-  void layers_backward(ops::Context& ctx, const GateLoopCache& cache, ResidualGrad& g,
-                       GradientMap& grads) const override;
+  void block_forward(ops::Context& ctx, int64_t l, ResidualStream& s, int64_t batch,
+                     std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
+                     int64_t chunk, LayerActs* acts) const override;
+  void block_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch, ResidualGrad& g,
+                      GradientMap& grads) const override;
   MixerForm decode_form() const override { return MixerForm::kStep; }  // the decode op, gated_recurrence_step
   // Config::train_recurrence picks the training forward's (and so the backward's) recurrence.
   MixerForm train_form() const override {

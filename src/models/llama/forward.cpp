@@ -35,8 +35,9 @@ int64_t LlamaModel::state_bytes(int64_t n_tokens) const {
   return 2 * c_.n_layers * n_tokens * c_.n_kv_heads * c_.head_dim * (int64_t)sizeof(float);
 }
 
-void LlamaModel::layer_forward(ops::Context& ctx, int64_t l, const TensorView& h, KvCache& cache,
-                               std::span<const int64_t> positions, const TensorView& attn_probs) const {
+void LlamaModel::block_forward(ops::Context& ctx, int64_t l, const TensorView& h, KvCache& cache,
+                               std::span<const int64_t> positions, const TensorView& attn_probs,
+                               const TensorView& attn_out) const {
   const LayerWeights& lw = w_.layers[l];
   const int64_t T = h.size(0), D = c_.d_model, hd = c_.head_dim, Hq = c_.n_heads, Hkv = c_.n_kv_heads;
   const int64_t n_past = cache.n_past;
@@ -58,6 +59,7 @@ void LlamaModel::layer_forward(ops::Context& ctx, int64_t l, const TensorView& h
                          attn_probs);
   Tensor o = Tensor::zeros(DType::kF32, {T, D});
   ops::linear_forward(ctx, o, att.view().reshape({T, Hq * hd}), lw.wo);
+  if (attn_out.data) std::memcpy(attn_out.f32(), o.f32(), T * D * sizeof(float));
   float* hp = h.f32();
   for (int64_t i = 0; i < T * D; ++i) hp[i] += o.f32()[i];
   ops::rmsnorm_forward(ctx, u, h, lw.ffn_norm, (float)c_.rms_eps);
@@ -86,13 +88,26 @@ void LlamaModel::forward(ops::Context& ctx, std::span<const int32_t> tokens, int
     kv->reserve(kv->n_past + T);
     caches.push_back(kv);
   }
+  // Teacher taps (MOHAWK): the attention output before its residual add, and with opts.attention_probs the
+  // softmax probabilities (B, Hq, T, S), S = n_past + T (equal across rows when they are).
+  const bool taps = opts.observer != nullptr;
+  const int64_t S = caches[0]->n_past + T;
+  Tensor attn_out = taps ? Tensor::zeros(DType::kF32, {batch * T, D}) : Tensor();
+  Tensor probs = taps && opts.attention_probs ? Tensor::zeros(DType::kF32, {batch, c_.n_heads, T, S}) : Tensor();
+  if (!probs.empty())
+    for (KvCache* kv : caches)
+      LLAMBA_ENSURE(kv->n_past + T == S, "[llama forward] attention_probs needs rows of equal history");
   for (int64_t l = 0; l < c_.n_layers; ++l) {
     if (opts.observer) (*opts.observer)("hidden", (int)l, h.view());
     for (int64_t b = 0; b < batch; ++b) {
       std::vector<int64_t> pos(T);
       for (int64_t t = 0; t < T; ++t) pos[t] = caches[b]->n_past + t;
-      layer_forward(ctx, l, h.view().slice(0, b * T, (b + 1) * T), *caches[b], pos, {});
+      block_forward(ctx, l, h.view().slice(0, b * T, (b + 1) * T), *caches[b], pos,
+                    !probs.empty() ? probs.view().select(0, b) : TensorView{},
+                    taps ? attn_out.view().slice(0, b * T, (b + 1) * T) : TensorView{});
     }
+    if (taps) (*opts.observer)("mixer_out", (int)l, attn_out.view());
+    if (!probs.empty()) (*opts.observer)("attn_probs", (int)l, probs.view());
   }
   if (opts.observer) (*opts.observer)("hidden", (int)c_.n_layers, h.view());
   for (KvCache* kv : caches) kv->n_past += T;

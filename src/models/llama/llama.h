@@ -49,9 +49,11 @@ class LlamaModel final : public Model {
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   const Config& config() const { return c_; }
 
-  // One layer over the tokens of one batch row (T, D), attending over `cache` (MOHAWK reuses it with probs).
-  void layer_forward(ops::Context& ctx, int64_t l, const core::TensorView& h, KvCache& cache,
-                     std::span<const int64_t> positions, const core::TensorView& attn_probs) const;
+  // One layer over the tokens of one batch row h (T, D), attending over `cache`; optionally keeps the attention
+  // probabilities (Hq, T, n_past + T) and the attention output before its residual add (T, D) (teacher taps).
+  void block_forward(ops::Context& ctx, int64_t l, const core::TensorView& h, KvCache& cache,
+                     std::span<const int64_t> positions, const core::TensorView& attn_probs,
+                     const core::TensorView& attn_out = {}) const;
 
  private:
   Config c_;

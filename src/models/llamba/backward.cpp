@@ -66,19 +66,16 @@ void LlambaModel::mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& 
   ops::linear_backward(ctx, du1, grad_of(grads, blk(l, "ssm_in.weight")), {}, dproj, a.u1, lw.in_proj);
 }
 
-void LlambaModel::layers_backward(ops::Context& ctx, const LlambaCache& cache, ResidualGrad& g,
-                                  GradientMap& grads) const {
+void LlambaModel::block_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch, ResidualGrad& g,
+                                 GradientMap& grads) const {
   const float eps = (float)c_.block_eps;
-  for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
-    const LayerWeights& lw = w_.layers[l];
-    const LayerActs& a = cache.layers[l];
-    // h_out = h_mid + MLP(norm(h_mid))
-    g.prenorm_block(ctx, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
-                    [&] { swiglu_mlp_backward(ctx, g.du, mlp_grads(grads, l), g.dh, a.u2, lw.mlp, a.mlp); });
-    // h_mid = h_in + mixer(norm(h_in))
-    g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
-                    [&] { mixer_backward(ctx, l, a, cache.batch, g.dh, g.du, grads); });
-  }
+  const LayerWeights& lw = w_.layers[l];
+  // h_out = h_mid + MLP(norm(h_mid))
+  g.prenorm_block(ctx, grad_of(grads, blk(l, "ffn_norm.weight")), a.h_mid, lw.ffn_norm, eps,
+                  [&] { swiglu_mlp_backward(ctx, g.du, mlp_grads(grads, l), g.dh, a.u2, lw.mlp, a.mlp); });
+  // h_mid = h_in + mixer(norm(h_in))
+  g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, lw.attn_norm, eps,
+                  [&] { mixer_backward(ctx, l, a, batch, g.dh, g.du, grads); });
 }
 
 }  // namespace llamba::models::llamba

@@ -74,7 +74,7 @@ struct LayerActs {
 using LlambaCache = TrainingCache<LayerActs>;
 
 // Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
-// the layers from layers_forward (forward.cpp) and layers_backward (backward.cpp).
+// the layers from block_forward (forward.cpp) and block_backward (backward.cpp).
 class LlambaModel final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
   explicit LlambaModel(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kLlamba) {}
@@ -85,13 +85,19 @@ class LlambaModel final : public RecurrentLanguageModel<Config, Weights, LayerAc
                      int64_t chunk, MixerActs* keep = nullptr) const;
   // The materialized mixer matrix (H, T, T) of layer l for one fresh sequence with normalized input u (T, D).
   void mixer_matrix(ops::Context& ctx, int64_t l, const core::TensorView& u, const core::TensorView& m) const;
+  // MOHAWK stage 1 (mixer_matrix.cpp): m (B, H, T, T) from the hidden state h_in (B·T, D) through attn_norm, and
+  // the backward into dh_in and the B, C, a rows of in_proj, the conv, D and attn_norm.
+  std::unique_ptr<ForwardCache> mixer_matrix_forward(ops::Context& ctx, int64_t l, const core::TensorView& h_in,
+                                                     int64_t batch, const core::TensorView& m) const override;
+  void mixer_matrix_backward(ops::Context& ctx, ForwardCache& cache, const core::TensorView& dm,
+                             const core::TensorView& dh_in, GradientMap& grads) const override;
 
  private:
-  void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
-                      std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
-                      int64_t chunk, LlambaCache* cache) const override;
-  void layers_backward(ops::Context& ctx, const LlambaCache& cache, ResidualGrad& g,
-                       GradientMap& grads) const override;
+  void block_forward(ops::Context& ctx, int64_t l, ResidualStream& s, int64_t batch,
+                     std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
+                     int64_t chunk, LayerActs* acts) const override;
+  void block_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch, ResidualGrad& g,
+                      GradientMap& grads) const override;
   // Backward of layer l's mixer: dh_mid (M, D) flows in; dh_in (M, D) += the gradient through u1.
   void mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
                       const core::TensorView& dout, const core::TensorView& du1, GradientMap& grads) const;

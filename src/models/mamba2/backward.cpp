@@ -118,14 +118,11 @@ void Mamba2Model::mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& 
                        grad_if(grads, lw.in_bias, blk(l, "ssm_in.bias")), dproj, a.u, lw.in_proj);
 }
 
-void Mamba2Model::layers_backward(ops::Context& ctx, const Mamba2Cache& cache, ResidualGrad& g,
-                                  GradientMap& grads) const {
-  for (int64_t l = c_.n_layers - 1; l >= 0; --l) {
-    // h_out = h_in + mixer(norm(h_in))
-    const LayerActs& a = cache.layers[l];
-    g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, w_.layers[l].attn_norm,
-                    (float)c_.norm_eps, [&] { mixer_backward(ctx, l, a, cache.batch, g.dh, g.du, grads); });
-  }
+void Mamba2Model::block_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch, ResidualGrad& g,
+                                 GradientMap& grads) const {
+  // h_out = h_in + mixer(norm(h_in))
+  g.prenorm_block(ctx, grad_of(grads, blk(l, "attn_norm.weight")), a.h_in, w_.layers[l].attn_norm,
+                  (float)c_.norm_eps, [&] { mixer_backward(ctx, l, a, batch, g.dh, g.du, grads); });
 }
 
 }  // namespace llamba::models::mamba2

@@ -10,19 +10,16 @@ namespace llamba::models::mamba2 {
 using core::DType;
 using core::Tensor;
 
-void Mamba2Model::layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
-                                 std::span<RecurrentState* const> rs, const ForwardOptions& opts, MixerForm form,
-                                 int64_t chunk, Mamba2Cache* cache) const {
-  for (int64_t l = 0; l < c_.n_layers; ++l) {
-    LayerActs* acts = cache ? &cache->layers[l] : nullptr;
-    if (opts.observer) (*opts.observer)("hidden", (int)l, s.h.view());
-    if (acts) acts->h_in = Tensor::copy_of(s.h), acts->u = Tensor::zeros(DType::kF32, s.h.shape());
-    const core::TensorView ul = acts ? acts->u.view() : s.normed.view();
-    ops::rmsnorm_forward(ctx, ul, s.h, w_.layers[l].attn_norm, (float)c_.norm_eps);
-    mixer_forward(ctx, l, ul, batch, rs, s.out, form, chunk, opts.observer, acts ? &acts->mix : nullptr);
-    if (opts.observer) (*opts.observer)("mixer_out", (int)l, s.out.view());
-    s.add_out();
-  }
+void Mamba2Model::block_forward(ops::Context& ctx, int64_t l, ResidualStream& s, int64_t batch,
+                                std::span<RecurrentState* const> rs, const ForwardOptions& opts, MixerForm form,
+                                int64_t chunk, LayerActs* acts) const {
+  if (opts.observer) (*opts.observer)("hidden", (int)l, s.h.view());
+  if (acts) acts->h_in = Tensor::copy_of(s.h), acts->u = Tensor::zeros(DType::kF32, s.h.shape());
+  const core::TensorView ul = acts ? acts->u.view() : s.normed.view();
+  ops::rmsnorm_forward(ctx, ul, s.h, w_.layers[l].attn_norm, (float)c_.norm_eps);
+  mixer_forward(ctx, l, ul, batch, rs, s.out, form, chunk, opts.observer, acts ? &acts->mix : nullptr);
+  if (opts.observer) (*opts.observer)("mixer_out", (int)l, s.out.view());
+  s.add_out();
 }
 
 }  // namespace llamba::models::mamba2

@@ -85,7 +85,7 @@ struct LayerActs {
 using Mamba2Cache = TrainingCache<LayerActs>;
 
 // Config and weights, the entry points, the embedding, the head and the state come from RecurrentLanguageModel;
-// the layers from layers_forward (forward.cpp) and layers_backward (backward.cpp).
+// the layers from block_forward (forward.cpp) and block_backward (backward.cpp).
 class Mamba2Model final : public RecurrentLanguageModel<Config, Weights, LayerActs, MixerForm> {
  public:
   explicit Mamba2Model(const io::GgufFile& f) : RecurrentLanguageModel(f, Arch::kMamba2) {}
@@ -98,11 +98,11 @@ class Mamba2Model final : public RecurrentLanguageModel<Config, Weights, LayerAc
                      int64_t chunk, const Observer* observer = nullptr, MixerActs* keep = nullptr) const;
 
  private:
-  void layers_forward(ops::Context& ctx, ResidualStream& s, int64_t batch,
-                      std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
-                      int64_t chunk, Mamba2Cache* cache) const override;
-  void layers_backward(ops::Context& ctx, const Mamba2Cache& cache, ResidualGrad& g,
-                       GradientMap& grads) const override;
+  void block_forward(ops::Context& ctx, int64_t l, ResidualStream& s, int64_t batch,
+                     std::span<RecurrentState* const> states, const ForwardOptions& opts, MixerForm form,
+                     int64_t chunk, LayerActs* acts) const override;
+  void block_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch, ResidualGrad& g,
+                      GradientMap& grads) const override;
   // Backward of layer l's mixer from dout (M, D): du (M, D) += the gradient of its normalized input; parameter
   // gradients accumulate into `grads`.
   void mixer_backward(ops::Context& ctx, int64_t l, const LayerActs& a, int64_t batch,
