@@ -46,8 +46,8 @@ std::unique_ptr<Model> load_model(const io::GgufFile& file) {
   for (const Entry& e : kRegistry)
     if (e.make) known += (known.empty() ? "" : ", ") + std::string(e.name);
   LLAMBA_ENSURE(a.has_value() && kRegistry[(size_t)*a].make,
-                "{}: unknown or unsupported architecture \"{}\" (general.architecture); this build runs: {}", file.path(),
-                arch, known);
+                "{}: unknown or unsupported architecture \"{}\" (general.architecture); this build runs: {}",
+                file.path(), arch, known);
   return kRegistry[(size_t)*a].make(file);
 }
 
@@ -58,7 +58,7 @@ void write_init_model(Arch arch, const nlohmann::json& cfg, int64_t n_vocab, uin
 }
 
 std::unique_ptr<ForwardCache> Model::forward_train(ops::Context&, std::span<const int32_t>, int64_t,
-                                                  const core::TensorView&) const {
+                                                   const core::TensorView&) const {
   LLAMBA_THROW("architecture {} cannot be trained", arch_name(info().arch));
 }
 
@@ -67,7 +67,7 @@ void Model::backward(ops::Context&, ForwardCache&, const core::TensorView&, Grad
 }
 
 std::unique_ptr<ForwardCache> Model::layer_forward(ops::Context&, int64_t, const core::TensorView&, int64_t,
-                                                  const core::TensorView&) const {
+                                                   const core::TensorView&) const {
   LLAMBA_THROW("architecture {} has no per-layer training forward", arch_name(info().arch));
 }
 
@@ -77,7 +77,7 @@ void Model::layer_backward(ops::Context&, ForwardCache&, const core::TensorView&
 }
 
 std::unique_ptr<ForwardCache> Model::mixer_matrix_forward(ops::Context&, int64_t, const core::TensorView&, int64_t,
-                                                         const core::TensorView&) const {
+                                                          const core::TensorView&) const {
   LLAMBA_THROW("architecture {} has no materialized mixer matrix", arch_name(info().arch));
 }
 

@@ -51,7 +51,7 @@ decltype(auto) dispatch(Context& ctx, const char* op, CpuKernel&& cpu_kernel, co
 }  // namespace llamba::ops
 
 // The body of a dispatching op ops::X(ctx, args...): runs ops::cpu::X(pool, args...) on a CPU context.
-#define LLAMBA_DISPATCH(ctx, op, ...)                                                                      \
-  ::llamba::ops::dispatch(                                                                                 \
+#define LLAMBA_DISPATCH(ctx, op, ...)                                                                                  \
+  ::llamba::ops::dispatch(                                                                                             \
       ctx, #op, [&](::llamba::core::ThreadPool& cpu_pool_) { return ::llamba::ops::cpu::op(cpu_pool_, __VA_ARGS__); }, \
       __VA_ARGS__)

@@ -15,8 +15,8 @@ enum class ConvActivation { kIdentity, kSilu };
 // state (K-1, C): the K-1 input rows before x (oldest first; zeros for a fresh sequence); on return it holds
 // the last K-1 rows of [state; x]. Rows of x/y may be strided.
 inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
-                           const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
-                           ConvActivation act);
+                                  const core::TensorView& w, const core::TensorView& bias,
+                                  const core::TensorView& state, ConvActivation act);
 
 // Gradients of the forward above given dy (T, C) = ∂L/∂y: dx (T, C), dw (C, K), dbias (C) and dstate_in
 // (K-1, C) = ∂L/∂(the state the forward read). Inputs are the forward's: x (T, C), w (C, K), bias (C) (may be
@@ -25,10 +25,10 @@ inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const
 // left behind), for backpropagating across chunk boundaries; it flows into dx and dstate_in. Rows of dx, dy, x
 // may be strided. f32.
 inline void conv1d_causal_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
-                            const core::TensorView& dbias, const core::TensorView& dstate_in,
-                            const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
-                            const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act,
-                            const core::TensorView& dstate_out = {});
+                                   const core::TensorView& dbias, const core::TensorView& dstate_in,
+                                   const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
+                                   const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act,
+                                   const core::TensorView& dstate_out = {});
 
 namespace ref {
 void conv1d_causal_forward(const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
@@ -42,15 +42,28 @@ void conv1d_causal_backward(const core::TensorView& dx, const core::TensorView& 
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state, ConvActivation act);
-void conv1d_causal_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dbias, const core::TensorView& dstate_in, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act, const core::TensorView& dstate_out);
+void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
+                           const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
+                           ConvActivation act);
+void conv1d_causal_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+                            const core::TensorView& dbias, const core::TensorView& dstate_in,
+                            const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
+                            const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act,
+                            const core::TensorView& dstate_out);
 }  // namespace cpu
 
-inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state, ConvActivation act) {
+inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
+                                  const core::TensorView& w, const core::TensorView& bias,
+                                  const core::TensorView& state, ConvActivation act) {
   return LLAMBA_DISPATCH(ctx, conv1d_causal_forward, y, x, w, bias, state, act);
 }
-inline void conv1d_causal_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dbias, const core::TensorView& dstate_in, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act, const core::TensorView& dstate_out) {
-  return LLAMBA_DISPATCH(ctx, conv1d_causal_backward, dx, dw, dbias, dstate_in, dy, x, w, bias, state_in, act, dstate_out);
+inline void conv1d_causal_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
+                                   const core::TensorView& dbias, const core::TensorView& dstate_in,
+                                   const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
+                                   const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act,
+                                   const core::TensorView& dstate_out) {
+  return LLAMBA_DISPATCH(ctx, conv1d_causal_backward, dx, dw, dbias, dstate_in, dy, x, w, bias, state_in, act,
+                         dstate_out);
 }
 
 }  // namespace llamba::ops

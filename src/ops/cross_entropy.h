@@ -20,7 +20,7 @@ inline double cross_entropy_forward(Context& ctx, const core::TensorView& logits
 // dlogits (M, V) += dloss · (softmax(logits) − onehot(target)) / n_valid on non-ignored rows (ignored rows get
 // nothing). f32; rows may be strided.
 inline void cross_entropy_backward(Context& ctx, const core::TensorView& dlogits, const core::TensorView& logits,
-                            std::span<const int32_t> targets, float dloss = 1.0f);
+                                   std::span<const int32_t> targets, float dloss = 1.0f);
 
 namespace ref {
 // Same contracts; f32 or f64 views, double arithmetic.
@@ -32,13 +32,15 @@ void cross_entropy_backward(const core::TensorView& dlogits, const core::TensorV
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
 double cross_entropy_forward(core::ThreadPool& pool, const core::TensorView& logits, std::span<const int32_t> targets);
-void cross_entropy_backward(core::ThreadPool& pool, const core::TensorView& dlogits, const core::TensorView& logits, std::span<const int32_t> targets, float dloss);
+void cross_entropy_backward(core::ThreadPool& pool, const core::TensorView& dlogits, const core::TensorView& logits,
+                            std::span<const int32_t> targets, float dloss);
 }  // namespace cpu
 
 inline double cross_entropy_forward(Context& ctx, const core::TensorView& logits, std::span<const int32_t> targets) {
   return LLAMBA_DISPATCH(ctx, cross_entropy_forward, logits, targets);
 }
-inline void cross_entropy_backward(Context& ctx, const core::TensorView& dlogits, const core::TensorView& logits, std::span<const int32_t> targets, float dloss) {
+inline void cross_entropy_backward(Context& ctx, const core::TensorView& dlogits, const core::TensorView& logits,
+                                   std::span<const int32_t> targets, float dloss) {
   return LLAMBA_DISPATCH(ctx, cross_entropy_backward, dlogits, logits, targets, dloss);
 }
 

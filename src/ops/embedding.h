@@ -12,13 +12,13 @@ namespace llamba::ops {
 
 // out (T, D) f32 (or f64 in ref); table (V, D); ids must be in [0, V) (checked: throws llamba::Error).
 inline void embedding_forward(Context& ctx, const core::TensorView& out, const core::TensorView& table,
-                       std::span<const int32_t> ids);
+                              std::span<const int32_t> ids);
 
 // dtable (V, D) f32 += Σ_t onehot(ids[t]) ⊗ dout[t] for dout (T, D); repeated ids sum their rows (each row's
 // contributions in token order, added to dtable once). Rows of dtable and dout may be strided. ids checked as
 // in the forward. Work is split over distinct ids, so threads never write the same row.
 inline void embedding_backward(Context& ctx, const core::TensorView& dtable, const core::TensorView& dout,
-                        std::span<const int32_t> ids);
+                               std::span<const int32_t> ids);
 
 namespace ref {
 void embedding_forward(const core::TensorView& out, const core::TensorView& table, std::span<const int32_t> ids);
@@ -28,14 +28,18 @@ void embedding_backward(const core::TensorView& dtable, const core::TensorView& 
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table, std::span<const int32_t> ids);
-void embedding_backward(core::ThreadPool& pool, const core::TensorView& dtable, const core::TensorView& dout, std::span<const int32_t> ids);
+void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table,
+                       std::span<const int32_t> ids);
+void embedding_backward(core::ThreadPool& pool, const core::TensorView& dtable, const core::TensorView& dout,
+                        std::span<const int32_t> ids);
 }  // namespace cpu
 
-inline void embedding_forward(Context& ctx, const core::TensorView& out, const core::TensorView& table, std::span<const int32_t> ids) {
+inline void embedding_forward(Context& ctx, const core::TensorView& out, const core::TensorView& table,
+                              std::span<const int32_t> ids) {
   return LLAMBA_DISPATCH(ctx, embedding_forward, out, table, ids);
 }
-inline void embedding_backward(Context& ctx, const core::TensorView& dtable, const core::TensorView& dout, std::span<const int32_t> ids) {
+inline void embedding_backward(Context& ctx, const core::TensorView& dtable, const core::TensorView& dout,
+                               std::span<const int32_t> ids) {
   return LLAMBA_DISPATCH(ctx, embedding_backward, dtable, dout, ids);
 }
 

@@ -16,7 +16,7 @@ inline double frobenius_forward(Context& ctx, const core::TensorView& m, const c
 
 // dm (shape of m, contiguous) += the gradient above. f32.
 inline void frobenius_backward(Context& ctx, const core::TensorView& dm, const core::TensorView& m,
-                        const core::TensorView& a, float dloss = 1.0f);
+                               const core::TensorView& a, float dloss = 1.0f);
 
 namespace ref {
 // Same contracts; f32 or f64 views, double arithmetic.
@@ -28,13 +28,15 @@ void frobenius_backward(const core::TensorView& dm, const core::TensorView& m, c
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
 double frobenius_forward(core::ThreadPool& pool, const core::TensorView& m, const core::TensorView& a);
-void frobenius_backward(core::ThreadPool& pool, const core::TensorView& dm, const core::TensorView& m, const core::TensorView& a, float dloss);
+void frobenius_backward(core::ThreadPool& pool, const core::TensorView& dm, const core::TensorView& m,
+                        const core::TensorView& a, float dloss);
 }  // namespace cpu
 
 inline double frobenius_forward(Context& ctx, const core::TensorView& m, const core::TensorView& a) {
   return LLAMBA_DISPATCH(ctx, frobenius_forward, m, a);
 }
-inline void frobenius_backward(Context& ctx, const core::TensorView& dm, const core::TensorView& m, const core::TensorView& a, float dloss) {
+inline void frobenius_backward(Context& ctx, const core::TensorView& dm, const core::TensorView& m,
+                               const core::TensorView& a, float dloss) {
   return LLAMBA_DISPATCH(ctx, frobenius_backward, dm, m, a, dloss);
 }
 

@@ -28,8 +28,8 @@ inline bool gr_present(const core::TensorView& v) { return v.rank() != 0 || v.da
 inline std::string gr_shape_str(const core::TensorView& v) { return gr_present(v) ? v.shape.str() : "absent"; }
 
 inline void gr_expect(const core::TensorView& v, const char* name, const core::Shape& want, const char* dims) {
-  LLAMBA_ENSURE(gr_present(v) && v.shape == want, "[gated_recurrence] expected {} of shape {} = {}, got {}", name,
-                dims, want.str(), gr_shape_str(v));
+  LLAMBA_ENSURE(gr_present(v) && v.shape == want, "[gated_recurrence] expected {} of shape {} = {}, got {}", name, dims,
+                want.str(), gr_shape_str(v));
   LLAMBA_ENSURE(v.data != nullptr || v.numel() == 0, "[gated_recurrence] {} has no data", name);
 }
 
@@ -37,14 +37,12 @@ inline void gr_expect(const core::TensorView& v, const char* name, const core::S
 // innermost dimension of every view. `chunk` is only read (and checked) by kChunked.
 inline GrDims gr_validate(const GatedRecurrenceArgs& a, RecurrenceMode mode, bool unit_inner) {
   GrDims d;
-  LLAMBA_ENSURE(a.q.rank() == 4, "[gated_recurrence] expected q of shape (B, T, G, N), got {}",
-                gr_shape_str(a.q));
-  LLAMBA_ENSURE(a.v.rank() == 4, "[gated_recurrence] expected v of shape (B, T, H, P), got {}",
-                gr_shape_str(a.v));
+  LLAMBA_ENSURE(a.q.rank() == 4, "[gated_recurrence] expected q of shape (B, T, G, N), got {}", gr_shape_str(a.q));
+  LLAMBA_ENSURE(a.v.rank() == 4, "[gated_recurrence] expected v of shape (B, T, H, P), got {}", gr_shape_str(a.v));
   d.B = a.q.size(0), d.T = a.q.size(1), d.G = a.q.size(2), d.N = a.q.size(3);
   d.H = a.v.size(2), d.P = a.v.size(3);
-  LLAMBA_ENSURE(d.G >= 1 && d.H % d.G == 0, "[gated_recurrence] heads H = {} must be a multiple of groups G = {}",
-                d.H, d.G);
+  LLAMBA_ENSURE(d.G >= 1 && d.H % d.G == 0, "[gated_recurrence] heads H = {} must be a multiple of groups G = {}", d.H,
+                d.G);
   d.dtype = a.q.dtype;
   LLAMBA_ENSURE(d.dtype == core::DType::kF32 || d.dtype == core::DType::kF64,
                 "[gated_recurrence] expected f32 or f64 views, got {}", core::dtype_name(d.dtype));
@@ -76,16 +74,15 @@ inline GrDims gr_validate(const GatedRecurrenceArgs& a, RecurrenceMode mode, boo
   LLAMBA_ENSURE(!d.has_state_in_im || d.has_state_in, "[gated_recurrence] state_in_im without state_in");
   LLAMBA_ENSURE(mode != RecurrenceMode::kChunked || a.chunk >= 1, "[gated_recurrence] chunk must be >= 1, got {}",
                 a.chunk);
-  const core::TensorView* all[] = {&a.q,        &a.k,           &a.v,         &a.y,
-                                   &a.log_decay, &a.phase,      &a.state_in,  &a.state_in_im,
-                                   &a.state_out, &a.state_out_im};
-  const char* names[] = {"q",     "k",           "v",        "y",           "log_decay",
+  const core::TensorView* all[] = {&a.q,     &a.k,        &a.v,           &a.y,         &a.log_decay,
+                                   &a.phase, &a.state_in, &a.state_in_im, &a.state_out, &a.state_out_im};
+  const char* names[] = {"q",     "k",        "v",           "y",         "log_decay",
                          "phase", "state_in", "state_in_im", "state_out", "state_out_im"};
   for (int i = 0; i < 10; ++i) {
     const core::TensorView& v = *all[i];
     if (!gr_present(v)) continue;
-    LLAMBA_ENSURE(v.dtype == d.dtype, "[gated_recurrence] {} is {}, q is {}: all views must share one dtype",
-                  names[i], core::dtype_name(v.dtype), core::dtype_name(d.dtype));
+    LLAMBA_ENSURE(v.dtype == d.dtype, "[gated_recurrence] {} is {}, q is {}: all views must share one dtype", names[i],
+                  core::dtype_name(v.dtype), core::dtype_name(d.dtype));
     LLAMBA_ENSURE(!unit_inner || v.size(-1) <= 1 || v.strides[v.rank() - 1] == 1,
                   "[gated_recurrence] {} needs a contiguous innermost dimension (stride {})\n"
                   "---> HINT: pass a view with stride 1 on the last dimension",
@@ -141,8 +138,8 @@ inline GrDims gr_validate_backward(const GatedRecurrenceBackwardArgs& a, Recurre
   for (const Out& o : outs) {
     if (!gr_wanted(*o.v)) continue;
     gr_expect(*o.v, o.name, *o.shape, o.dims);
-    LLAMBA_ENSURE(o.v->dtype == d.dtype, "[gated_recurrence] {} is {}, q is {}: all views must share one dtype",
-                  o.name, core::dtype_name(o.v->dtype), core::dtype_name(d.dtype));
+    LLAMBA_ENSURE(o.v->dtype == d.dtype, "[gated_recurrence] {} is {}, q is {}: all views must share one dtype", o.name,
+                  core::dtype_name(o.v->dtype), core::dtype_name(d.dtype));
     LLAMBA_ENSURE(!unit_inner || o.v->size(-1) <= 1 || o.v->strides[o.v->rank() - 1] == 1,
                   "[gated_recurrence] {} needs a contiguous innermost dimension (stride {})\n"
                   "---> HINT: pass a view with stride 1 on the last dimension",

@@ -19,12 +19,13 @@ enum class KdLoss { kKl, kSoftCe };
 // student, teacher (M, V) f32, rows may be strided; tau > 0. Returns the mean over rows. Rows across threads;
 // fp32 exp, double sums.
 inline double kl_div_forward(Context& ctx, const core::TensorView& student, const core::TensorView& teacher,
-                      float tau = 1.0f, KdLoss kind = KdLoss::kKl);
+                             float tau = 1.0f, KdLoss kind = KdLoss::kKl);
 
 // dstudent (M, V) += dloss / M · c · (softmax(s/τ) − p), c = τ (kKl) or 1/τ (kSoftCe), p the teacher
 // distribution of the variant. f32; rows may be strided.
 inline void kl_div_backward(Context& ctx, const core::TensorView& dstudent, const core::TensorView& student,
-                     const core::TensorView& teacher, float tau = 1.0f, KdLoss kind = KdLoss::kKl, float dloss = 1.0f);
+                            const core::TensorView& teacher, float tau = 1.0f, KdLoss kind = KdLoss::kKl,
+                            float dloss = 1.0f);
 
 namespace ref {
 // Same contracts; f32 or f64 views, double arithmetic.
@@ -36,14 +37,18 @@ void kl_div_backward(const core::TensorView& dstudent, const core::TensorView& s
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-double kl_div_forward(core::ThreadPool& pool, const core::TensorView& student, const core::TensorView& teacher, float tau, KdLoss kind);
-void kl_div_backward(core::ThreadPool& pool, const core::TensorView& dstudent, const core::TensorView& student, const core::TensorView& teacher, float tau, KdLoss kind, float dloss);
+double kl_div_forward(core::ThreadPool& pool, const core::TensorView& student, const core::TensorView& teacher,
+                      float tau, KdLoss kind);
+void kl_div_backward(core::ThreadPool& pool, const core::TensorView& dstudent, const core::TensorView& student,
+                     const core::TensorView& teacher, float tau, KdLoss kind, float dloss);
 }  // namespace cpu
 
-inline double kl_div_forward(Context& ctx, const core::TensorView& student, const core::TensorView& teacher, float tau, KdLoss kind) {
+inline double kl_div_forward(Context& ctx, const core::TensorView& student, const core::TensorView& teacher, float tau,
+                             KdLoss kind) {
   return LLAMBA_DISPATCH(ctx, kl_div_forward, student, teacher, tau, kind);
 }
-inline void kl_div_backward(Context& ctx, const core::TensorView& dstudent, const core::TensorView& student, const core::TensorView& teacher, float tau, KdLoss kind, float dloss) {
+inline void kl_div_backward(Context& ctx, const core::TensorView& dstudent, const core::TensorView& student,
+                            const core::TensorView& teacher, float tau, KdLoss kind, float dloss) {
   return LLAMBA_DISPATCH(ctx, kl_div_backward, dstudent, student, teacher, tau, kind, dloss);
 }
 

@@ -12,14 +12,14 @@ namespace llamba::ops {
 // y (M, N) f32 = x (M, K) f32 · w (N, K)ᵀ + bias (N) f32 (bias.data may be null). Rows of x and y may be
 // strided (row stride = strides[0]); inner dims contiguous.
 inline void linear_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
-                    const core::TensorView& w, const core::TensorView& bias = {});
+                           const core::TensorView& w, const core::TensorView& bias = {});
 
 // dx (M, K) += dy · w,  dw (N, K) += dyᵀ · x,  dbias (N) += Σ_rows dy, for dy (M, N). All f32; training weights
 // are f32 (w is read only for dx, x only for dw: the one not needed may be empty). Rows of dx, dy, x may be
 // strided; dw and dbias are contiguous. Each element is summed in fp32 (SIMD lanes, then across them) and added once.
 inline void linear_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
-                     const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
-                     const core::TensorView& w);
+                            const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
+                            const core::TensorView& w);
 
 namespace ref {
 // Same contract; x/y are f32 or f64 (matching), accumulation in double.
@@ -32,14 +32,20 @@ void linear_backward(const core::TensorView& dx, const core::TensorView& dw, con
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias);
-void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w);
+void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
+                    const core::TensorView& w, const core::TensorView& bias);
+void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+                     const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
+                     const core::TensorView& w);
 }  // namespace cpu
 
-inline void linear_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, const core::TensorView& bias) {
+inline void linear_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
+                           const core::TensorView& w, const core::TensorView& bias) {
   return LLAMBA_DISPATCH(ctx, linear_forward, y, x, w, bias);
 }
-inline void linear_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w) {
+inline void linear_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
+                            const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
+                            const core::TensorView& w) {
   return LLAMBA_DISPATCH(ctx, linear_backward, dx, dw, dbias, dy, x, w);
 }
 

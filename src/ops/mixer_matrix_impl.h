@@ -11,12 +11,12 @@ namespace llamba::ops::detail {
 inline void check_mixer_matrix(const core::TensorView& m, const core::TensorView& q, const core::TensorView& k,
                                const core::TensorView& ld, const core::TensorView& d) {
   LLAMBA_ENSURE(q.rank() == 3 && k.shape == q.shape && ld.rank() == 2 && m.rank() == 3 && q.is_contiguous() &&
-                   k.is_contiguous() && ld.is_contiguous() && m.is_contiguous(),
-               "[mixer_matrix] expected m (H, T, T), q/k (T, G, N), log_decay (T, H); got {} {} {} {}", m.shape.str(),
-               q.shape.str(), k.shape.str(), ld.shape.str());
+                    k.is_contiguous() && ld.is_contiguous() && m.is_contiguous(),
+                "[mixer_matrix] expected m (H, T, T), q/k (T, G, N), log_decay (T, H); got {} {} {} {}", m.shape.str(),
+                q.shape.str(), k.shape.str(), ld.shape.str());
   const int64_t T = q.size(0), G = q.size(1), H = ld.size(1);
   LLAMBA_ENSURE(ld.size(0) == T && H % G == 0 && m.size(0) == H && m.size(1) == T && m.size(2) == T,
-               "[mixer_matrix] shapes m {} q {} log_decay {}", m.shape.str(), q.shape.str(), ld.shape.str());
+                "[mixer_matrix] shapes m {} q {} log_decay {}", m.shape.str(), q.shape.str(), ld.shape.str());
   LLAMBA_ENSURE(!d.data || d.numel() == H, "[mixer_matrix] d {} for {} heads", d.shape.str(), H);
 }
 
@@ -29,11 +29,11 @@ inline void check_mixer_matrix_backward(const core::TensorView& dq, const core::
   check_mixer_matrix(dm, q, k, ld, {});
   for (const core::TensorView* g : {&dq, &dk})
     LLAMBA_ENSURE(!g->data || (g->shape == q.shape && g->is_contiguous()), "[mixer_matrix_backward] dq/dk {} for q {}",
-                 g->shape.str(), q.shape.str());
+                  g->shape.str(), q.shape.str());
   LLAMBA_ENSURE(!dld.data || (dld.shape == ld.shape && dld.is_contiguous()),
-               "[mixer_matrix_backward] dlog_decay {} for log_decay {}", dld.shape.str(), ld.shape.str());
-  LLAMBA_ENSURE(!dd.data || (dd.numel() == ld.size(1) && dd.is_contiguous()), "[mixer_matrix_backward] dd {} for {} heads",
-               dd.shape.str(), ld.size(1));
+                "[mixer_matrix_backward] dlog_decay {} for log_decay {}", dld.shape.str(), ld.shape.str());
+  LLAMBA_ENSURE(!dd.data || (dd.numel() == ld.size(1) && dd.is_contiguous()),
+                "[mixer_matrix_backward] dd {} for {} heads", dd.shape.str(), ld.size(1));
 }
 
 // Rows [t0, t1) of head h. In/Out are float or double; Acc the arithmetic type.

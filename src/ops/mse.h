@@ -17,12 +17,12 @@ enum class L2Loss { kMeanSquare, kMeanRowNorm };
 
 // a, b (M, D) f32, rows may be strided. Returns the loss (0 when M·D = 0). Rows across threads, double sums.
 inline double mse_forward(Context& ctx, const core::TensorView& a, const core::TensorView& b,
-                   L2Loss kind = L2Loss::kMeanSquare);
+                          L2Loss kind = L2Loss::kMeanSquare);
 
 // da (M, D) += ∂loss/∂a · dloss, db (M, D) += ∂loss/∂b · dloss (= −the same), each optional. f32.
 inline void mse_backward(Context& ctx, const core::TensorView& da, const core::TensorView& db,
-                  const core::TensorView& a, const core::TensorView& b, L2Loss kind = L2Loss::kMeanSquare,
-                  float dloss = 1.0f);
+                         const core::TensorView& a, const core::TensorView& b, L2Loss kind = L2Loss::kMeanSquare,
+                         float dloss = 1.0f);
 
 namespace ref {
 // Same contracts; f32 or f64 views, double arithmetic.
@@ -34,13 +34,15 @@ void mse_backward(const core::TensorView& da, const core::TensorView& db, const 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
 double mse_forward(core::ThreadPool& pool, const core::TensorView& a, const core::TensorView& b, L2Loss kind);
-void mse_backward(core::ThreadPool& pool, const core::TensorView& da, const core::TensorView& db, const core::TensorView& a, const core::TensorView& b, L2Loss kind, float dloss);
+void mse_backward(core::ThreadPool& pool, const core::TensorView& da, const core::TensorView& db,
+                  const core::TensorView& a, const core::TensorView& b, L2Loss kind, float dloss);
 }  // namespace cpu
 
 inline double mse_forward(Context& ctx, const core::TensorView& a, const core::TensorView& b, L2Loss kind) {
   return LLAMBA_DISPATCH(ctx, mse_forward, a, b, kind);
 }
-inline void mse_backward(Context& ctx, const core::TensorView& da, const core::TensorView& db, const core::TensorView& a, const core::TensorView& b, L2Loss kind, float dloss) {
+inline void mse_backward(Context& ctx, const core::TensorView& da, const core::TensorView& db,
+                         const core::TensorView& a, const core::TensorView& b, L2Loss kind, float dloss) {
   return LLAMBA_DISPATCH(ctx, mse_backward, da, db, a, b, kind, dloss);
 }
 

@@ -10,12 +10,13 @@ namespace llamba::ops {
 
 // y (M, D) = rmsnorm(x (M, D)) · w (D); y may alias x.
 inline void rmsnorm_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
-                     const core::TensorView& w, float eps);
+                            const core::TensorView& w, float eps);
 
 // dx (M, D) += ∂L/∂x, dw (D) += ∂L/∂w given dy (M, D) = ∂L/∂y and the forward's inputs x (M, D), w (D).
 // Rows of dx, dy, x may be strided. f32.
 inline void rmsnorm_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
-                      const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps);
+                             const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
+                             float eps);
 
 namespace ref {
 void rmsnorm_forward(const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, double eps);
@@ -26,14 +27,19 @@ void rmsnorm_backward(const core::TensorView& dx, const core::TensorView& dw, co
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, float eps);
-void rmsnorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps);
+void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
+                     const core::TensorView& w, float eps);
+void rmsnorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
+                      const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps);
 }  // namespace cpu
 
-inline void rmsnorm_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w, float eps) {
+inline void rmsnorm_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
+                            const core::TensorView& w, float eps) {
   return LLAMBA_DISPATCH(ctx, rmsnorm_forward, y, x, w, eps);
 }
-inline void rmsnorm_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw, const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps) {
+inline void rmsnorm_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
+                             const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,
+                             float eps) {
   return LLAMBA_DISPATCH(ctx, rmsnorm_backward, dx, dw, dy, x, w, eps);
 }
 

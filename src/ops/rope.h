@@ -20,12 +20,12 @@ std::vector<float> rope_inv_freq(int64_t rot_dim, double base, std::span<const f
 
 // x (T, H, hd) rotated in place; the first rot_dim dims of each head are rotated, the rest left alone.
 inline void rope_forward(Context& ctx, const core::TensorView& x, std::span<const int64_t> positions,
-                  std::span<const float> inv_freq, RopeStyle style);
+                         std::span<const float> inv_freq, RopeStyle style);
 
 // dx (T, H, hd) += Rᵀ dy for dy (T, H, hd) = ∂L/∂(rotated x): the inverse rotation (angles in fp32 as in the
 // forward); dims past rot_dim pass through. Rows may be strided (head dim contiguous).
 inline void rope_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dy,
-                   std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style);
+                          std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style);
 
 namespace ref {
 void rope_forward(const core::TensorView& x, std::span<const int64_t> positions, std::span<const float> inv_freq,
@@ -37,14 +37,18 @@ void rope_backward(const core::TensorView& dx, const core::TensorView& dy, std::
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style);
-void rope_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dy, std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style);
+void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions,
+                  std::span<const float> inv_freq, RopeStyle style);
+void rope_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dy,
+                   std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style);
 }  // namespace cpu
 
-inline void rope_forward(Context& ctx, const core::TensorView& x, std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style) {
+inline void rope_forward(Context& ctx, const core::TensorView& x, std::span<const int64_t> positions,
+                         std::span<const float> inv_freq, RopeStyle style) {
   return LLAMBA_DISPATCH(ctx, rope_forward, x, positions, inv_freq, style);
 }
-inline void rope_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dy, std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style) {
+inline void rope_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dy,
+                          std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style) {
   return LLAMBA_DISPATCH(ctx, rope_backward, dx, dy, positions, inv_freq, style);
 }
 

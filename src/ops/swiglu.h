@@ -11,13 +11,14 @@ namespace llamba::ops {
 
 // out, gate, up (M, F); gate_bias (F) optional. out may alias gate or up. Rows may be strided.
 inline void swiglu_forward(Context& ctx, const core::TensorView& out, const core::TensorView& gate,
-                    const core::TensorView& up, const core::TensorView& gate_bias = {});
+                           const core::TensorView& up, const core::TensorView& gate_bias = {});
 
 // dgate (M, F) += ∂L/∂gate, dup (M, F) += ∂L/∂up, dgate_bias (F) += ∂L/∂gate_bias given dout (M, F) and the
 // forward's inputs gate, up (M, F), gate_bias (F) (optional, as in the forward). Rows may be strided. f32.
 inline void swiglu_backward(Context& ctx, const core::TensorView& dgate, const core::TensorView& dup,
-                     const core::TensorView& dgate_bias, const core::TensorView& dout, const core::TensorView& gate,
-                     const core::TensorView& up, const core::TensorView& gate_bias = {});
+                            const core::TensorView& dgate_bias, const core::TensorView& dout,
+                            const core::TensorView& gate, const core::TensorView& up,
+                            const core::TensorView& gate_bias = {});
 
 namespace ref {
 void swiglu_forward(const core::TensorView& out, const core::TensorView& gate, const core::TensorView& up,
@@ -30,14 +31,21 @@ void swiglu_backward(const core::TensorView& dgate, const core::TensorView& dup,
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-void swiglu_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& gate, const core::TensorView& up, const core::TensorView& gate_bias);
-void swiglu_backward(core::ThreadPool& pool, const core::TensorView& dgate, const core::TensorView& dup, const core::TensorView& dgate_bias, const core::TensorView& dout, const core::TensorView& gate, const core::TensorView& up, const core::TensorView& gate_bias);
+void swiglu_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& gate,
+                    const core::TensorView& up, const core::TensorView& gate_bias);
+void swiglu_backward(core::ThreadPool& pool, const core::TensorView& dgate, const core::TensorView& dup,
+                     const core::TensorView& dgate_bias, const core::TensorView& dout, const core::TensorView& gate,
+                     const core::TensorView& up, const core::TensorView& gate_bias);
 }  // namespace cpu
 
-inline void swiglu_forward(Context& ctx, const core::TensorView& out, const core::TensorView& gate, const core::TensorView& up, const core::TensorView& gate_bias) {
+inline void swiglu_forward(Context& ctx, const core::TensorView& out, const core::TensorView& gate,
+                           const core::TensorView& up, const core::TensorView& gate_bias) {
   return LLAMBA_DISPATCH(ctx, swiglu_forward, out, gate, up, gate_bias);
 }
-inline void swiglu_backward(Context& ctx, const core::TensorView& dgate, const core::TensorView& dup, const core::TensorView& dgate_bias, const core::TensorView& dout, const core::TensorView& gate, const core::TensorView& up, const core::TensorView& gate_bias) {
+inline void swiglu_backward(Context& ctx, const core::TensorView& dgate, const core::TensorView& dup,
+                            const core::TensorView& dgate_bias, const core::TensorView& dout,
+                            const core::TensorView& gate, const core::TensorView& up,
+                            const core::TensorView& gate_bias) {
   return LLAMBA_DISPATCH(ctx, swiglu_backward, dgate, dup, dgate_bias, dout, gate, up, gate_bias);
 }
 

@@ -23,7 +23,7 @@ struct TokenScoreRows {
 // logits (M, V) f32 with contiguous rows (rows may be strided); base: empty, or (M, V) like logits; targets (M)
 // in [0, V) (llamba::Error otherwise). Rows across threads.
 inline void token_scores_forward(Context& ctx, const core::TensorView& logits, const core::TensorView& base,
-                          std::span<const int32_t> targets, const TokenScoreRows& out);
+                                 std::span<const int32_t> targets, const TokenScoreRows& out);
 
 namespace ref {
 // Same contract, double arithmetic throughout.
@@ -33,10 +33,12 @@ void token_scores_forward(const core::TensorView& logits, const core::TensorView
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
-void token_scores_forward(core::ThreadPool& pool, const core::TensorView& logits, const core::TensorView& base, std::span<const int32_t> targets, const TokenScoreRows& out);
+void token_scores_forward(core::ThreadPool& pool, const core::TensorView& logits, const core::TensorView& base,
+                          std::span<const int32_t> targets, const TokenScoreRows& out);
 }  // namespace cpu
 
-inline void token_scores_forward(Context& ctx, const core::TensorView& logits, const core::TensorView& base, std::span<const int32_t> targets, const TokenScoreRows& out) {
+inline void token_scores_forward(Context& ctx, const core::TensorView& logits, const core::TensorView& base,
+                                 std::span<const int32_t> targets, const TokenScoreRows& out) {
   return LLAMBA_DISPATCH(ctx, token_scores_forward, logits, base, targets, out);
 }
 

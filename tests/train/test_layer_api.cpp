@@ -143,8 +143,7 @@ TEST_P(LayerApi, LayerBackwardMatchesCentralDifferences) {
   params_->zero_grad();
   auto cache = model_->layer_forward(ctx_, l, core::view_f32(h, {M, D_}), B_, core::view_f32(out, {M, D_}));
   std::vector<float> r_copy = r;
-  model_->layer_backward(ctx_, *cache, core::view_f32(r_copy, {M, D_}), core::view_f32(dh, {M, D_}),
-                         params_->grads());
+  model_->layer_backward(ctx_, *cache, core::view_f32(r_copy, {M, D_}), core::view_f32(dh, {M, D_}), params_->grads());
   expect_only("blk.1.");
   expect_directional_derivatives(loss, h, dh, "blk.1.");
 }
@@ -154,9 +153,9 @@ TEST_P(LayerApi, BadArgumentsThrow) {
   EXPECT_THROW(model_->layer_forward(ctx_, model_->info().n_layers, core::view_f32(h, {B_ * T_, D_}), B_,
                                      core::view_f32(out, {B_ * T_, D_})),
                Error);
-  EXPECT_THROW(model_->layer_forward(ctx_, 0, core::view_f32(h, {B_ * T_ * D_ / 2, 2}), B_,
-                                     core::view_f32(out, {B_ * T_, D_})),
-               Error);
+  EXPECT_THROW(
+      model_->layer_forward(ctx_, 0, core::view_f32(h, {B_ * T_ * D_ / 2, 2}), B_, core::view_f32(out, {B_ * T_, D_})),
+      Error);
 }
 
 INSTANTIATE_TEST_SUITE_P(Students, LayerApi, ::testing::Values("llamba", "mamba2", "gateloop"),
@@ -170,7 +169,8 @@ TEST_P(LlambaMatrix, MixerMatrixForwardAndBackward) {
   auto taps = hidden_taps();
   const int64_t l = 1, M = B_ * T_, H = 4;  // TinyLlambaShape: 4 heads
   std::vector<float> h = taps[(int)l], m(B_ * H * T_ * T_), dh(M * D_, 0.0f);
-  auto cache = model_->mixer_matrix_forward(ctx_, l, core::view_f32(h, {M, D_}), B_, core::view_f32(m, {B_, H, T_, T_}));
+  auto cache =
+      model_->mixer_matrix_forward(ctx_, l, core::view_f32(h, {M, D_}), B_, core::view_f32(m, {B_, H, T_, T_}));
   // The same matrix through the model's own stage-1 helper on the normed input.
   const auto* student = dynamic_cast<const models::llamba::LlambaModel*>(model_.get());
   ASSERT_TRUE(student);

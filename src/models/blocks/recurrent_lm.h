@@ -100,8 +100,8 @@ class RecurrentLanguageModel : public Model {
 
   // forward() with an explicit mixer form and chunk length (mode-equivalence tests, benchmarks).
   void forward_with(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-                    std::span<SequenceState* const> states, const core::TensorView& logits,
-                    const ForwardOptions& opts, Form form, int64_t chunk) const {
+                    std::span<SequenceState* const> states, const core::TensorView& logits, const ForwardOptions& opts,
+                    Form form, int64_t chunk) const {
     run(ctx, tokens, batch, states, logits, opts, form, chunk, nullptr);
   }
 
@@ -131,16 +131,15 @@ class RecurrentLanguageModel : public Model {
     const LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
     ResidualGrad g({M, info_.d_model});
     lm_head_backward(ctx, g.dh, grad_of(grads, "output_norm.weight"),
-                     grad_of(grads, tied ? "token_embd.weight" : "output.weight"),
-                     dlogits.reshape({M, V}),
+                     grad_of(grads, tied ? "token_embd.weight" : "output.weight"), dlogits.reshape({M, V}),
                      cache->h_final, cache->hn, head);
     for (int64_t l = info_.n_layers - 1; l >= 0; --l) block_backward(ctx, l, cache->layers[l], cache->batch, g, grads);
     ops::embedding_backward(ctx, grad_of(grads, "token_embd.weight"), g.dh, cache->tokens);
   }
 
   // Layer l alone from fresh states, in the training form, on h_in (B·T, D) -> h_out (B·T, D).
-  std::unique_ptr<ForwardCache> layer_forward(ops::Context& ctx, int64_t l, const core::TensorView& h_in,
-                                              int64_t batch, const core::TensorView& h_out) const override {
+  std::unique_ptr<ForwardCache> layer_forward(ops::Context& ctx, int64_t l, const core::TensorView& h_in, int64_t batch,
+                                              const core::TensorView& h_out) const override {
     check_layer_io(ctx, "layer_forward", l, h_in, batch, h_out);
     auto cache = std::make_unique<OneLayerCache>();
     cache->layer = l;
@@ -210,9 +209,8 @@ class RecurrentLanguageModel : public Model {
  private:
   // The one forward over tokens (B, T): continues and updates each row's state; with `cache`, keeps there what
   // the backward needs.
-  void run(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch,
-           std::span<SequenceState* const> states, const core::TensorView& logits, const ForwardOptions& opts, Form form,
-           int64_t chunk, Cache* cache) const {
+  void run(ops::Context& ctx, std::span<const int32_t> tokens, int64_t batch, std::span<SequenceState* const> states,
+           const core::TensorView& logits, const ForwardOptions& opts, Form form, int64_t chunk, Cache* cache) const {
     const std::string_view name = arch_name(info_.arch);
     LLAMBA_CHECK(batch > 0 && (int64_t)tokens.size() % batch == 0 && (int64_t)states.size() == batch,
                  "[{} forward] {} tokens, batch {}, {} states", name, tokens.size(), batch, states.size());

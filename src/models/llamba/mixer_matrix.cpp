@@ -2,6 +2,8 @@
 // input norm (fresh states: the conv starts from zeros), and the exact backward of that path: M reads the B, C and
 // a columns of in_proj (through the conv for B and C) and D; x, z, z_bias and out_proj get no gradient
 // (mohawk.md §2). Per batch row, since M is (H, T, T) per sequence.
+#include "ops/mixer_matrix.h"
+
 #include <cmath>
 #include <cstring>
 
@@ -9,7 +11,6 @@
 #include "models/llamba/llamba.h"
 #include "ops/conv1d_causal.h"
 #include "ops/linear.h"
-#include "ops/mixer_matrix.h"
 #include "ops/rmsnorm.h"
 
 namespace llamba::models::llamba {
@@ -95,11 +96,10 @@ void LlambaModel::mixer_matrix_backward(ops::Context& ctx, ForwardCache& base, c
     }
   const TensorView dconv_b = lw.conv_b.data ? grad_of(grads, blk(l, "ssm_conv1d.bias")) : TensorView{};
   for (int64_t b = 0; b < batch; ++b)
-    ops::conv1d_causal_backward(ctx, dproj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc),
-                                grad_of(grads, blk(l, "ssm_conv1d.weight")), dconv_b, {},
-                                dxbc.view().slice(0, b * T, (b + 1) * T),
-                                c->proj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc), lw.conv_w, lw.conv_b, {},
-                                c_.conv_activation);
+    ops::conv1d_causal_backward(
+        ctx, dproj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc), grad_of(grads, blk(l, "ssm_conv1d.weight")),
+        dconv_b, {}, dxbc.view().slice(0, b * T, (b + 1) * T),
+        c->proj.view().slice(0, b * T, (b + 1) * T).slice(1, 0, Cc), lw.conv_w, lw.conv_b, {}, c_.conv_activation);
   Tensor du = Tensor::zeros(DType::kF32, {M, c_.d_model});
   ops::linear_backward(ctx, du, grad_of(grads, blk(l, "ssm_in.weight")), {}, dproj, c->u, lw.in_proj);
   ops::rmsnorm_backward(ctx, dh_in, grad_of(grads, blk(l, "attn_norm.weight")), du, c->h_in, lw.attn_norm,
