@@ -2,7 +2,7 @@
 // the model's argmax, and, beside a base model, KL(base ‖ model) and top-1 agreement. Sequences run through the
 // model's batched forward many at a time (sorted by length, right-padded: causal models never look right, so
 // padding changes no scored position), memory bounded by a logits budget. Shared by perplexity, LAMBADA and BLiMP.
-// Not thread-safe: one scorer per thread (it uses the ctx it is given).
+// Not thread-safe: one scorer per thread (it uses the context it is given).
 #pragma once
 
 #include <functional>

@@ -49,9 +49,10 @@ struct ForwardOptions {
 };
 
 // Throws llamba::Error unless `logits` is what forward writes for `batch` rows of T tokens: contiguous f32 on the
-// context's device, (B, T − logits_from, V) with all_logits, else (B, V). Models call it before touching any state.
+// context's device, (B, T − logits_from, V) with all_logits, else (B, V). Models call it before touching any state;
+// backward checks dlogits (B, T, V) with it too. `what` names the view in the message.
 void check_logits_view(const ops::Context& ctx, const core::TensorView& logits, int64_t batch, int64_t T, int64_t V,
-                       const ForwardOptions& opts);
+                       const ForwardOptions& opts, const char* what = "[forward] logits");
 
 using TensorVisitor = std::function<void(const std::string& name, const core::TensorView& t)>;
 

@@ -87,12 +87,12 @@ void Model::mixer_matrix_backward(ops::Context&, ForwardCache&, const core::Tens
 }
 
 void check_logits_view(const ops::Context& ctx, const core::TensorView& logits, int64_t batch, int64_t T, int64_t V,
-                       const ForwardOptions& opts) {
+                       const ForwardOptions& opts, const char* what) {
   const int64_t rows = std::max<int64_t>(0, T - std::max<int64_t>(0, opts.logits_from));
   const core::Shape want = opts.all_logits ? core::Shape{batch, rows, V} : core::Shape{batch, V};
   LLAMBA_ENSURE(logits.shape == want && logits.dtype == core::DType::kF32 && logits.is_contiguous() &&
                     logits.device == ctx.device(),
-                "[forward] logits must be contiguous f32 {} on {} (batch, {}vocab), got {} {} on {}", want.str(),
+                "{} must be contiguous f32 {} on {} (batch, {}vocab), got {} {} on {}", what, want.str(),
                 core::device_name(ctx.device()), opts.all_logits ? "positions, " : "", logits.shape.str(),
                 core::dtype_name(logits.dtype), core::device_name(logits.device));
 }

@@ -1,7 +1,7 @@
 // The training loop (no math of its own): batches from token shards, the model's forward_train/backward, the
 // cross-entropy loss (optionally only at task-answer positions), gradient accumulation, global-norm clipping,
 // the LR schedule and AdamW; held-out evaluation, a CSV log, atomic checkpoints that resume bit-exactly, and a
-// PNG loss curve. Not thread-safe: one Trainer per run (it uses the ctx it is given).
+// PNG loss curve. Not thread-safe: one Trainer per run (it uses the context it is given).
 #pragma once
 
 #include <nlohmann/json.hpp>

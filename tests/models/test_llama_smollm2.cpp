@@ -159,7 +159,9 @@ TEST(SmolLM2Taps, AttentionProbabilitiesAndOutputs) {
       double sum = 0;
       for (int64_t s = 0; s < T; ++s) {
         const float v = p[row * T + s];
-        if (s > t) ASSERT_EQ(v, 0.0f) << "layer " << l << " above the diagonal";
+        if (s > t) {
+          ASSERT_EQ(v, 0.0f) << "layer " << l << " above the diagonal";
+        }
         sum += v;
       }
       EXPECT_NEAR(sum, 1.0, 1e-5) << "layer " << l;  // a softmax row in fp32 over <= 9 terms

@@ -13,8 +13,7 @@ void lm_head_forward(ops::Context& ctx, const core::TensorView& h, int64_t batch
                      const core::TensorView& logits_out, const ForwardOptions& opts,
                      const core::TensorView& keep_normed) {
   const int64_t M = h.size(0), D = h.size(1), T = M / batch, V = w.head.size(0);
-  check_logits_view(ctx, logits_out, batch, T, V, opts);
-  float* logits = logits_out.f32();
+  float* logits = logits_out.f32();  // its shape was checked by the model's forward (check_logits_view)
   core::Tensor hn_owned;
   core::TensorView hn = keep_normed;
   if (!hn.data && (opts.all_logits || opts.observer)) {

@@ -15,7 +15,7 @@ struct LmHeadWeights {
 };
 
 // h (B·T, D) residual stream after the last layer; logits (B, T − opts.logits_from, V) when all_logits, else
-// (B, V) (see check_logits_view).
+// (B, V), as the model's forward checked (check_logits_view).
 // With `keep_normed` (M, D), the normalized rows are stored there (all_logits only).
 void lm_head_forward(ops::Context& ctx, const core::TensorView& h, int64_t batch, const LmHeadWeights& w,
                      const core::TensorView& logits, const ForwardOptions& opts,

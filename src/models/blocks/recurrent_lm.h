@@ -123,10 +123,7 @@ class RecurrentLanguageModel : public Model {
     LLAMBA_CHECK(cache && (int64_t)cache->layers.size() == info_.n_layers, "[{} backward] not this model's cache",
                  arch_name(info_.arch));
     const int64_t M = cache->h_final.shape()[0], V = info_.n_vocab;
-    LLAMBA_ENSURE(dlogits.numel() == M * V && dlogits.dtype == core::DType::kF32 && dlogits.is_contiguous() &&
-                      dlogits.device == ctx.device(),
-                  "[{} backward] dlogits must be contiguous f32 ({}, {}, {}), got {}", arch_name(info_.arch),
-                  cache->batch, M / std::max<int64_t>(1, cache->batch), V, dlogits.shape.str());
+    check_logits_view(ctx, dlogits, cache->batch, M / cache->batch, V, {.all_logits = true}, "[backward] dlogits");
     const bool tied = w_.output.data == nullptr;
     const LmHeadWeights head{w_.output_norm, tied ? w_.token_embd : w_.output, (float)c_.norm_eps};
     ResidualGrad g({M, info_.d_model});
