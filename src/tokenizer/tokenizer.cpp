@@ -1,6 +1,8 @@
 // Tokenizer: format detection, encode/decode pipeline, end-of-generation set and chat template choice.
 #include "tokenizer/tokenizer.h"
 
+#include <fmt/format.h>
+
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -94,6 +96,22 @@ bool Tokenizer::is_special(int32_t id) const {
 std::string_view Tokenizer::token_bytes(int32_t id) const {
   LLAMBA_ENSURE(id >= 0 && id < vocab_size(), "token id {} out of range [0, {})", id, vocab_size());
   return m_.vocab.bytes(id);
+}
+
+std::string Tokenizer::fingerprint() const {
+  uint64_t h = 1469598103934665603ull;
+  auto mix = [&](const void* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) h = (h ^ static_cast<const uint8_t*>(p)[i]) * 1099511628211ull;
+  };
+  for (int32_t id = 0; id < vocab_size(); ++id) {
+    const std::string_view t = token_bytes(id);
+    const uint64_t n = t.size();
+    mix(&n, sizeof n);
+    mix(t.data(), t.size());
+  }
+  const int32_t ids[2] = {bos_id(), eos_id()};
+  mix(ids, sizeof ids);
+  return fmt::format("{:016x}", h);
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids) const {

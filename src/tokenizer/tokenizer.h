@@ -48,6 +48,9 @@ class Tokenizer {
   std::string_view token_bytes(int32_t id) const;
 
   int32_t vocab_size() const { return m_.vocab.size(); }
+  // 16 hex digits identifying the vocabulary (FNV-1a over every token's bytes, the BOS and EOS ids): token
+  // shards record it so that a model with another tokenizer refuses them.
+  std::string fingerprint() const;
   int32_t bos_id() const { return m_.bos; }  // -1 if none
   int32_t eos_id() const { return m_.eos; }
   bool add_bos_default() const { return m_.add_bos; }

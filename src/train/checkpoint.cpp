@@ -7,16 +7,30 @@
 namespace llamba::train {
 
 namespace {
-bool is_training_key(const std::string& k) { return k.rfind("train.", 0) == 0 || k.rfind("opt.", 0) == 0; }
-}  // namespace
+bool is_training_key(const std::string& k) {
+  return k.rfind("train.", 0) == 0 || k.rfind("opt.", 0) == 0 || k.rfind("distill.", 0) == 0;
+}
 
-void save_checkpoint(const std::string& path, const io::GgufFile& image, const ParameterSet& params,
-                     const AdamW& opt, const TrainProgress& progress) {
-  io::GgufWriter w;
+void add_model(io::GgufWriter& w, const io::GgufFile& image, const ParameterSet& params) {
   for (const auto& [k, v] : image.metadata())
     if (!is_training_key(k) && k != "general.alignment") w.set(k, v);
   for (const auto& p : params.params()) w.add_tensor(p.name, p.value);
+}
+}  // namespace
+
+void save_model(const std::string& path, const io::GgufFile& image, const ParameterSet& params) {
+  io::GgufWriter w;
+  add_model(w, image, params);
+  w.write(path);
+}
+
+void save_checkpoint(const std::string& path, const io::GgufFile& image, const ParameterSet& params,
+                     const AdamW& opt, const TrainProgress& progress,
+                     const std::vector<std::pair<std::string, io::GgufValue>>& extra) {
+  io::GgufWriter w;
+  add_model(w, image, params);
   opt.save(w);
+  for (const auto& [k, v] : extra) w.set(k, v);
   w.set("train.step", io::GgufValue::i64(progress.step));
   w.set("train.data_epoch", io::GgufValue::i64(progress.data.epoch));
   w.set("train.data_cursor", io::GgufValue::i64(progress.data.cursor));

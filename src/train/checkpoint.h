@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/buffer.h"
 #include "io/gguf.h"
@@ -22,8 +24,12 @@ struct TrainProgress {
 };
 
 // `image` is the model's GGUF (its metadata is copied; tensors come from `params`, which alias it or not).
+// `extra` metadata is written too (keys of a distillation run, "distill.*"); such keys of `image` are not copied.
 void save_checkpoint(const std::string& path, const io::GgufFile& image, const ParameterSet& params,
-                     const AdamW& opt, const TrainProgress& progress);
+                     const AdamW& opt, const TrainProgress& progress,
+                     const std::vector<std::pair<std::string, io::GgufValue>>& extra = {});
+// The model alone (metadata without training keys, the parameters' current values): a plain inference file.
+void save_model(const std::string& path, const io::GgufFile& image, const ParameterSet& params);
 
 // A GGUF file read into owned, writable memory: models loaded from `file` have parameters that training may
 // update in place.

@@ -33,6 +33,16 @@ int64_t ParameterSet::numel() const {
   return n;
 }
 
+int64_t ParameterSet::numel_trainable() const {
+  int64_t n = 0;
+  for (const auto& p : params_) n += p.trainable ? p.value.numel() : 0;
+  return n;
+}
+
+void ParameterSet::set_trainable(const std::function<bool(const std::string&)>& trains) {
+  for (auto& p : params_) p.trainable = trains(p.name);
+}
+
 void ParameterSet::zero_grad() {
   for (auto& p : params_) std::memset(p.grad.view().data, 0, (size_t)p.grad.view().nbytes());
 }
@@ -40,6 +50,7 @@ void ParameterSet::zero_grad() {
 double ParameterSet::grad_norm() const {
   double s = 0;
   for (const auto& p : params_) {
+    if (!p.trainable) continue;
     const float* g = p.grad.f32();
     for (int64_t i = 0; i < p.grad.numel(); ++i) s += (double)g[i] * g[i];
   }
@@ -48,6 +59,7 @@ double ParameterSet::grad_norm() const {
 
 void ParameterSet::scale_grads(double s) {
   for (auto& p : params_) {
+    if (!p.trainable) continue;
     float* g = p.grad.f32();
     for (int64_t i = 0; i < p.grad.numel(); ++i) g[i] = (float)(g[i] * s);
   }

@@ -4,6 +4,7 @@
 // Thread safety: not thread-safe; one trainer owns it.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -18,6 +19,7 @@ struct Parameter {
   core::TensorView value;  // f32, writable
   core::Tensor grad;       // f32, same shape
   bool decay = true;       // AdamW weight decay applies
+  bool trainable = true;   // false: frozen for this run (no update, no decay, outside the clipping norm)
 };
 
 // Default decay policy: matrices (projections, embeddings, head) decay; norms, biases, conv weights and
@@ -36,9 +38,12 @@ class ParameterSet {
   // The name -> gradient map handed to Model::backward.
   models::GradientMap& grads() { return grad_map_; }
   int64_t numel() const;
+  int64_t numel_trainable() const;
+  // Freezes every parameter for which `trains(name)` is false (a training stage's parameter set); the rest train.
+  void set_trainable(const std::function<bool(const std::string&)>& trains);
 
   void zero_grad();
-  // sqrt(Σ grad²) over all parameters (accumulated in double).
+  // sqrt(Σ grad²) over the trainable parameters (accumulated in double); scaling and clipping act on them.
   double grad_norm() const;
   void scale_grads(double s);
   // torch.nn.utils.clip_grad_norm_: if the norm exceeds max_norm, scale by max_norm / (norm + 1e-6).

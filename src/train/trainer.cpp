@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "ops/cross_entropy.h"
+#include "train/objective.h"
 
 namespace llamba::train {
 
@@ -80,63 +81,55 @@ json TrainConfig::to_json() const {
           {"loss_after_token", loss_after_token}};
 }
 
+namespace {
+// The starting image of the file-based constructor: a checkpoint, a model to fine-tune, or a random init.
+WritableModelFile initial_image(const TrainConfig& cfg, const ShardSet& data, const std::string& resume,
+                                const std::string& init_model) {
+  if (!resume.empty()) return read_writable(resume);
+  if (!init_model.empty()) return read_writable(init_model);
+  io::GgufWriter w;
+  models::write_init_model(*models::arch_from_name(cfg.arch), cfg.model, data.vocab_size, cfg.seed, w);
+  w.set("general.name", io::GgufValue::string(cfg.arch + "-trained"));
+  return from_writer(w, cfg.arch + " (initialized)");
+}
+}  // namespace
+
 Trainer::Trainer(ops::Context& ctx, const TrainConfig& cfg, const ShardSet& data, const std::string& resume,
                  const std::string& init_model)
-    : ctx_(ctx), cfg_(cfg), data_(data) {
-  if (!resume.empty()) {
-    image_ = read_writable(resume);
+    : Trainer(ctx, cfg, data, initial_image(cfg, data, resume, init_model),
+              std::make_unique<NextTokenObjective>(cfg.loss_after_token), !resume.empty()) {}
+
+Trainer::Trainer(ops::Context& ctx, const TrainConfig& cfg, const ShardSet& data, WritableModelFile image,
+                 std::unique_ptr<Objective> objective, bool resume)
+    : ctx_(ctx), cfg_(cfg), data_(data), image_(std::move(image)), objective_(std::move(objective)) {
+  if (resume) {
     progress_ = read_progress(*image_.file);
     TrainConfig saved = TrainConfig::from_json(json::parse(progress_.config_json));
     saved.steps = std::max(saved.steps, cfg.steps);
     saved.schedule.total_steps = std::max<int64_t>(1, saved.steps);
     cfg_ = saved;
-  } else if (!init_model.empty()) {
-    image_ = read_writable(init_model);
-  } else {
-    io::GgufWriter w;
-    models::write_init_model(*models::arch_from_name(cfg_.arch), cfg_.model, data.vocab_size, cfg_.seed, w);
-    w.set("general.name", io::GgufValue::string(cfg_.arch + "-trained"));
-    image_ = from_writer(w, cfg_.arch + " (initialized)");
   }
   model_ = models::load_model(*image_.file);
   LLAMBA_ENSURE(model_->info().n_vocab >= data.vocab_size, "the data's vocabulary ({}) is larger than the model's ({})",
                 data.vocab_size, model_->info().n_vocab);
   params_ = std::make_unique<ParameterSet>(*model_);
+  params_->set_trainable([&](const std::string& n) { return objective_->trains(n); });
   opt_ = std::make_unique<AdamW>(*params_, cfg_.adamw);
-  if (!resume.empty()) opt_->load(*image_.file);
+  if (resume) opt_->load(*image_.file);
   loader_ = std::make_unique<TokenLoader>(&data_.train, cfg_.seq_len, cfg_.seed, true);
   loader_->seek(progress_.data);
   progress_.config_json = cfg_.to_json().dump();
 }
 
-void Trainer::split(const std::vector<int32_t>& window, std::vector<int32_t>& in, std::vector<int32_t>& tgt) const {
-  const int64_t T = cfg_.seq_len, B = (int64_t)window.size() / (T + 1);
-  in.resize(B * T);
-  tgt.resize(B * T);
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t t = 0; t < T; ++t) {
-      in[b * T + t] = window[b * (T + 1) + t];
-      const bool scored = cfg_.loss_after_token < 0 || in[b * T + t] == cfg_.loss_after_token;
-      tgt[b * T + t] = scored ? window[b * (T + 1) + t + 1] : -1;
-    }
-}
-
 StepResult Trainer::step() {
-  const int64_t B = cfg_.batch, T = cfg_.seq_len, V = model_->info().n_vocab;
-  std::vector<int32_t> window, in, tgt;
-  std::vector<float> logits(B * T * V);
-  core::Tensor dlogits = core::Tensor::zeros(core::DType::kF32, {B * T, V});
+  const int64_t B = cfg_.batch, T = cfg_.seq_len;
+  std::vector<int32_t> window;
   params_->zero_grad();
   double loss = 0;
   for (int64_t micro = 0; micro < cfg_.grad_accum; ++micro) {
     loader_->next(B, window);
-    split(window, in, tgt);
-    auto cache = model_->forward_train(ctx_, in, B, core::view_f32(logits, {B, T, V}));
-    const core::TensorView lv = core::view_f32(logits, {B * T, V});
-    loss += ops::cross_entropy_forward(ctx_, lv, tgt) / (double)cfg_.grad_accum;
-    std::fill(dlogits.f32(), dlogits.f32() + B * T * V, 0.0f);
-    ops::cross_entropy_backward(ctx_, dlogits, lv, tgt, 1.0f / (float)cfg_.grad_accum);
-    model_->backward(ctx_, *cache, dlogits.view().reshape({B, T, V}), params_->grads());
+    const float scale = 1.0f / (float)cfg_.grad_accum;
+    loss += objective_->accumulate(ctx_, *model_, window, B, T, params_->grads(), scale) / (double)cfg_.grad_accum;
   }
   StepResult r;
   r.grad_norm = cfg_.clip > 0 ? params_->clip_grad_norm(cfg_.clip) : params_->grad_norm();
@@ -162,7 +155,7 @@ EvalResult Trainer::evaluate() {
   int64_t correct = 0;
   for (int64_t i = 0; i < batches; ++i) {
     val.next(B, window);
-    split(window, in, tgt);
+    split_window(window, T, cfg_.loss_after_token, in, tgt);
     models::FreshStates fresh(*model_, B);  // evaluation keeps no activations
     models::ForwardOptions o;
     o.all_logits = true;
@@ -182,6 +175,16 @@ EvalResult Trainer::evaluate() {
   return r;
 }
 
-void Trainer::save(const std::string& path) const { save_checkpoint(path, *image_.file, *params_, *opt_, progress_); }
+void Trainer::save(const std::string& path, const std::vector<std::pair<std::string, io::GgufValue>>& extra) const {
+  save_checkpoint(path, *image_.file, *params_, *opt_, progress_, extra);
+}
+
+WritableModelFile Trainer::take_image() {
+  loader_.reset();
+  opt_.reset();
+  params_.reset();
+  model_.reset();
+  return std::move(image_);
+}
 
 }  // namespace llamba::train

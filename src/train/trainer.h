@@ -1,7 +1,8 @@
-// The training loop (no math of its own): batches from token shards, the model's forward_train/backward, the
-// cross-entropy loss (optionally only at task-answer positions), gradient accumulation, global-norm clipping,
-// the LR schedule and AdamW; held-out evaluation, a CSV log, atomic checkpoints that resume bit-exactly, and a
-// PNG loss curve. Not thread-safe: one Trainer per run (it uses the context it is given).
+// The training loop (no math of its own): batches from token shards, an Objective (train/objective.h: next-token
+// cross-entropy, optionally only at task-answer positions, or a distillation stage) with its frozen parameters,
+// gradient accumulation, global-norm clipping, the LR schedule and AdamW; held-out evaluation, a CSV log, atomic
+// checkpoints that resume bit-exactly, and a PNG loss curve. Not thread-safe: one Trainer per run (it uses the
+// context it is given).
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "train/data/token_shards.h"
 #include "train/optim/adamw.h"
 #include "train/optim/schedule.h"
+#include "train/objective.h"
 #include "train/params.h"
 
 namespace llamba::train {
@@ -50,26 +52,34 @@ class Trainer {
  public:
   // A fresh run (random init from cfg, or `init_model`: an existing GGUF to fine-tune), or a resumed one from a
   // checkpoint written by save() (its config is used; `cfg.steps` may extend it).
+  // Objective: next-token cross-entropy (cfg.loss_after_token).
   Trainer(ops::Context& ctx, const TrainConfig& cfg, const ShardSet& data, const std::string& resume = "",
           const std::string& init_model = "");
+  // The model in `image` trained on `objective`; resume: `image` is a checkpoint of this run (its progress,
+  // optimizer state and config are used; `cfg.steps` may extend it), else training starts at step 0.
+  Trainer(ops::Context& ctx, const TrainConfig& cfg, const ShardSet& data, WritableModelFile image,
+          std::unique_ptr<Objective> objective, bool resume);
 
   StepResult step();
+  // Held-out next-token cross-entropy and top-1 accuracy (whatever the objective).
   EvalResult evaluate();
-  void save(const std::string& path) const;
+  // An atomic checkpoint; `extra` metadata (e.g. a distillation's stage) is stored beside the training keys.
+  void save(const std::string& path, const std::vector<std::pair<std::string, io::GgufValue>>& extra = {}) const;
+  // The model image with the trained values (the trainer is unusable afterwards): the next stage starts from it.
+  WritableModelFile take_image();
   int64_t steps_done() const { return progress_.step; }
   const TrainConfig& config() const { return cfg_; }
   const models::Model& model() const { return *model_; }
   const ParameterSet& params() const { return *params_; }
+  const io::GgufFile& image() const { return *image_.file; }
 
  private:
-  // Inputs (B, T) and targets (B, T) from a (B, T + 1) window batch, with the answer-only mask applied.
-  void split(const std::vector<int32_t>& window, std::vector<int32_t>& in, std::vector<int32_t>& tgt) const;
-
   ops::Context& ctx_;
   TrainConfig cfg_;
   const ShardSet& data_;
   WritableModelFile image_;
   std::unique_ptr<models::Model> model_;
+  std::unique_ptr<Objective> objective_;
   std::unique_ptr<ParameterSet> params_;
   std::unique_ptr<AdamW> opt_;
   std::unique_ptr<TokenLoader> loader_;
@@ -79,9 +89,17 @@ class Trainer {
 struct RunOptions {
   std::string out_dir;          // log.csv, checkpoint.gguf, loss.png
   bool progress_bar = true;     // on stderr
+  // A run that is one part of a larger one (a distillation stage): its rows start with `tag_column` = `tag`
+  // and append to the log (never truncate it), its checkpoints carry `checkpoint_extra`, its plot is `plot_name`.
+  std::string tag_column, tag;
+  std::vector<std::pair<std::string, io::GgufValue>> checkpoint_extra;
+  std::string plot_name = "loss.png", title;  // title: default "<arch> training loss"
+  std::string bar_label = "train";
+  std::function<void(const StepResult&)> on_step;  // after every step (e.g. to collect per-layer losses)
+  int64_t stop_at_step = -1;  // stop (checkpointed) once this many steps are done, before cfg.steps; -1: never
 };
 
-// Runs until cfg.steps: logs, evaluates, checkpoints (also at the end), plots. Returns the final evaluation.
+// Runs until cfg.steps (or opts.stop_at_step): logs, evaluates, checkpoints (also at the end), plots. Returns the final evaluation.
 EvalResult run_training(Trainer& t, const RunOptions& opts);
 
 }  // namespace llamba::train

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/check.h"
+#include "io/xz.h"
 #include "train/data/token_shards.h"
 
 namespace llamba::train {
@@ -52,11 +53,7 @@ PrepareStats prepare_data(const tokenizer::Tokenizer& tok, const std::vector<std
   SplitWriter val{out_dir, "val", opts.shard_tokens, V, {}, {}, 0};
   PrepareStats st;
   for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    LLAMBA_ENSURE(in.good(), "{}: cannot open", path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    const std::string text = ss.str();
+    const std::string text = io::read_text_file(path);  // .xz decompressed (the corpora in data/ ship so)
     st.bytes += (int64_t)text.size();
     std::vector<int32_t> ids = tok.encode(text, tok.add_bos_default(), false);
     if (opts.add_eos && tok.eos_id() >= 0) ids.push_back(tok.eos_id());
@@ -69,6 +66,7 @@ PrepareStats prepare_data(const tokenizer::Tokenizer& tok, const std::vector<std
   LLAMBA_ENSURE(!train.files.empty(), "prepare-data: the inputs produced no tokens");
   const nlohmann::json meta = {{"version", 1},           {"vocab_size", V},
                                {"eos_id", tok.eos_id()}, {"tokenizer", opts.tokenizer_path},
+                               {"tokenizer_fingerprint", tok.fingerprint()},
                                {"train", train.files},   {"val", val.files},
                                {"train_tokens", train.total}, {"val_tokens", val.total},
                                {"sources", files}};

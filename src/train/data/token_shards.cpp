@@ -94,6 +94,7 @@ ShardSet open_shard_dir(const std::string& dir) {
                 meta_path);
   s.vocab_size = meta["vocab_size"].get<int64_t>();
   s.eos_id = meta.value("eos_id", -1);
+  s.tokenizer_fingerprint = meta.value("tokenizer_fingerprint", std::string());
   for (const char* split : {"train", "val"}) {
     LLAMBA_ENSURE(meta.contains(split) && meta[split].is_array(), "{}: missing \"{}\" list", meta_path, split);
     for (const auto& f : meta[split]) {

@@ -3,7 +3,8 @@
 //
 // Shard format (little-endian): u32 magic "LLTK" (0x4b544c4c), u32 version 1, u32 bytes per token (2 or 4),
 // u32 reserved 0, u64 token count, u64 vocabulary size, then the ids. A directory of shards has meta.json:
-// {"version": 1, "vocab_size": V, "eos_id": E, "tokenizer": "...", "train": [files], "val": [files],
+// {"version": 1, "vocab_size": V, "eos_id": E, "tokenizer": "...", "tokenizer_fingerprint": "...",
+//  "train": [files], "val": [files],
 //  "train_tokens": n, "val_tokens": n}.
 // Thread safety: a TokenShard is immutable; a TokenLoader is used by one thread.
 #pragma once
@@ -38,6 +39,7 @@ void write_token_shard(const std::string& path, const std::vector<int32_t>& ids,
 struct ShardSet {
   int64_t vocab_size = 0;
   int32_t eos_id = -1;
+  std::string tokenizer_fingerprint;  // Tokenizer::fingerprint() of the tokenizer that made them; empty if unknown
   std::vector<TokenShard> train, val;
 };
 // Reads `dir`/meta.json and maps its shards.

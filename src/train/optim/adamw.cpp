@@ -22,6 +22,7 @@ void AdamW::step(double lr) {
   const float eps = (float)cfg_.eps;
   auto& ps = params_.params();
   for (size_t i = 0; i < ps.size(); ++i) {
+    if (!ps[i].trainable) continue;  // torch: a parameter without a gradient is skipped, decay included
     float* p = ps[i].value.f32();
     const float* g = ps[i].grad.f32();
     float* m = m_[i].f32();
