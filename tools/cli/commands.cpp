@@ -15,6 +15,7 @@ void register_all(CLI::App& app) {
   register_eval_task(app);
   register_quantize(app);
   register_eval(app);
+  register_distill(app);
 }
 
 }  // namespace llamba::cli
