@@ -22,6 +22,8 @@ find_package(LibLZMA QUIET)
 llamba_require(LIBLZMA_FOUND liblzma-dev "liblzma (xz)")
 pkg_check_modules(PCRE2 QUIET IMPORTED_TARGET libpcre2-8)
 llamba_require(PCRE2_FOUND libpcre2-dev "PCRE2")
+pkg_check_modules(OPENBLAS QUIET IMPORTED_TARGET openblas)
+llamba_require(OPENBLAS_FOUND libopenblas-dev "OpenBLAS")
 
 if(LLAMBA_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)

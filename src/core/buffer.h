@@ -15,7 +15,7 @@ class Buffer {
  public:
   enum class Kind { kOwned, kMapped };
 
-  // Zero-filled owned memory.
+  // Zero-filled owned memory. Blocks of 1 MiB and more are recycled from freed buffers of the same size.
   static std::shared_ptr<Buffer> allocate(size_t bytes);
   // Maps `path` read-only; throws llamba::Error naming the file on failure. An empty file maps to size 0.
   static std::shared_ptr<Buffer> map_file(const std::string& path);

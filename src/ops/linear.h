@@ -32,21 +32,22 @@ void linear_backward(const core::TensorView& dx, const core::TensorView& dw, con
 
 // Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
 namespace cpu {
+// blas: Gemm::kBlas (ops/context.h).
 void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
-                    const core::TensorView& w, const core::TensorView& bias);
+                    const core::TensorView& w, const core::TensorView& bias, bool blas = false);
 void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
                      const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
-                     const core::TensorView& w);
+                     const core::TensorView& w, bool blas = false);
 }  // namespace cpu
 
 inline void linear_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
                            const core::TensorView& w, const core::TensorView& bias) {
-  return LLAMBA_DISPATCH(ctx, linear_forward, y, x, w, bias);
+  return LLAMBA_DISPATCH(ctx, linear_forward, y, x, w, bias, ctx.gemm() == Gemm::kBlas);
 }
 inline void linear_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
                             const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
                             const core::TensorView& w) {
-  return LLAMBA_DISPATCH(ctx, linear_backward, dx, dw, dbias, dy, x, w);
+  return LLAMBA_DISPATCH(ctx, linear_backward, dx, dw, dbias, dy, x, w, ctx.gemm() == Gemm::kBlas);
 }
 
 }  // namespace llamba::ops

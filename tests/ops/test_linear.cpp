@@ -1,8 +1,7 @@
 // linear: cpu (SIMD, threads, row-by-row dequantization) against the double reference, for every weight dtype,
 // odd sizes and strided rows; backward: ref vs complex step, cpu vs ref (dx, dw, dbias), accumulation.
-#include "ops/linear.h"
-
 #include "grad_check.h"
+#include "ops/linear.h"
 #include "ops/ref/linear_impl.h"
 #include "quant/quant.h"
 
@@ -14,11 +13,17 @@ using core::DType;
 // Offsets of the f16 scale fields in each k-quant block: random bytes elsewhere are valid, random f16s are not.
 std::vector<int> k_quant_f16_fields(DType t) {
   switch (t) {
-    case DType::kQ2_K: return {80, 82};
-    case DType::kQ3_K: return {108};
-    case DType::kQ4_K: case DType::kQ5_K: return {0, 2};
-    case DType::kQ6_K: return {208};
-    default: return {};
+    case DType::kQ2_K:
+      return {80, 82};
+    case DType::kQ3_K:
+      return {108};
+    case DType::kQ4_K:
+    case DType::kQ5_K:
+      return {0, 2};
+    case DType::kQ6_K:
+      return {208};
+    default:
+      return {};
   }
 }
 
@@ -42,8 +47,9 @@ core::Tensor random_weight(core::Rng& rng, DType wt, int64_t N, int64_t K) {
   return w;
 }
 
-void check(DType wt, int64_t M, int64_t K, int64_t N, bool bias, bool strided) {
-  SCOPED_TRACE(testing::Message() << core::dtype_name(wt) << " M=" << M << " K=" << K << " N=" << N);
+void check(DType wt, int64_t M, int64_t K, int64_t N, bool bias, bool strided, ops::Gemm gemm = ops::Gemm::kExact) {
+  SCOPED_TRACE(testing::Message() << core::dtype_name(wt) << " M=" << M << " K=" << K << " N=" << N
+                                  << (gemm == ops::Gemm::kBlas ? " blas" : ""));
   core::Rng rng(M * 131 + K * 7 + N);
   const int64_t ld = strided ? K + 5 : K;
   core::Tensor xbuf = test::rand_tensor(rng, {M, ld});
@@ -55,6 +61,7 @@ void check(DType wt, int64_t M, int64_t K, int64_t N, bool bias, bool strided) {
   core::Tensor y = core::Tensor::zeros(DType::kF32, {M, N});
   core::Tensor yr = core::Tensor::zeros(DType::kF64, {M, N});
   ops::Context ctx(2);
+  ctx.set_gemm(gemm);
   ops::linear_forward(ctx, y, x, w, bias ? b.view() : core::TensorView{});
   ops::ref::linear_forward(yr, x, w, bias ? b.view() : core::TensorView{});
   // |x|~1, |w|~0.1: a dot of K terms has magnitude ~0.1·sqrt(K); rounding grows like eps·sqrt(K) of that.
@@ -62,16 +69,16 @@ void check(DType wt, int64_t M, int64_t K, int64_t N, bool bias, bool strided) {
 }
 
 TEST(Linear, MatchesReferenceForEveryWeightType) {
-  for (DType wt : {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0,
-                   DType::kQ5_1})
+  for (DType wt :
+       {DType::kF32, DType::kF16, DType::kBF16, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0, DType::kQ5_1})
     check(wt, 3, 64, 17, true, false);
 }
 
 TEST(Linear, OddSizesStridedRowsAndDecodeShape) {
   for (int64_t K : {1, 31, 33, 100}) check(DType::kF32, 5, K, 9, false, true);
-  check(DType::kF32, 1, 576, 1536, false, false);    // decode
-  check(DType::kQ4_1, 64, 576, 192, false, false);   // prefill
-  check(DType::kF32, 0, 8, 4, false, false);         // no rows
+  check(DType::kF32, 1, 576, 1536, false, false);   // decode
+  check(DType::kQ4_1, 64, 576, 192, false, false);  // prefill
+  check(DType::kF32, 0, 8, 4, false, false);        // no rows
 }
 
 // A few input rows (decode) are dotted straight from the quantized blocks; more rows (prefill) dequantize the
@@ -144,8 +151,9 @@ TEST(LinearBackward, RefMatchesComplexStep) {
   }
 }
 
-void check_backward(int64_t M, int64_t K, int64_t N, bool strided) {
-  SCOPED_TRACE(testing::Message() << "M=" << M << " K=" << K << " N=" << N);
+void check_backward(int64_t M, int64_t K, int64_t N, bool strided, ops::Gemm gemm = ops::Gemm::kExact) {
+  SCOPED_TRACE(testing::Message() << "M=" << M << " K=" << K << " N=" << N
+                                  << (gemm == ops::Gemm::kBlas ? " blas" : ""));
   core::Rng rng(M * 131 + K * 7 + N + 1);
   const int64_t ldx = strided ? K + 5 : K, ldy = strided ? N + 3 : N;
   core::Tensor xb = test::rand_tensor(rng, {M, ldx}), w = test::rand_tensor(rng, {N, K}, 0.1),
@@ -155,6 +163,7 @@ void check_backward(int64_t M, int64_t K, int64_t N, bool strided) {
   const core::TensorView dx = dxb.view().slice(1, 0, K);
   core::Tensor dxr = test::zeros64({M, K}), dwr = test::zeros64({N, K}), dbr = test::zeros64({N});
   ops::Context ctx(3);
+  ctx.set_gemm(gemm);
   ops::linear_backward(ctx, dx, dw, db, dy, x, w);
   ops::ref::linear_backward(dxr, dwr, dbr, dy, x, w);
   const core::Tensor dxc = core::Tensor::copy_of(dx);
@@ -176,10 +185,26 @@ void check_backward(int64_t M, int64_t K, int64_t N, bool strided) {
 TEST(LinearBackward, CpuMatchesRefAndAccumulates) {
   for (int64_t K : {1, 31, 33}) check_backward(5, K, 9, true);
   check_backward(1, 1, 1, false);
-  check_backward(1, 576, 1536, false);   // decode
-  check_backward(64, 576, 192, false);   // prefill
-  check_backward(33, 1030, 17, true);    // several column tiles, a partial row tile
-  check_backward(0, 8, 4, false);        // no rows
+  check_backward(1, 576, 1536, false);  // decode
+  check_backward(64, 576, 192, false);  // prefill
+  check_backward(33, 1030, 17, true);   // several column tiles, a partial row tile
+  check_backward(0, 8, 4, false);       // no rows
+}
+
+// Gemm::kBlas: OpenBLAS from 16 rows on (row and column slices across the 2-3 threads), quantized weights
+// dequantized 256 rows at a time; the same tolerances as the tiled path (fp32 sums of K terms, in another order).
+TEST(Linear, BlasMatchesReference) {
+  for (DType wt : {DType::kF32, DType::kQ8_0, DType::kQ4_1}) {
+    check(wt, 64, 576, 192, true, true, ops::Gemm::kBlas);
+    check(wt, 300, 64, 600, false, false, ops::Gemm::kBlas);  // more weight rows than one dequantized block
+  }
+  check(DType::kF32, 15, 64, 40, true, false, ops::Gemm::kBlas);  // below 16 rows: the tiled path
+}
+
+TEST(LinearBackward, BlasMatchesRefAndAccumulates) {
+  check_backward(64, 576, 192, false, ops::Gemm::kBlas);
+  check_backward(33, 1030, 17, true, ops::Gemm::kBlas);
+  check_backward(200, 16, 300, true, ops::Gemm::kBlas);
 }
 
 }  // namespace

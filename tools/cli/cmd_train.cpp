@@ -61,6 +61,7 @@ void register_train(CLI::App& app) {
     const std::string ckpt = (std::filesystem::path(f.out) / "checkpoint.gguf").string();
     LLAMBA_ENSURE(!f.resume || std::filesystem::exists(ckpt), "--resume: {} does not exist", ckpt);
     ops::Context ctx(f.threads);
+    ctx.set_gemm(ops::Gemm::kBlas);  // training needs no bit-exact batch invariance; OpenBLAS is faster
     train::Trainer t(ctx, cfg, data, f.resume ? ckpt : "", f.init);
     fmt::print(stderr, "[llamba] {} with {:.2f} M parameters; {} train / {} held-out shards; from step {}\n",
                t.config().arch, t.params().numel() / 1e6, data.train.size(), data.val.size(), t.steps_done());
