@@ -71,9 +71,7 @@ const std::vector<Field<DistillConfig>>& run_fields() {
       {"init", 0,
        [](const json& v, D& c) {
          const auto s = v.get<std::string>();
-         LLAMBA_ENSURE(s == "mohawk" || s == "attention", "\"init\" must be \"mohawk\" or \"attention\", got \"{}\"",
-                       s);
-         c.init = s == "attention" ? StudentInit::kAttention : StudentInit::kMohawk;
+         c.init = init_from_name(s);
        },
        [](const D& c) { return json(init_name(c.init)); }},
       field<int64_t, D>("d_state", [](D& c) -> int64_t& { return c.d_state; }),
@@ -142,7 +140,23 @@ StageConfig stage_defaults(int stage) {
 
 }  // namespace
 
-const char* init_name(StudentInit i) { return i == StudentInit::kAttention ? "attention" : "mohawk"; }
+const char* init_name(StudentInit i) {
+  switch (i) {
+    case StudentInit::kAttention:
+      return "attention";
+    case StudentInit::kRandom:
+      return "random";
+    case StudentInit::kMohawk:
+      break;
+  }
+  return "mohawk";
+}
+
+StudentInit init_from_name(const std::string& s) {
+  for (StudentInit i : {StudentInit::kMohawk, StudentInit::kAttention, StudentInit::kRandom})
+    if (s == init_name(i)) return i;
+  LLAMBA_THROW("\"init\" must be \"mohawk\", \"attention\" or \"random\", got \"{}\"", s);
+}
 
 int64_t StageConfig::steps() const {
   const int64_t per = batch * seq_len * grad_accum;

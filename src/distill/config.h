@@ -13,8 +13,11 @@
 
 namespace llamba::distill {
 
-enum class StudentInit { kMohawk, kAttention };     // "mohawk" (gate open, identity conv, D = 1) | "attention"
-enum class LastTarget { kFinalNormed, kResidual };  // stage 2, last layer: transformers' hidden_states[L] | h_L
+// "mohawk" (gate open, identity conv, D = 1) | "attention" (mixer from W_q/W_k/W_v/W_o) | "random" (nothing copied
+// from the teacher but the tokenizer: the from-scratch baseline)
+enum class StudentInit { kMohawk, kAttention, kRandom };
+StudentInit init_from_name(const std::string& name);  // throws naming "init" on an unknown name
+enum class LastTarget { kFinalNormed, kResidual };    // stage 2, last layer: transformers' hidden_states[L] | h_L
 
 struct StageConfig {
   int stage = 1;       // 1 matrix orientation, 2 hidden-state alignment, 3 knowledge distillation

@@ -10,6 +10,7 @@
 #include "distill/stages.h"
 #include "distill/student_init.h"
 #include "distill/teacher.h"
+#include "ops/cpu/blas.h"
 
 namespace llamba::distill {
 
@@ -107,8 +108,11 @@ DistillReport run_distill(ops::Context& ctx, const DistillConfig& given, const D
     fmt::print(stderr, "[llamba] distill stage {} ({} of {}): {} steps of {} x {} tokens, {:.2f} M trainable\n",
                st.stage, k + 1, cfg.stages.size(), tc.steps, tc.batch * tc.grad_accum, tc.seq_len,
                t.params().numel_trainable() / 1e6);
+    rep.sgemm_rate = ops::cpu::measure_sgemm_rate(ctx.pool());
+    const uint64_t flops0 = ops::cpu::sgemm_flops_done();
     const auto t0 = std::chrono::steady_clock::now();
     rep.held_out = train::run_training(t, ro);
+    rep.gemm_flops = (double)(ops::cpu::sgemm_flops_done() - flops0);
     rep.steps = t.steps_done() - done_before;
     rep.tokens = rep.steps * tc.batch * tc.seq_len * tc.grad_accum;
     if (budget >= 0) budget -= rep.steps;

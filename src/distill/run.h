@@ -27,6 +27,8 @@ struct StageReport {
   int64_t steps = 0, tokens = 0;
   double seconds = 0, first_loss = 0, last_loss = 0;
   std::vector<double> layer_losses;  // stages 1-2: per layer, last step
+  double gemm_flops = 0;             // FLOPs of the stage's matrix products (ops::cpu::sgemm: the projections)
+  double sgemm_rate = 0;             // this machine's sgemm FLOP/s, measured at the stage's start
   train::EvalResult held_out;        // next-token loss of the student at the stage's end
 };
 

@@ -72,7 +72,7 @@ train::WritableModelFile make_student(const Teacher& teacher, const StudentSpec&
     const std::string& n = info.name;
     const bool copied = n == "token_embd.weight" || n == "output_norm.weight" || n == "output.weight" ||
                         n.find(".attn_norm.") != std::string::npos || n.find(".ffn_") != std::string::npos;
-    if (copied) copy_into(s.file->tensor(info), tf.tensor(n), n);
+    if (copied && spec.init != StudentInit::kRandom) copy_into(s.file->tensor(info), tf.tensor(n), n);
   }
   if (spec.init == StudentInit::kAttention)
     for (int64_t l = 0; l < tc.n_layers; ++l) attention_init(*s.file, tf, tc, l);

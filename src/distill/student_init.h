@@ -4,7 +4,7 @@
 // (z rows 0 with z_bias 1.2785 so the gate is open, identity conv, D = 1, the other rows Linear-uniform) or,
 // with StudentInit::kAttention, from the attention weights: C ← W_q, B ← W_k and x ← W_v with each KV head
 // repeated for the query heads it serves (GQA), out_proj ← W_o; the decay rows stay fresh. That needs N = P =
-// the teacher's head dim.
+// the teacher's head dim. StudentInit::kRandom copies nothing but the tokenizer (the from-scratch baseline).
 #pragma once
 
 #include "distill/config.h"

@@ -240,6 +240,31 @@ TEST(DistillRun, BadInputIsRefusedNamingTheCulprit) {
   expect_error([&] { distill::run_distill(ctx, cfg, other); }, "does not match the teacher");
 }
 
+TEST(DistillInit, RandomCopiesNothingAttentionCopiesTheProjections) {
+  const auto t = distill::load_teacher(test::tiny_teacher_path());
+  const auto random = distill::make_student(t, {distill::StudentInit::kRandom, 8, 8, 1});
+  const auto attention = distill::make_student(t, {distill::StudentInit::kAttention, 8, 8, 1});
+  auto values = [](const io::GgufFile& f, const std::string& n) {
+    const core::TensorView v = f.tensor(n);
+    return std::vector<float>(v.f32(), v.f32() + v.numel());
+  };
+  const io::GgufFile& tf = *t.image.file;
+  for (const char* n : {"token_embd.weight", "blk.0.ffn_up.weight"}) {
+    EXPECT_NE(values(*random.file, n), values(tf, n)) << n;
+    EXPECT_EQ(values(*attention.file, n), values(tf, n)) << n;
+  }
+  EXPECT_EQ(values(*attention.file, "blk.1.ssm_out.weight"), values(tf, "blk.1.attn_output.weight"));
+  // in_proj rows: x (4 heads × 8) from W_v, B from W_k, C from W_q; query head 3 reads KV head 1 (GQA 4 / 2).
+  const auto in = values(*attention.file, "blk.1.ssm_in.weight"), wk = values(tf, "blk.1.attn_k.weight");
+  const auto wq = values(tf, "blk.1.attn_q.weight");
+  const int64_t D = 32, di = 32;
+  for (int64_t r = 0; r < 8; ++r)
+    for (int64_t c = 0; c < D; ++c) {
+      ASSERT_EQ(in[(di + 3 * 8 + r) * D + c], wk[(1 * 8 + r) * D + c]) << "B row " << r;
+      ASSERT_EQ(in[(2 * di + 3 * 8 + r) * D + c], wq[(3 * 8 + r) * D + c]) << "C row " << r;
+    }
+}
+
 TEST(DistillRun, TokenizerMismatchWithTheRealTeacher) {
   const std::string model = test::default_model_path();
   if (model.empty()) GTEST_SKIP() << "default model not installed (scripts/get_model.sh)";
@@ -275,7 +300,7 @@ TEST(DistillCli, InitAndDistillFromTheCommandLine) {
   r = test::run_llamba("distill --teacher '" + teacher + "' --tokens 100");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.out.find("--data"), std::string::npos) << r.out;
-  r = test::run_llamba("distill init --teacher '" + teacher + "' -o x.gguf --init random");
+  r = test::run_llamba("distill init --teacher '" + teacher + "' -o '" + init + ".bad' --init zeros");
   EXPECT_NE(r.code, 0);
   EXPECT_NE(r.out.find("--init"), std::string::npos) << r.out;
 }

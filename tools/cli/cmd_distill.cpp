@@ -46,6 +46,12 @@ void print_report(const distill::DistillReport& r) {
         "{:.4f}\n",
         s.stage, s.steps, s.tokens / 1e6, s.seconds, s.seconds > 0 ? s.tokens / s.seconds : 0.0, s.first_loss,
         s.last_loss, s.held_out.loss);
+  for (const auto& s : r.stages)
+    if (s.seconds > 0 && s.sgemm_rate > 0)
+      fmt::print(
+          "stage {}: projections {:.1f} GFLOP/s over the stage's wall time = {:.0f} % of this machine's sgemm "
+          "({:.1f} GFLOP/s, measured at the stage's start)\n",
+          s.stage, s.gemm_flops / s.seconds / 1e9, 100 * s.gemm_flops / s.seconds / s.sgemm_rate, s.sgemm_rate / 1e9);
   if (r.finished)
     fmt::print("student {}\n", r.student_path);
   else
@@ -57,17 +63,17 @@ void register_init(CLI::App* parent) {
   static InitFlags f;
   cmd->add_option("--teacher", f.teacher, "Llama GGUF")->required()->check(CLI::ExistingFile);
   cmd->add_option("-o,--out", f.out, "Student GGUF to write")->required();
-  cmd->add_option("--init", f.init, "Mixer init: mohawk (gate open, identity conv) or attention (from W_q/W_k/W_v/W_o)")
-      ->check(CLI::IsMember({"mohawk", "attention"}));
+  cmd->add_option("--init", f.init,
+                  "mohawk (gate open, identity conv), attention (mixer from W_q/W_k/W_v/W_o) or random (nothing "
+                  "copied but the tokenizer)")
+      ->check(CLI::IsMember({"mohawk", "attention", "random"}));
   cmd->add_option("--d-state", f.d_state, "SSM state size N")->check(in_range(int64_t(1), int64_t(4096)));
   cmd->add_option("--chunk-size", f.chunk_size, "Chunk length of the student's chunked scan")
       ->check(in_range(int64_t(1), int64_t(65536)));
   cmd->add_option("--seed", f.seed, "Seed of the fresh mixer rows");
   cmd->callback([] {
     const distill::Teacher t = distill::load_teacher(f.teacher);
-    const distill::StudentSpec spec{
-        f.init == "attention" ? distill::StudentInit::kAttention : distill::StudentInit::kMohawk, f.d_state,
-        f.chunk_size, (uint64_t)f.seed};
+    const distill::StudentSpec spec{distill::init_from_name(f.init), f.d_state, f.chunk_size, (uint64_t)f.seed};
     const train::WritableModelFile s = distill::make_student(t, spec);
     const auto model = models::load_model(*s.file);
     train::save_model(f.out, *s.file, train::ParameterSet(*model));
@@ -115,6 +121,7 @@ void register_distill(CLI::App& app) {
       }
     }
     ops::Context ctx(f.threads);
+    ctx.set_gemm(ops::Gemm::kBlas);  // training needs no bit-exact batch invariance; OpenBLAS is faster
     distill::DistillOptions o{f.teacher, f.data, f.out, f.student, f.resume, !f.quiet, f.max_steps};
     print_report(distill::run_distill(ctx, cfg, o));
   });
