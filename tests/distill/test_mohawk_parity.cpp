@@ -142,48 +142,37 @@ TEST(MohawkParity, TeacherTaps) {
   EXPECT_LE(test::rel_max_error(logits.f32(), want.f64(), want.numel()), 1e-5);
 }
 
-TEST(MohawkParity, Stage1MatrixOrientation) {
-  Fixture f;
-  distill::MatrixOrientation obj(*f.teacher.model);
-  check_stage(f, obj, "stage1");
-  check_trajectory(f, obj, "stage1");
-}
+// One stage variant of the fixture: its key prefix, the stage config, whether the fixture holds a trajectory.
+struct StageCase {
+  const char* prefix;
+  int stage;
+  distill::LastTarget last_target = distill::LastTarget::kFinalNormed;
+  double tau = 1.0;
+  bool trajectory = false;
+};
 
-TEST(MohawkParity, Stage2HiddenAlignment) {
+class MohawkStage : public ::testing::TestWithParam<StageCase> {};
+
+TEST_P(MohawkStage, LossGradientsTrainableSetAndTrajectory) {
+  const StageCase& sc = GetParam();
   Fixture f;
   distill::StageConfig c;
-  c.stage = 2;
-  distill::HiddenAlignment obj(*f.teacher.model, c);  // last layer against the final-normed stream
-  check_stage(f, obj, "stage2");
-  check_trajectory(f, obj, "stage2");
+  c.stage = sc.stage;
+  c.last_target = sc.last_target;
+  c.tau = sc.tau;
+  const auto obj = distill::make_stage_objective(*f.teacher.model, c);
+  check_stage(f, *obj, sc.prefix);
+  if (sc.trajectory) check_trajectory(f, *obj, sc.prefix);
 }
 
-TEST(MohawkParity, Stage2ResidualLastTarget) {
-  Fixture f;
-  distill::StageConfig c;
-  c.stage = 2;
-  c.last_target = distill::LastTarget::kResidual;
-  distill::HiddenAlignment obj(*f.teacher.model, c);
-  check_stage(f, obj, "stage2r");
-}
-
-TEST(MohawkParity, Stage3LogitDistillation) {
-  Fixture f;
-  distill::StageConfig c;
-  c.stage = 3;
-  distill::LogitDistillation obj(*f.teacher.model, c);
-  check_stage(f, obj, "stage3");
-  check_trajectory(f, obj, "stage3");
-}
-
-TEST(MohawkParity, Stage3Temperature2) {
-  Fixture f;
-  distill::StageConfig c;
-  c.stage = 3;
-  c.tau = 2.0;
-  distill::LogitDistillation obj(*f.teacher.model, c);
-  check_stage(f, obj, "stage3t2");
-}
+INSTANTIATE_TEST_SUITE_P(Stages, MohawkStage,
+                         ::testing::Values(StageCase{"stage1", 1, distill::LastTarget::kFinalNormed, 1.0, true},
+                                           StageCase{"stage2", 2, distill::LastTarget::kFinalNormed, 1.0,
+                                                     true},  // the default target
+                                           StageCase{"stage2r", 2, distill::LastTarget::kResidual},
+                                           StageCase{"stage3", 3, distill::LastTarget::kFinalNormed, 1.0, true},
+                                           StageCase{"stage3t2", 3, distill::LastTarget::kFinalNormed, 2.0}),
+                         [](const ::testing::TestParamInfo<StageCase>& i) { return std::string(i.param.prefix); });
 
 }  // namespace
 }  // namespace llamba
