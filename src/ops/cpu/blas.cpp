@@ -13,15 +13,15 @@
 namespace llamba::ops::cpu {
 
 namespace {
-std::atomic<uint64_t> g_flops{0};
-}  // namespace
 
-void sgemm(core::ThreadPool& pool, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* a,
-           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+std::atomic<uint64_t> g_flops{0};
+
+// sgemm without the FLOP count.
+void sgemm_on_pool(core::ThreadPool& pool, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* a,
+                   int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
   static std::once_flag once;
   std::call_once(once, [] { openblas_set_num_threads(1); });
   if (M == 0 || N == 0) return;
-  g_flops.fetch_add((uint64_t)(2 * M * N * K), std::memory_order_relaxed);
   // Slices of C rows or columns (whichever dimension is longer), at least kMin wide so each call stays efficient.
   constexpr int64_t kMin = 64;
   const bool by_rows = M >= N;
@@ -49,6 +49,14 @@ void sgemm(core::ThreadPool& pool, bool trans_a, bool trans_b, int64_t M, int64_
   });
 }
 
+}  // namespace
+
+void sgemm(core::ThreadPool& pool, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* a,
+           int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  g_flops.fetch_add((uint64_t)(2 * M * N * K), std::memory_order_relaxed);
+  sgemm_on_pool(pool, trans_a, trans_b, M, N, K, a, lda, b, ldb, beta, c, ldc);
+}
+
 uint64_t sgemm_flops_done() { return g_flops.load(std::memory_order_relaxed); }
 
 double measure_sgemm_rate(core::ThreadPool& pool) {
@@ -57,11 +65,10 @@ double measure_sgemm_rate(core::ThreadPool& pool) {
   double best = 0;
   for (int rep = 0; rep < 4; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
-    sgemm(pool, false, true, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n);
+    sgemm_on_pool(pool, false, true, n, n, n, a.data(), n, b.data(), n, 0.0f, c.data(), n);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, 2.0 * n * n * n / s);
   }
-  g_flops.fetch_sub((uint64_t)(4 * 2 * n * n * n), std::memory_order_relaxed);  // not the caller's work
   return best;
 }
 

@@ -74,19 +74,15 @@ void transpose(core::ThreadPool& pool, const float* src, int64_t ld, int64_t row
 constexpr int64_t kBlasMinRows = 16;
 constexpr int64_t kDequantRows = 256;  // weight rows dequantized per sgemm of a quantized matrix
 
-void dequantize_rows(core::ThreadPool& pool, const core::TensorView& w, int64_t n0, int64_t n, float* dst) {
-  const int64_t K = w.size(1), row_bytes = core::dtype_bytes(w.dtype, K);
-  const bool simd = cpu::has_quant_dot(w.dtype);
-  pool.parallel_for(n, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const auto* src = static_cast<const uint8_t*>(w.data) + (n0 + r) * row_bytes;
-      if (simd) {
-        cpu::dequantize_row_simd(w.dtype, src, dst + r * K, K);
-      } else {
-        quant::dequantize_row(w.dtype, src, dst + r * K, K);
-      }
-    }
-  });
+// Row n of a block-typed weight matrix w (N, K) into dst (K floats): SIMD where the type has a kernel.
+void dequantize_weight_row(const core::TensorView& w, int64_t n, float* dst) {
+  const int64_t K = w.size(1);
+  const auto* src = static_cast<const uint8_t*>(w.data) + n * core::dtype_bytes(w.dtype, K);
+  if (cpu::has_quant_dot(w.dtype)) {
+    cpu::dequantize_row_simd(w.dtype, src, dst, K);
+  } else {
+    quant::dequantize_row(w.dtype, src, dst, K);
+  }
 }
 
 // y = x · wᵀ (+ bias) by sgemm: f32 weights directly, others kDequantRows rows at a time.
@@ -100,8 +96,11 @@ void blas_forward(core::ThreadPool& pool, const core::TensorView& y, const core:
     wbuf.resize((size_t)(std::min(N, kDequantRows) * K));
     for (int64_t n0 = 0; n0 < N; n0 += kDequantRows) {
       const int64_t n = std::min(kDequantRows, N - n0);
-      dequantize_rows(pool, w, n0, n, wbuf.data());
-      cpu::sgemm(pool, false, true, M, n, K, x.f32(), x.strides[0], wbuf.data(), K, 0.0f, y.f32() + n0, y.strides[0]);
+      float* buf = wbuf.data();  // this thread's buffer: the workers' thread_local copies are others
+      pool.parallel_for(n, [&](int64_t r0, int64_t r1) {
+        for (int64_t r = r0; r < r1; ++r) dequantize_weight_row(w, n0 + r, buf + r * K);
+      });
+      cpu::sgemm(pool, false, true, M, n, K, x.f32(), x.strides[0], buf, K, 0.0f, y.f32() + n0, y.strides[0]);
     }
   }
   if (bias)
@@ -154,16 +153,9 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
       for (int64_t n = n0; n < n1; ++n) rows[n - n0] = w.f32() + n * K;
     } else {
       wbuf.resize((size_t)(kRowBlock * K));
-      const bool simd = cpu::has_quant_dot(w.dtype);
       for (int64_t n = n0; n < n1; ++n) {
-        const auto* src = static_cast<const uint8_t*>(w.data) + n * row_bytes;
-        float* dst = wbuf.data() + (n - n0) * K;
-        if (simd) {
-          cpu::dequantize_row_simd(w.dtype, src, dst, K);
-        } else {
-          quant::dequantize_row(w.dtype, src, dst, K);
-        }
-        rows[n - n0] = dst;
+        rows[n - n0] = wbuf.data() + (n - n0) * K;
+        dequantize_weight_row(w, n, wbuf.data() + (n - n0) * K);
       }
     }
     rows_times_block(x.f32(), x.strides[0], M, rows, n1 - n0, K, y.f32(), y.strides[0], n0, b, false);
