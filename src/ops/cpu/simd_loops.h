@@ -1,6 +1,6 @@
 // Small inline loops written so that GCC auto-vectorizes them under strict IEEE (-ffp-contract=off, no
 // -ffast-math): axpy, lane-blocked dot products, a register-tiled GEMM, and exp for non-positive arguments.
-// Templates over float/double; no intrinsics, no threads. Used by the cpu ops that need them.
+// Templates over float/double; no intrinsics, no threads (float GEMM excepted: see gemm_acc). Used by the cpu ops that need them.
 #pragma once
 
 #include <algorithm>
@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+
+#include "ops/cpu/gemm.h"
 
 namespace llamba::ops::cpu {
 
@@ -78,12 +80,17 @@ inline void exp_nonpos_inplace(int64_t n, T* __restrict x) {
   for (int64_t i = 0; i < n; ++i) x[i] = exp_nonpos(x[i]);
 }
 
-// C (M × Nc, ldc) += A (M × K, lda) · B (K × Nc, ldb); row-major. Register tiles of 4 rows × 64 bytes held in
-// GCC vector-extension values (lowered to whatever the target has: 4 SSE or 1 AVX-512 register per row), so the
-// compiler cannot pick the wrong loop to vectorize when the sizes are only known at run time.
+// C (M × Nc, ldc) += A (M × K, lda) · B (K × Nc, ldb); row-major. float goes to the runtime-dispatched SIMD
+// kernel (ops/cpu/gemm.h). double (the test path) uses register tiles of 4 rows × 64 bytes held in GCC
+// vector-extension values, so the compiler cannot pick the wrong loop to vectorize when the sizes are only known
+// at run time.
 template <class T>
 inline void gemm_acc(int64_t M, int64_t Nc, int64_t K, const T* __restrict A, int64_t lda, const T* __restrict B,
                      int64_t ldb, T* __restrict C, int64_t ldc) {
+  if constexpr (std::is_same_v<T, float>) {
+    gemm_acc_f32(M, Nc, K, A, lda, B, ldb, C, ldc);
+    return;
+  }
   typedef T V __attribute__((vector_size(64)));
   constexpr int kR = 4, kW = 64 / (int)sizeof(T);
   int64_t i = 0;
