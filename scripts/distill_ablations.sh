@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 run=${1:?usage: scripts/distill_ablations.sh RUN_DIR [TOKENS]}
 tokens=${2:-32768}
 chunks=${EVAL_CHUNKS:-40}
-bin=build/bin/llamba
+bin=${LLAMBA_BIN:-build/bin/llamba}  # a copy keeps every variant on one binary while the tree is rebuilt
 teacher=models/SmolLM2-135M-Instruct.Q4_1.gguf
 shards=$run/shards
 [ -f "$shards/meta.json" ] || { echo "no shards in $shards: run scripts/distill_smollm2.sh $run first" >&2; exit 1; }
