@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the layer check, all ctest tests of the Release build (build/), then the same tests built
-# with ASan + UBSan (build-asan/, tests labelled `slow` excluded there). Options:
+# with ASan + UBSan (build-asan/, tests labelled `slow` excluded there). Each phase prints its wall time. Options:
 #   --quick     Release tests only
 #   --sanitize  sanitizer pass only
 set -euo pipefail
@@ -14,18 +14,26 @@ for a in "$@"; do
   esac
 done
 jobs=$(nproc)
+phase() { echo "scripts/test.sh: $1 took $((SECONDS - t0)) s"; t0=$SECONDS; }
+t0=$SECONDS
 scripts/check_layers.sh
 scripts/get_model.sh
 if [ $release -eq 1 ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j"$jobs"
+  phase "Release build"
   ctest --test-dir build -L 'cpu|slow' --output-on-failure -j"$jobs"
+  phase "Release tests"
 fi
 if [ $sanitize -eq 1 ]; then
-  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DLLAMBA_SANITIZE="address;undefined" \
-    -DLLAMBA_BUILD_BENCH=OFF >/dev/null
+  # -O1 -g1: 1.8-2.5x less compile time than -O2 -g on the heavy files, and line tables are enough for ASan's
+  # stack traces.
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG" \
+    -DLLAMBA_SANITIZE="address;undefined" -DLLAMBA_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan -j"$jobs"
+  phase "sanitizer build"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L cpu --output-on-failure -j"$jobs"
+  phase "sanitizer tests"
 fi
 echo "scripts/test.sh: all tests passed"

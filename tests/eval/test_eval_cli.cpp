@@ -1,40 +1,16 @@
-// `llamba eval` as users run it: JSON output, KL of the default model against itself, and clear errors for bad
-// files and flags.
+// `llamba eval` as users run it: clear errors for bad files and flags (the runs over real text are in
+// test_eval_cli_slow.cpp).
 #include <gtest/gtest.h>
-
-#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <fstream>
 
-#include "cli_util.h"
+#include "eval/eval_cli_fixture.h"
 
 namespace llamba {
 namespace {
 
-class EvalCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (test::llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
-    model_ = test::default_model_path();
-    if (model_.empty()) GTEST_SKIP() << "default model not installed: run scripts/setup.sh";
-  }
-  std::string model_;
-  const std::string wiki_ = test::source_dir() + "/data/corpus/wikitext2_test.txt.xz";
-};
-
-TEST_F(EvalCli, KlAgainstItselfIsZeroInJson) {
-  const auto r = test::run_llamba("eval perplexity -m '" + model_ + "' --kl-base '" + model_ + "' -f '" + wiki_ +
-                                  "' -c 64 --chunks 3 -q --json 2>/dev/null");
-  ASSERT_EQ(r.code, 0) << r.out;
-  const auto j = nlohmann::json::parse(r.out);
-  EXPECT_EQ(j["chunks"], 3);
-  EXPECT_EQ(j["scored_tokens"], 3 * 31);
-  EXPECT_EQ(j["kl"]["mean"]["value"], 0.0);
-  EXPECT_EQ(j["kl"]["same_top"]["value"], 1.0);
-  EXPECT_EQ(j["kl"]["ppl_diff"]["value"], 0.0);
-  EXPECT_EQ(j["running"].size(), 3u);
-}
+using test::EvalCli;
 
 TEST_F(EvalCli, BadInputGivesClearErrors) {
   auto r = test::run_llamba("eval perplexity -m '" + model_ + "' -f /nonexistent/wiki.txt");
@@ -68,17 +44,6 @@ TEST_F(EvalCli, BadInputGivesClearErrors) {
   EXPECT_NE(r.out.find("groups2.llamacpp.gguf"), std::string::npos) << r.out;
   r = test::run_llamba("eval");
   EXPECT_NE(r.code, 0);
-}
-
-TEST_F(EvalCli, LambadaAndBlimpTables) {
-  auto r = test::run_llamba("eval lambada -m '" + model_ + "' -f '" + test::source_dir() +
-                            "/data/eval/lambada/lambada_test.jsonl.xz' --limit 4 -q");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("(4 passages"), std::string::npos) << r.out;
-  r = test::run_llamba("eval blimp -m '" + model_ + "' -d '" + test::source_dir() + "/data/eval/blimp' --limit 1 -q");
-  ASSERT_EQ(r.code, 0) << r.out;
-  EXPECT_NE(r.out.find("(67 paradigms, 67 pairs)"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("| island_effects"), std::string::npos) << r.out;
 }
 
 }  // namespace

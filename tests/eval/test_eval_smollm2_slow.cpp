@@ -20,7 +20,7 @@
 namespace llamba {
 namespace {
 
-// Logits match transformers within 1e-4 of the row's largest |logit| (test_llama_smollm2.cpp); a log-probability
+// Logits match transformers within 1e-4 of the row's largest |logit| (test_llama_smollm2_slow.cpp); a log-probability
 // x_t − lse(x) moves by at most twice a logit's error, and SmolLM2's logits here stay below 40 in magnitude
 // (checked below): 2 · 1e-4 · 40 per scored token.
 constexpr double kMaxAbsLogit = 40, kLogprobTol = 2 * 1e-4 * kMaxAbsLogit;
