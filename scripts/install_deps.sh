@@ -4,7 +4,7 @@ set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git xz-utils ca-certificates python3 python3-pip
   libgtest-dev libgmock-dev libbenchmark-dev
-  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev libpcre2-dev libhwy-dev liblzma-dev
+  nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev libpcre2-dev libhwy-dev liblzma-dev zlib1g-dev
   pybind11-dev libopenblas-dev
 )
 missing=()

@@ -1,5 +1,4 @@
-// A minimal PNG writer (8-bit RGB, zlib "stored" blocks: no compression library needed) for loss curves and
-// benchmark plots. Written atomically.
+// A minimal PNG writer (8-bit RGB, deflated by zlib) for loss curves and benchmark plots. Written atomically.
 #pragma once
 
 #include <cstdint>

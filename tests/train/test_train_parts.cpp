@@ -1,12 +1,13 @@
 // Training building blocks: LR schedules, token shards and the seeded, resumable loader, the PNG loss curve.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
 
 #include "train/data/token_shards.h"
-#include "train/loss_curve.h"
+#include "io/plot.h"
 #include "train/optim/schedule.h"
 #include "test_util.h"
 
@@ -85,15 +86,33 @@ TEST(TokenShards, LoaderIsSeededCompleteAndResumable) {
 }
 
 TEST(LossCurve, WritesAPng) {
-  train::Series s{"train", {}, {}};
+  io::Series s{"train", {}, {}};
   for (int i = 0; i < 50; ++i) s.x.push_back(i), s.y.push_back(5.0 * std::exp(-i / 10.0) + 1);
   const std::string path = test::temp_path("llamba_curve.png").string();
-  train::plot_png(path, "loss", {s, {"val", {0, 25, 49}, {6, 2, 1.1}}});
+  io::plot_png(path, "loss", {s, {"val", {0, 25, 49}, {6, 2, 1.1}}});
   std::ifstream in(path, std::ios::binary);
-  char sig[8];
-  in.read(sig, 8);
-  EXPECT_EQ(std::string(sig + 1, 3), "PNG");
-  EXPECT_GT(fs::file_size(path), 800u * 500 * 3);
+  const std::string png((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(png.size(), 8u + 25 + 12);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  // IHDR first (800 × 500, 8-bit RGB), then one IDAT that inflates to 500 rows of filter byte + 800 pixels,
+  // some of them drawn (not white).
+  auto be32 = [&](size_t at) {
+    return (uint32_t)(uint8_t)png[at] << 24 | (uint32_t)(uint8_t)png[at + 1] << 16 |
+           (uint32_t)(uint8_t)png[at + 2] << 8 | (uint8_t)png[at + 3];
+  };
+  EXPECT_EQ(png.substr(12, 4), "IHDR");
+  EXPECT_EQ(be32(16), 800u);
+  EXPECT_EQ(be32(20), 500u);
+  const size_t idat = 8 + 25;
+  ASSERT_EQ(png.substr(idat + 4, 4), "IDAT");
+  std::vector<uint8_t> raw(500 * (800 * 3 + 1));
+  uLongf n = raw.size();
+  ASSERT_EQ(uncompress(raw.data(), &n, (const Bytef*)png.data() + idat + 8, be32(idat)), Z_OK);
+  EXPECT_EQ(n, raw.size());
+  EXPECT_LT(fs::file_size(path), raw.size() / 20) << "deflate should shrink a mostly white plot";
+  size_t drawn = 0;
+  for (uint8_t v : raw) drawn += v != 255 && v != 0;
+  EXPECT_GT(drawn, 1000u);
 }
 
 }  // namespace
