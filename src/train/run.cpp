@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "core/progress.h"
-#include "train/loss_curve.h"
+#include "io/plot.h"
 #include "train/trainer.h"
 
 namespace llamba::train {
@@ -40,7 +40,7 @@ EvalResult run_training(Trainer& t, const RunOptions& opts) {
   std::ofstream csv(csv_path, fresh ? std::ios::trunc : std::ios::app);
   if (header)
     csv << (tagged ? opts.tag_column + "," : "") << "step,tokens,lr,loss,grad_norm,tokens_per_s,val_loss,val_accuracy\n";
-  Series train_curve{"train", {}, {}}, val_curve{"held-out", {}, {}};
+  io::Series train_curve{"train", {}, {}}, val_curve{"held-out", {}, {}};
   // Earlier points of a resumed run come back from the CSV so the final plot covers the whole run.
   if (!fresh) {
     std::ifstream in(csv_path);
@@ -105,7 +105,7 @@ EvalResult run_training(Trainer& t, const RunOptions& opts) {
   bar.finish();
   t.save(ckpt.string(), opts.checkpoint_extra);
   if (!train_curve.x.empty())
-    plot_png((fs::path(opts.out_dir) / opts.plot_name).string(),
+    io::plot_png((fs::path(opts.out_dir) / opts.plot_name).string(),
              opts.title.empty() ? c.arch + " training loss" : opts.title, {train_curve, val_curve});
   return last;
 }

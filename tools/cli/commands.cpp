@@ -16,6 +16,7 @@ void register_all(CLI::App& app) {
   register_quantize(app);
   register_eval(app);
   register_distill(app);
+  register_bench(app);
 }
 
 }  // namespace llamba::cli

@@ -1,11 +1,11 @@
-// Renders loss curves (several named series against the step) to a PNG: axes, grid, numeric tick labels and a
-// colour legend, with a tiny built-in bitmap font. For `llamba train` and experiment reports.
+// Renders line plots (several named series, e.g. loss against the step) to a PNG: axes, grid, numeric tick labels and a
+// colour legend, with a tiny built-in bitmap font. For `llamba train`, `distill` and `bench`.
 #pragma once
 
 #include <string>
 #include <vector>
 
-namespace llamba::train {
+namespace llamba::io {
 
 struct Series {
   std::string name;
@@ -15,4 +15,4 @@ struct Series {
 void plot_png(const std::string& path, const std::string& title, const std::vector<Series>& series,
               bool log_y = false, int width = 800, int height = 500);
 
-}  // namespace llamba::train
+}  // namespace llamba::io

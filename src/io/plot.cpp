@@ -1,5 +1,5 @@
 // A small raster plotter: lines by Bresenham, text from a 5x7 font (digits, letters, a few symbols).
-#include "train/loss_curve.h"
+#include "io/plot.h"
 
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 
 #include "io/png.h"
 
-namespace llamba::train {
+namespace llamba::io {
 
 namespace {
 
@@ -131,7 +131,7 @@ void plot_png(const std::string& path, const std::string& title, const std::vect
     for (int d = 0; d < 3; ++d) c.line(R - 150, ly + 3 + d - 1, R - 130, ly + 3 + d - 1, col);
     c.text(R - 125, ly, s.name, black);
   }
-  io::write_png(path, width, height, c.px);
+  write_png(path, width, height, c.px);
 }
 
-}  // namespace llamba::train
+}  // namespace llamba::io
