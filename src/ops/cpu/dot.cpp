@@ -4,6 +4,8 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <algorithm>
+
 #include "ops/cpu/dot.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -11,32 +13,29 @@ namespace llamba::ops::cpu {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
-// The 4×4 (at most) tile of dot products between rows of x and rows of w. Each output has its own vector
+// A tile (at most kX × kW) of dot products between rows of x and rows of w. Each output has its own vector
 // accumulator, fed in k order and then summed across lanes, so an output does not depend on the tile it sits in
-// (nor on M, nor on the thread count); sharing every load across four rows cuts the loads per multiply-add from
-// 1.25 to 0.5 (prefill and training are load-bound otherwise).
-template <int kX>  // rows of x held in registers: 1 for decode, 4 otherwise
+// (nor on M, nor on the thread count); sharing every load across the tile's rows cuts the loads per multiply-add
+// (4×4: 0.5 instead of 1.25; prefill and training are load-bound otherwise).
+template <int kX, int kW>  // kX rows of x held in registers: 1 for decode, 4 otherwise
 void DotTileT(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
               int64_t ld_out) {
   const hn::ScalableTag<float> d;
   const int64_t n = (int64_t)hn::Lanes(d);
   const float* xs[kX];
-  const float* ws[4];
+  const float* ws[kW];
   for (int a = 0; a < kX; ++a) xs[a] = a < n_x ? x[a] : x[0];
-  for (int r = 0; r < 4; ++r) ws[r] = r < n_w ? w[r] : w[0];
-  hn::Vec<decltype(d)> acc[kX][4];
+  for (int r = 0; r < kW; ++r) ws[r] = r < n_w ? w[r] : w[0];
+  hn::Vec<decltype(d)> acc[kX][kW];
   for (int a = 0; a < kX; ++a)
-    for (int r = 0; r < 4; ++r) acc[a][r] = hn::Zero(d);
+    for (int r = 0; r < kW; ++r) acc[a][r] = hn::Zero(d);
   int64_t i = 0;
   for (; i + n <= k; i += n) {
-    const auto w0 = hn::LoadU(d, ws[0] + i), w1 = hn::LoadU(d, ws[1] + i);
-    const auto w2 = hn::LoadU(d, ws[2] + i), w3 = hn::LoadU(d, ws[3] + i);
+    hn::Vec<decltype(d)> wv[kW];
+    for (int r = 0; r < kW; ++r) wv[r] = hn::LoadU(d, ws[r] + i);
     for (int a = 0; a < kX; ++a) {
       const auto xv = hn::LoadU(d, xs[a] + i);
-      acc[a][0] = hn::MulAdd(xv, w0, acc[a][0]);
-      acc[a][1] = hn::MulAdd(xv, w1, acc[a][1]);
-      acc[a][2] = hn::MulAdd(xv, w2, acc[a][2]);
-      acc[a][3] = hn::MulAdd(xv, w3, acc[a][3]);
+      for (int r = 0; r < kW; ++r) acc[a][r] = hn::MulAdd(xv, wv[r], acc[a][r]);
     }
   }
   for (int a = 0; a < n_x; ++a) {
@@ -51,10 +50,17 @@ void DotTileT(const float* const* x, int n_x, const float* const* w, int n_w, in
 void DotTileImpl(const float* const* x, int n_x, const float* const* w, int n_w, int64_t k, float* out,
                  int64_t ld_out) {
   if (n_x == 1) {
-    DotTileT<1>(x, n_x, w, n_w, k, out, ld_out);
-  } else {
-    DotTileT<4>(x, n_x, w, n_w, k, out, ld_out);
+    DotTileT<1, 4>(x, n_x, w, n_w, k, out, ld_out);
+    return;
   }
+#if HWY_TARGET <= HWY_AVX3
+  DotTileT<4, 4>(x, n_x, w, n_w, k, out, ld_out);  // 16 accumulators + 5 operands fit 32 registers
+#else
+  // 16 vector registers (AVX2 and below): two 4×2 halves (8 accumulators + 3 operands) instead of spilling a
+  // 4×4 tile's 21 live vectors; same per-output arithmetic, so the same bits.
+  DotTileT<4, 2>(x, n_x, w, std::min(n_w, 2), k, out, ld_out);
+  if (n_w > 2) DotTileT<4, 2>(x, n_x, w + 2, n_w - 2, k, out + 2, ld_out);
+#endif
 }
 
 float DotImpl(const float* a, const float* b, int64_t k) {
