@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -100,10 +101,18 @@ DistillReport run_distill(ops::Context& ctx, const DistillConfig& given, const D
     const int64_t done_before = t.steps_done();
     if (budget >= 0) ro.stop_at_step = done_before + budget;
     bool first_step = true;
+    std::vector<double> step_rates;  // sgemm FLOP/s between consecutive steps
+    auto last_t = std::chrono::steady_clock::now();
+    uint64_t last_flops = 0;
     ro.on_step = [&](const train::StepResult& r) {
       if (first_step) rep.first_loss = r.loss, first_step = false;
       rep.last_loss = r.loss;
       rep.layer_losses = obj->layer_losses();
+      const auto now = std::chrono::steady_clock::now();
+      const uint64_t flops = ops::cpu::sgemm_flops_done();
+      const double dt = std::chrono::duration<double>(now - last_t).count();
+      if (dt > 0) step_rates.push_back((double)(flops - last_flops) / dt);
+      last_t = std::chrono::steady_clock::now(), last_flops = ops::cpu::sgemm_flops_done();
     };
     fmt::print(stderr, "[llamba] distill stage {} ({} of {}): {} steps of {} x {} tokens, {:.2f} M trainable\n",
                st.stage, k + 1, cfg.stages.size(), tc.steps, tc.batch * tc.grad_accum, tc.seq_len,
@@ -111,8 +120,13 @@ DistillReport run_distill(ops::Context& ctx, const DistillConfig& given, const D
     rep.sgemm_rate = ops::cpu::measure_sgemm_rate(ctx.pool());
     const uint64_t flops0 = ops::cpu::sgemm_flops_done();
     const auto t0 = std::chrono::steady_clock::now();
+    last_t = t0, last_flops = flops0;
     rep.held_out = train::run_training(t, ro);
     rep.gemm_flops = (double)(ops::cpu::sgemm_flops_done() - flops0);
+    if (!step_rates.empty()) {
+      std::nth_element(step_rates.begin(), step_rates.begin() + step_rates.size() / 2, step_rates.end());
+      rep.step_gemm_rate = step_rates[step_rates.size() / 2];
+    }
     rep.steps = t.steps_done() - done_before;
     rep.tokens = rep.steps * tc.batch * tc.seq_len * tc.grad_accum;
     if (budget >= 0) budget -= rep.steps;

@@ -29,6 +29,7 @@ struct StageReport {
   std::vector<double> layer_losses;  // stages 1-2: per layer, last step
   double gemm_flops = 0;             // FLOPs of the stage's matrix products (ops::cpu::sgemm: the projections)
   double sgemm_rate = 0;             // this machine's sgemm FLOP/s, measured at the stage's start
+  double step_gemm_rate = 0;         // the projections' FLOP/s within the median step (no evaluation, no checkpoint)
   train::EvalResult held_out;        // next-token loss of the student at the stage's end
 };
 

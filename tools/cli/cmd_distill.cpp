@@ -50,8 +50,9 @@ void print_report(const distill::DistillReport& r) {
     if (s.seconds > 0 && s.sgemm_rate > 0)
       fmt::print(
           "stage {}: projections {:.1f} GFLOP/s over the stage's wall time = {:.0f} % of this machine's sgemm "
-          "({:.1f} GFLOP/s, measured at the stage's start)\n",
-          s.stage, s.gemm_flops / s.seconds / 1e9, 100 * s.gemm_flops / s.seconds / s.sgemm_rate, s.sgemm_rate / 1e9);
+          "({:.1f} GFLOP/s, measured at the stage's start); in the median step {:.1f} GFLOP/s = {:.0f} %\n",
+          s.stage, s.gemm_flops / s.seconds / 1e9, 100 * s.gemm_flops / s.seconds / s.sgemm_rate, s.sgemm_rate / 1e9,
+          s.step_gemm_rate / 1e9, 100 * s.step_gemm_rate / s.sgemm_rate);
   if (r.finished)
     fmt::print("student {}\n", r.student_path);
   else
