@@ -129,9 +129,9 @@ void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const cor
       for (int64_t m = 0; m < M; ++m) {
         const float* xm = x.f32() + m * x.strides[0];
         float* ym = y.f32() + m * y.strides[0];
-        for (int64_t n = n0; n < n1; n += 4) {
-          const int nr = (int)std::min<int64_t>(4, n1 - n);
-          const uint8_t* rows[4];
+        for (int64_t n = n0; n < n1; n += 8) {
+          const int nr = (int)std::min<int64_t>(8, n1 - n);
+          const uint8_t* rows[8];
           for (int r = 0; r < nr; ++r) rows[r] = static_cast<const uint8_t*>(w.data) + (n + r) * row_bytes;
           cpu::dot_rows_quant(w.dtype, xm, rows, nr, K, ym + n);
           if (b)

@@ -1,5 +1,5 @@
 // Highway kernels of dot_rows_quant: per sub-block (the elements that share one scale, and minimum), decode
-// Lanes() weights of each of four rows into f32 registers and accumulate with one fused multiply-add per row, as
+// Lanes() weights of each of 4 or 8 rows into f32 registers and accumulate with one fused multiply-add per row, as
 // DotTileImpl does with dequantized rows. Each layout's scalar scales and vector decode repeat quant.cpp's float
 // operations exactly.
 #undef HWY_TARGET_INCLUDE
@@ -136,34 +136,41 @@ struct Q6_K {
   }
 };
 
-template <class Q>
-void DotRowsQ(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
+// kR rows (of which n_rows are real) against x, one accumulator per row. 8 rows give 8 independent
+// multiply-add chains, enough to hide the FMA latency that 4 chains leave exposed; each row's arithmetic is the
+// same for any kR, so the result does not depend on the row grouping.
+template <class Q, int kR>
+void DotRowsQT(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
   const hn::ScalableTag<float> df;
   const int64_t n = (int64_t)hn::Lanes(df);
-  const uint8_t* rows[4];
-  for (int r = 0; r < 4; ++r) rows[r] = r < n_rows ? w[r] : w[0];
-  auto a0 = hn::Zero(df), a1 = hn::Zero(df), a2 = hn::Zero(df), a3 = hn::Zero(df);
+  const uint8_t* rows[kR];
+  for (int r = 0; r < kR; ++r) rows[r] = r < n_rows ? w[r] : w[0];
+  hn::Vec<decltype(df)> acc[kR];
+  for (int r = 0; r < kR; ++r) acc[r] = hn::Zero(df);
   for (int64_t b = 0; b < k / Q::kSuper; ++b) {
-    const uint8_t* blk[4];
-    for (int r = 0; r < 4; ++r) blk[r] = rows[r] + b * Q::kBytes;
+    const uint8_t* blk[kR];
+    for (int r = 0; r < kR; ++r) blk[r] = rows[r] + b * Q::kBytes;
     for (int sub = 0; sub < (int)(Q::kSuper / Q::kSub); ++sub) {
-      float d[4], m[4];
-      for (int r = 0; r < 4; ++r) Q::scales(blk[r], sub, &d[r], &m[r]);
-      const auto d0 = hn::Set(df, d[0]), d1 = hn::Set(df, d[1]), d2 = hn::Set(df, d[2]), d3 = hn::Set(df, d[3]);
-      const auto m0 = hn::Set(df, m[0]), m1 = hn::Set(df, m[1]), m2 = hn::Set(df, m[2]), m3 = hn::Set(df, m[3]);
+      float d[kR], m[kR];
+      for (int r = 0; r < kR; ++r) Q::scales(blk[r], sub, &d[r], &m[r]);
       const float* xs = x + b * Q::kSuper + sub * Q::kSub;
       for (int64_t j = 0; j < Q::kSub; j += n) {
         const auto xv = hn::LoadU(df, xs + j);
-        a0 = hn::MulAdd(xv, Q::decode(df, blk[0], sub, j, d0, m0), a0);
-        a1 = hn::MulAdd(xv, Q::decode(df, blk[1], sub, j, d1, m1), a1);
-        a2 = hn::MulAdd(xv, Q::decode(df, blk[2], sub, j, d2, m2), a2);
-        a3 = hn::MulAdd(xv, Q::decode(df, blk[3], sub, j, d3, m3), a3);
+        for (int r = 0; r < kR; ++r)
+          acc[r] = hn::MulAdd(xv, Q::decode(df, blk[r], sub, j, hn::Set(df, d[r]), hn::Set(df, m[r])), acc[r]);
       }
     }
   }
-  const float s[4] = {hn::GetLane(hn::SumOfLanes(df, a0)), hn::GetLane(hn::SumOfLanes(df, a1)),
-                      hn::GetLane(hn::SumOfLanes(df, a2)), hn::GetLane(hn::SumOfLanes(df, a3))};
-  for (int r = 0; r < n_rows; ++r) out[r] = s[r];
+  for (int r = 0; r < n_rows; ++r) out[r] = hn::GetLane(hn::SumOfLanes(df, acc[r]));
+}
+
+template <class Q>
+void DotRowsQ(const float* x, const uint8_t* const* w, int n_rows, int64_t k, float* out) {
+  if (n_rows <= 4) {
+    DotRowsQT<Q, 4>(x, w, n_rows, k, out);
+  } else {
+    DotRowsQT<Q, 8>(x, w, n_rows, k, out);
+  }
 }
 
 // dst[0, k) = the dequantized row: the same values as quant::dequantize_row, decoded as DotRowsQ decodes them.
