@@ -1,7 +1,9 @@
 // gemm_acc_f32 (the chunked recurrences' small GEMM): within the fp32 error bound of an fp64 product for shapes
-// that hit every tile and tail, leaves the padding of strided rows untouched, and gives each element the same
-// bits whatever block of the product it is computed in (the property the mode-equivalence tests rely on).
+// that hit every tile and tail, on every compiled SIMD target, leaves the padding of strided rows untouched, and
+// gives each element the same bits whatever block of the product it is computed in (the property the
+// mode-equivalence tests rely on).
 #include <gtest/gtest.h>
+#include <hwy/targets.h>
 
 #include <cmath>
 #include <cstring>
@@ -26,8 +28,9 @@ std::vector<float> random_floats(size_t n, std::mt19937& rng) {
   return v;
 }
 
-TEST_P(GemmAcc, WithinTheFp32BoundAndPaddingUntouched) {
-  const auto [M, Nc, K] = GetParam();
+// The product into padded rows against fp64, and the padding left as it was.
+void expect_bound_and_padding(const Shape& shape) {
+  const auto [M, Nc, K] = shape;
   const int64_t lda = K + 3, ldb = Nc + 5, ldc = Nc + 2;  // padded rows: the kernel must respect the strides
   std::mt19937 rng(uint32_t(M * 1000003 + Nc * 1009 + K));
   const std::vector<float> A = random_floats(M * lda, rng), B = random_floats(K * ldb, rng);
@@ -51,6 +54,19 @@ TEST_P(GemmAcc, WithinTheFp32BoundAndPaddingUntouched) {
       EXPECT_LE(std::fabs(C[at] - ref), gamma * mag) << i << "," << j;
     }
   }
+}
+
+TEST_P(GemmAcc, WithinTheFp32BoundAndPaddingUntouched) { expect_bound_and_padding(GetParam()); }
+
+// Every target compiled in and supported here (SSE2 … AVX2 / AVX-512), not only the one dispatch picks: the
+// column tails must not read or write past a row on any of them.
+TEST(GemmAccTargets, EveryTargetWithinTheBound) {
+  for (int64_t target : hwy::SupportedAndGeneratedTargets()) {
+    SCOPED_TRACE(hwy::TargetName(target));
+    hwy::SetSupportedTargetsForTest(target);
+    for (const Shape& s : {Shape{3, 5, 7}, Shape{7, 33, 65}, Shape{5, 100, 3}}) expect_bound_and_padding(s);
+  }
+  hwy::SetSupportedTargetsForTest(0);  // back to the real CPU's targets
 }
 
 TEST_P(GemmAcc, AnElementHasTheSameBitsInAnyBlock) {

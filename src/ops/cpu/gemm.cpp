@@ -4,6 +4,8 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <cstring>
+
 #include "ops/cpu/gemm.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -12,15 +14,20 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 // A kR-row × kV-vector tile of C held in registers for the whole k loop: per k, kV loads of B and kR broadcasts
-// of A feed kR·kV multiply-adds. With kMasked the last vector covers only `last` lanes.
+// of A feed kR·kV multiply-adds. With kMasked the last vector covers only `last` lanes, moved through a zeroed
+// stack buffer (Highway's MaskedLoad is a full aligned load below AVX2: it could read past the row).
 template <int kR, int kV, bool kMasked>
 HWY_INLINE void Tile(int64_t K, const float* HWY_RESTRICT A, int64_t lda, const float* HWY_RESTRICT B,
                      int64_t ldb, float* HWY_RESTRICT C, int64_t ldc, size_t last) {
   const hn::ScalableTag<float> d;
   const size_t n = hn::Lanes(d);
-  const auto mask = hn::FirstN(d, last);
+  HWY_ALIGN float tail[HWY_MAX_BYTES / sizeof(float)] = {};
   const auto load = [&](const float* p, int v) {
-    return kMasked && v == kV - 1 ? hn::MaskedLoad(mask, d, p + v * n) : hn::LoadU(d, p + v * n);
+    if (kMasked && v == kV - 1) {
+      std::memcpy(tail, p + v * n, last * sizeof(float));
+      return hn::Load(d, tail);
+    }
+    return hn::LoadU(d, p + v * n);
   };
   hn::Vec<decltype(d)> acc[kR][kV];
   for (int r = 0; r < kR; ++r)
@@ -37,7 +44,8 @@ HWY_INLINE void Tile(int64_t K, const float* HWY_RESTRICT A, int64_t lda, const 
     for (int v = 0; v < kV; ++v) {
       float* p = C + r * ldc + v * n;
       if (kMasked && v == kV - 1) {
-        hn::BlendedStore(acc[r][v], mask, d, p);
+        hn::Store(acc[r][v], d, tail);
+        std::memcpy(p, tail, last * sizeof(float));
       } else {
         hn::StoreU(acc[r][v], d, p);
       }
