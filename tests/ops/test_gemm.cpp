@@ -81,7 +81,8 @@ TEST_P(GemmAcc, AnElementHasTheSameBitsInAnyBlock) {
     for (int64_t j0 = 0; j0 < Nc; j0 += 7) {
       const int64_t m = std::min<int64_t>(5, M - i0), n = Nc - j0;
       std::vector<float> part = C0;
-      ops::cpu::gemm_acc_f32(m, n, K, &A[i0 * K], K, &B[j0], Nc, &part[i0 * Nc + j0], Nc);
+      // Pointer arithmetic, not &A[..]: with K = 0 the vectors are empty and operator[] would bind a null reference.
+      ops::cpu::gemm_acc_f32(m, n, K, A.data() + i0 * K, K, B.data() + j0, Nc, part.data() + i0 * Nc + j0, Nc);
       for (int64_t i = i0; i < i0 + m; ++i)
         for (int64_t j = j0; j < Nc; ++j)
           ASSERT_EQ(std::memcmp(&part[i * Nc + j], &full[i * Nc + j], sizeof(float)), 0) << i << "," << j;
