@@ -1,26 +1,15 @@
-// generate(): prefill, then sample/decode; stop strings are matched on the decoded text, holding back any
-// suffix that could still become a stop string.
+// generate(): prefill, then sample/decode; the text and its stop strings go through a TextStream.
 #include "runtime/generate.h"
 
 #include <chrono>
+
+#include "runtime/text_stream.h"
 
 namespace llamba::runtime {
 
 namespace {
 double now_s() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// Length of the longest suffix of `text` that is a proper prefix of some stop string.
-size_t held_suffix(const std::string& text, const std::vector<std::string>& stop) {
-  size_t held = 0;
-  for (const auto& s : stop)
-    for (size_t n = std::min(s.size() - 1, text.size()); n > held; --n)
-      if (text.compare(text.size() - n, n, s, 0, n) == 0) {
-        held = n;
-        break;
-      }
-  return held;
 }
 }  // namespace
 
@@ -39,17 +28,8 @@ GenerateStats generate(Session& session, const tokenizer::Tokenizer& tok, std::s
   st.n_prompt = (int64_t)prompt.size();
   st.prefill_s = now_s() - t0;
   t0 = now_s();
-  tokenizer::StreamDecoder dec(tok);
-  std::string pending;  // decoded text not yet emitted (may be the start of a stop string)
-  auto emit = [&](bool final) -> bool {
-    size_t keep = final ? 0 : held_suffix(pending, opts.stop);
-    if (pending.size() > keep) {
-      const std::string out = pending.substr(0, pending.size() - keep);
-      pending.erase(0, pending.size() - keep);
-      return on_text(out);
-    }
-    return true;
-  };
+  TextStream text(tok, opts.stop);
+  auto emit = [&](const std::string& out) { return out.empty() || on_text(out); };
   st.stop_reason = "length";
   for (int64_t i = 0; opts.max_tokens < 0 || i < opts.max_tokens; ++i) {
     const int32_t id = sampler.sample(session.logits(), session.tokens());
@@ -59,20 +39,12 @@ GenerateStats generate(Session& session, const tokenizer::Tokenizer& tok, std::s
     }
     st.tokens.push_back(id);
     ++st.n_generated;
-    pending += dec.push(id);
-    bool stopped = false;
-    for (const auto& s : opts.stop) {
-      const size_t at = s.empty() ? std::string::npos : pending.find(s);
-      if (at != std::string::npos) {
-        pending.resize(at);
-        stopped = true;
-      }
-    }
-    if (stopped) {
+    const std::string out = text.push(id);
+    if (text.stopped()) {
       st.stop_reason = "stop";
       break;
     }
-    if (!emit(false)) {
+    if (!emit(out)) {
       st.stop_reason = "callback";
       break;
     }
@@ -83,8 +55,7 @@ GenerateStats generate(Session& session, const tokenizer::Tokenizer& tok, std::s
     if (opts.max_tokens >= 0 && i + 1 >= opts.max_tokens) break;  // no forward for a token nobody reads
     session.decode(id);
   }
-  if (st.stop_reason != "stop") pending += dec.flush();
-  emit(true);
+  emit(text.finish());
   st.decode_s = now_s() - t0;
   return st;
 }

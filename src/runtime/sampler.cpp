@@ -3,7 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <unordered_set>
+#include <unordered_map>
 
 #include "core/check.h"
 
@@ -14,6 +14,8 @@ Sampler::Sampler(const SamplerParams& p) : p_(p), rng_(p.seed) {
   LLAMBA_ENSURE(p.top_p > 0, "top-p must be > 0, got {}", p.top_p);
   LLAMBA_ENSURE(p.min_p >= 0 && p.min_p <= 1, "min-p must be in [0, 1], got {}", p.min_p);
   LLAMBA_ENSURE(p.repeat_penalty > 0, "repeat penalty must be > 0, got {}", p.repeat_penalty);
+  LLAMBA_ENSURE(std::isfinite(p.presence_penalty) && std::isfinite(p.frequency_penalty),
+                "presence and frequency penalties must be finite");
 }
 
 int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> history) {
@@ -21,13 +23,16 @@ int32_t Sampler::sample(std::span<const float> logits, std::span<const int32_t> 
   LLAMBA_CHECK(V > 0);
   cand_.resize(V);
   for (int32_t i = 0; i < V; ++i) cand_[i] = {logits[i], i};
-  if (p_.repeat_penalty != 1.0f && p_.repeat_last_n != 0) {
+  const bool penalize = p_.repeat_penalty != 1.0f || p_.presence_penalty != 0.0f || p_.frequency_penalty != 0.0f;
+  if (penalize && p_.repeat_last_n != 0) {
     const size_t n = p_.repeat_last_n < 0 ? history.size() : std::min(history.size(), (size_t)p_.repeat_last_n);
-    std::unordered_set<int32_t> seen(history.end() - n, history.end());
-    for (int32_t id : seen) {
+    std::unordered_map<int32_t, int32_t> count;
+    for (auto it = history.end() - n; it != history.end(); ++it) ++count[*it];
+    for (const auto [id, c] : count) {
       if (id < 0 || id >= V) continue;
       float& l = cand_[id].first;
       l = l > 0 ? l / p_.repeat_penalty : l * p_.repeat_penalty;
+      l -= (float)c * p_.frequency_penalty + p_.presence_penalty;
     }
   }
   auto by_logit = [](const auto& a, const auto& b) { return a.first > b.first || (a.first == b.first && a.second < b.second); };

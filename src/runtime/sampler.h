@@ -16,7 +16,9 @@ struct SamplerParams {
   float top_p = 0.95f;          // >= 1: disabled
   float min_p = 0.05f;          // <= 0: disabled
   float repeat_penalty = 1.0f;  // 1: disabled; logits of recent tokens: l > 0 ? l / p : l * p
-  int32_t repeat_last_n = 64;   // how many recent tokens the penalty looks at
+  float presence_penalty = 0;   // OpenAI / llama.cpp: l -= presence for a token seen in the window
+  float frequency_penalty = 0;  // l -= frequency × its count in the window
+  int32_t repeat_last_n = 64;   // how many recent tokens the penalties look at (< 0: all)
   uint64_t seed = 0;
 };
 

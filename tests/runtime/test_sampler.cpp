@@ -79,6 +79,25 @@ TEST(Sampler, RepetitionPenaltyDividesPositiveAndMultipliesNegativeLogits) {
   EXPECT_EQ(off.sample(logits, history), 0);
 }
 
+TEST(Sampler, PresenceAndFrequencyPenaltiesSubtractPerSeenTokenAndPerOccurrence) {
+  SamplerParams p;
+  p.temperature = 0;
+  const std::vector<float> logits = {3.0f, 2.5f, 2.0f};
+  const std::vector<int32_t> once = {0}, thrice = {0, 0, 0, 1};
+  p.presence_penalty = 0.4f;  // 3 - 0.4 = 2.6 > 2.5: still token 0
+  EXPECT_EQ(Sampler(p).sample(logits, once), 0);
+  p.presence_penalty = 0.6f;  // 2.4 < 2.5
+  EXPECT_EQ(Sampler(p).sample(logits, once), 1);
+  p.presence_penalty = 0;
+  p.frequency_penalty = 0.2f;  // once: 2.8 > 2.5; three times: 2.4, token 1 seen once: 2.3, token 2: 2.0
+  EXPECT_EQ(Sampler(p).sample(logits, once), 0);
+  EXPECT_EQ(Sampler(p).sample(logits, thrice), 1);
+  p.frequency_penalty = 0.5f;  // 1.5, 2.0, 2.0: the lowest id of the tie
+  EXPECT_EQ(Sampler(p).sample(logits, thrice), 1);
+  p.frequency_penalty = 0.6f;  // 1.2, 1.9, 2.0
+  EXPECT_EQ(Sampler(p).sample(logits, thrice), 2);
+}
+
 TEST(Sampler, SameSeedSameTokensDifferentSeedDifferent) {
   std::vector<float> logits(50);
   for (int i = 0; i < 50; ++i) logits[i] = std::sin((float)i);
