@@ -26,6 +26,8 @@ pkg_check_modules(PCRE2 QUIET IMPORTED_TARGET libpcre2-8)
 llamba_require(PCRE2_FOUND libpcre2-dev "PCRE2")
 pkg_check_modules(OPENBLAS QUIET IMPORTED_TARGET openblas)
 llamba_require(OPENBLAS_FOUND libopenblas-dev "OpenBLAS")
+pkg_check_modules(HTTPLIB QUIET IMPORTED_TARGET cpp-httplib)
+llamba_require(HTTPLIB_FOUND libcpp-httplib-dev "cpp-httplib (llamba serve)")
 
 if(LLAMBA_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)

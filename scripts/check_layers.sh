@@ -25,5 +25,6 @@ check eval eval runtime models ops tokenizer io quant core
 check train train runtime models ops tokenizer io quant core
 check distill distill train runtime models ops tokenizer io quant core
 check bench bench runtime models ops tokenizer io quant core
+check serve serve runtime models ops tokenizer io quant core
 [ $status -eq 0 ] && echo "check_layers: ok"
 exit $status

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <string>
 
 #include "core/rng.h"
@@ -18,7 +19,9 @@ struct TinyLlambaShape {
   bool tied = true;
 };
 
-inline std::string write_tiny_llamba(const TinyLlambaShape& s, uint64_t seed, const std::string& name) {
+// `extra` may add metadata (e.g. a tokenizer) before the file is written.
+inline std::string write_tiny_llamba(const TinyLlambaShape& s, uint64_t seed, const std::string& name,
+                                     const std::function<void(io::GgufWriter&)>& extra = {}) {
   core::Rng rng(seed);
   io::GgufWriter w;
   w.set("general.architecture", io::GgufValue::string("llamba"));
@@ -56,6 +59,7 @@ inline std::string write_tiny_llamba(const TinyLlambaShape& s, uint64_t seed, co
   }
   add("output_norm.weight", {D}, 0.1, 1.0);
   if (!s.tied) add("output.weight", {s.vocab, D}, 1.0 / std::sqrt((double)D));
+  if (extra) extra(w);
   const std::string path = test::temp_path("tiny_llamba_" + name + ".gguf").string();
   w.write(path);
   return path;

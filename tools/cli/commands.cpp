@@ -17,6 +17,7 @@ void register_all(CLI::App& app) {
   register_eval(app);
   register_distill(app);
   register_bench(app);
+  register_serve(app);
 }
 
 }  // namespace llamba::cli

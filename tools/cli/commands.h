@@ -21,6 +21,7 @@ void register_quantize(CLI::App& app);
 void register_eval(CLI::App& app);
 void register_distill(CLI::App& app);
 void register_bench(CLI::App& app);
+void register_serve(CLI::App& app);
 
 // Embeds the tokenizer found in `dir` (tokenizer.json or tokenizer.model), if any, into a GGUF being written.
 void add_tokenizer_if_present(const std::string& dir, io::GgufWriter& w);
