@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: the layer check, all ctest tests of the Release build (build/), then the same tests built
+# Runs every test: the layer check, all ctest tests of the Release build (build/), the server through the
+# openai Python client (tests/serve/python), then the same tests built
 # with ASan + UBSan (build-asan/, tests labelled `slow` excluded there). Each phase prints its wall time. Options:
 #   --quick     Release tests only
 #   --sanitize  sanitizer pass only
@@ -24,6 +25,13 @@ if [ $release -eq 1 ]; then
   phase "Release build"
   ctest --test-dir build -L 'cpu|slow' --output-on-failure -j"$jobs"
   phase "Release tests"
+  # `llamba serve` through the real openai client (pinned), in a venv of its own.
+  venv=build/venv-serve
+  [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/serve/python/requirements.txt
+  "$venv/bin/python" -W error::ResourceWarning tests/serve/python/test_openai_client.py build/bin/llamba \
+    models/SmolLM2-135M-Instruct.Q4_1.gguf
+  phase "OpenAI client tests"
 fi
 if [ $sanitize -eq 1 ]; then
   # -O1 -g1: 1.8-2.5x less compile time than -O2 -g on the heavy files, and line tables are enough for ASan's
