@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the layer check, all ctest tests of the Release build (build/), the server through the
-# openai Python client (tests/serve/python), then the same tests built
+# openai Python client and its chat page in headless Chromium (tests/serve/python), then the same tests built
 # with ASan + UBSan (build-asan/, tests labelled `slow` excluded there). Each phase prints its wall time. Options:
 #   --quick     Release tests only
 #   --sanitize  sanitizer pass only
@@ -31,7 +31,8 @@ if [ $release -eq 1 ]; then
   "$venv/bin/pip" install -q --disable-pip-version-check -r tests/serve/python/requirements.txt
   "$venv/bin/python" -W error::ResourceWarning tests/serve/python/test_openai_client.py build/bin/llamba \
     models/SmolLM2-135M-Instruct.Q4_1.gguf
-  phase "OpenAI client tests"
+  "$venv/bin/python" tests/serve/python/test_web_page.py build/bin/llamba models/SmolLM2-135M-Instruct.Q4_1.gguf
+  phase "OpenAI client and chat page tests"
 fi
 if [ $sanitize -eq 1 ]; then
   # -O1 -g1: 1.8-2.5x less compile time than -O2 -g on the heavy files, and line tables are enough for ASan's

@@ -22,7 +22,7 @@ textarea{flex:1;font:inherit;padding:.4rem}button{font:inherit;padding:.4rem .9r
 <label>temperature <input id="temp" type="number" value="0.7" step="0.1" min="0" max="2" style="width:4rem"></label></p>
 <script>
 const $ = id => document.getElementById(id);
-const history = [];
+const turns = [];
 let controller = null;
 function add(role, text) {
   const d = document.createElement('div'); d.className = 'msg ' + role; d.textContent = text;
@@ -38,16 +38,16 @@ async function send() {
   const text = $('input').value.trim();
   if (!text || controller) return;
   $('input').value = '';
-  history.push({role: 'user', content: text});
+  turns.push({role: 'user', content: text});
   add('user', text);
   const out = add('assistant', '');
   controller = new AbortController();
-  $('send').disabled = true; $('stop').disabled = false;
-  const t0 = performance.now(); let n = 0, first = 0, reply = '';
+  $('send').disabled = true; $('stop').disabled = false; document.body.dataset.state = 'streaming';
+  let n = 0, first = 0, reply = '';
   try {
     const r = await fetch('/v1/chat/completions', {method: 'POST', headers: headers(), signal: controller.signal,
-      body: JSON.stringify({messages: history, stream: true, max_tokens: +$('max').value, temperature: +$('temp').value})});
-    if (!r.ok) { out.textContent = 'error: ' + ((await r.json()).error || {}).message; history.pop(); return; }
+      body: JSON.stringify({messages: turns, stream: true, max_tokens: +$('max').value, temperature: +$('temp').value})});
+    if (!r.ok) { out.textContent = 'error: ' + ((await r.json()).error || {}).message; turns.pop(); return; }
     const reader = r.body.getReader(), dec = new TextDecoder(); let buf = '';
     for (;;) {
       const {value, done} = await reader.read();
@@ -61,19 +61,22 @@ async function send() {
         if (j.error) { out.textContent += '\n[error: ' + j.error.message + ']'; continue; }
         const piece = (j.choices[0] && j.choices[0].delta.content) || '';
         if (piece) { if (!n) first = performance.now(); n++; reply += piece; out.textContent = reply; }
-        const s = (performance.now() - (first || t0)) / 1000;
-        $('stats').textContent = n + ' pieces · ' + (s > 0 ? (n / s).toFixed(1) : '–') + ' tokens/s';
+        const s = (performance.now() - first) / 1000;  // rate after the first piece: decode speed
+        if (n > 1) $('stats').textContent = n + ' pieces · ' + ((n - 1) / s).toFixed(1) + ' tokens/s';
       }
     }
   } catch (e) { if (e.name !== 'AbortError') out.textContent += '\n[error: ' + e + ']'; }
   finally {
-    history.push({role: 'assistant', content: reply});
-    controller = null; $('send').disabled = false; $('stop').disabled = true;
+    turns.push({role: 'assistant', content: reply});
+    controller = null; $('send').disabled = false; $('stop').disabled = true; document.body.dataset.state = 'idle';
   }
 }
 $('send').onclick = send;
 $('stop').onclick = () => controller && controller.abort();
 $('input').addEventListener('keydown', e => { if (e.key === 'Enter' && !e.shiftKey) { e.preventDefault(); send(); } });
+// /?q=TEXT sends TEXT on load (a link to a question; also how the headless-browser test drives the page).
+const q = new URLSearchParams(location.search).get('q');
+if (q) { $('input').value = q; send(); }
 </script></body></html>
 )HTML";
 }

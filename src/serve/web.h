@@ -1,5 +1,5 @@
 // The chat page served at /: one static HTML file with inline script and style, no external requests. It
-// streams /v1/chat/completions, shows tokens/s and can stop a reply.
+// streams /v1/chat/completions, shows tokens/s and can stop a reply; /?q=TEXT sends TEXT on load.
 #pragma once
 
 namespace llamba::serve {
