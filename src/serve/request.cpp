@@ -123,7 +123,10 @@ std::vector<tokenizer::ChatMessage> messages(const json& j) {
 }  // namespace
 
 CompletionRequest parse_completion_request(const std::string& body, bool chat) {
-  const json j = parse_json_object(body);
+  return parse_completion_request(parse_json_object(body), chat);
+}
+
+CompletionRequest parse_completion_request(const json& j, bool chat) {
   CompletionRequest r;
   r.chat = chat;
   r.model = string(j, "model", "model");

@@ -40,6 +40,7 @@ struct CompletionRequest {
 // Parses a request body. Throws ApiError(400) naming the field for malformed JSON, a wrong type or a value out
 // of range. Sampling defaults follow OpenAI's: temperature 1, top_p 1, no top-k / min-p / penalties.
 CompletionRequest parse_completion_request(const std::string& body, bool chat);
+CompletionRequest parse_completion_request(const nlohmann::json& body, bool chat);  // already parsed
 
 // The body as a JSON object, or ApiError(400) ("malformed JSON at byte N" / "the body must be a JSON object").
 nlohmann::json parse_json_object(const std::string& body);

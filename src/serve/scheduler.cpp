@@ -270,7 +270,8 @@ void Scheduler::step() {
   if (!decode.empty()) {
     std::vector<models::SequenceState*> states;
     for (Seq* s : decode) states.push_back(s->state.get());
-    std::vector<float> logits(decode.size() * V);
+    std::vector<float>& logits = batch_logits_;
+    logits.resize(decode.size() * V);
     try {
       model_.forward(ctx_, ids, (int64_t)decode.size(), states, core::view_f32(logits, {(int64_t)decode.size(), V}));
       for (size_t b = 0; b < decode.size(); ++b) {

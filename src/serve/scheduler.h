@@ -136,6 +136,7 @@ class Scheduler {
   std::vector<std::unique_ptr<Seq>> active_;
   std::unique_ptr<class StateCache> cache_;
   size_t prefill_turn_ = 0;
+  std::vector<float> batch_logits_;  // the batched decode's (B, V) output, reused across steps
   std::vector<std::pair<std::shared_ptr<Job>, Event>> finals_;  // finished in this step
   std::thread thread_;
 };

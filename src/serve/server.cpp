@@ -88,12 +88,12 @@ void Server::Impl::completion(const httplib::Request& req, httplib::Response& re
     if (!r.model.empty() && r.model != opt.model_id)
       throw ApiError(404, fmt::format("model '{}' not found; this server has '{}'", r.model, opt.model_id), "model",
                      "not_found_error");
-    std::vector<int32_t> ids = prompt_tokens(r);
-    const int64_t ctx = sched.context();
-    if (ctx > 0 && (int64_t)ids.size() > ctx)
-      throw ApiError(400, fmt::format("the prompt has {} tokens; the context holds {} (prompt and completion)",
-                                      ids.size(), ctx), chat ? "messages" : "prompt");
-    std::shared_ptr<Job> job = sched.submit(std::move(ids), gen_params(r));
+    std::shared_ptr<Job> job;
+    try {
+      job = sched.submit(prompt_tokens(r), gen_params(r));
+    } catch (const core::Error& e) {  // an empty prompt or one longer than the context
+      throw ApiError(400, e.what(), chat ? "messages" : "prompt");
+    }
     auto reply = std::make_shared<Reply>(tok, opt.model_id, chat, r.top_logprobs >= 0);
     if (!r.stream) {
       Event e;
@@ -181,7 +181,7 @@ void Server::Impl::routes() {
     guarded(res, [&] {
       const json b = parse_json_object(q.body);
       const std::string path = state_path(b);
-      CompletionRequest r = parse_completion_request(q.body, b.contains("messages"));
+      CompletionRequest r = parse_completion_request(b, b.contains("messages"));
       std::vector<int32_t> ids = prompt_tokens(r);
       const int64_t n = (int64_t)ids.size();
       sched.save_state(std::move(ids), path);

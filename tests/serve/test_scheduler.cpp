@@ -66,9 +66,7 @@ TEST(Scheduler, SecondTurnPrefillsOnlyTheNewTokensAndEqualsAColdRun) {
   ops::Context ctx(2);
   Scheduler warm(*m->model, *m->tok, ctx, options(2));
   const std::vector<int32_t> turn1 = prompt_of(*m->tok, 3);
-  auto p = greedy(6);
-  p.ignore_eos = true;
-  const test::JobResult r1 = drain(*warm.submit(turn1, p));
+  const test::JobResult r1 = drain(*warm.submit(turn1, greedy(6)));
   // The first turn's state was cached after the prompt and after 5 of the 6 tokens (the last is never run).
   std::vector<int32_t> turn2 = turn1;
   const std::vector<int32_t> reply = m->tok->encode(r1.text, false, false);
