@@ -271,6 +271,8 @@ GgufFile GgufFile::parse(std::shared_ptr<core::Buffer> buf, const std::string& n
     f.kv_.emplace_back(std::move(key), std::move(v));
   }
   if (const GgufValue* a = f.find("general.alignment")) {
+    LLAMBA_ENSURE(a->is_integer(), "{}: general.alignment must be an integer, found {}", name,
+                  gguf_type_name(a->type));
     const int64_t al = a->as_int("general.alignment");
     LLAMBA_ENSURE(al > 0 && al <= (1 << 20) && (al & (al - 1)) == 0,
                   "{}: general.alignment {} is not a power of two in [1, 2^20]", name, al);
@@ -305,7 +307,12 @@ GgufFile GgufFile::parse(std::shared_ptr<core::Buffer> buf, const std::string& n
     const auto& di = core::dtype_info(info.dtype);
     LLAMBA_ENSURE(ne[0] % di.block_size == 0, "{}: tensor {}: row length {} is not a multiple of the {} block size {}",
                   name, info.name, ne[0], di.name, di.block_size);
-    info.nbytes = (int64_t)(numel / di.block_size * di.block_bytes);
+    // Checked before multiplying: a product past 2^64 would wrap to a small size that passes the bounds check.
+    const uint64_t blocks = numel / di.block_size;
+    LLAMBA_ENSURE(blocks <= size / (uint64_t)di.block_bytes,
+                  "{}: tensor {}: {} elements of {} run past the end of the file ({} bytes; truncated download?)",
+                  name, info.name, numel, di.name, size);
+    info.nbytes = (int64_t)(blocks * (uint64_t)di.block_bytes);
     LLAMBA_ENSURE(names.insert(info.name).second, "{}: duplicate tensor name {}", name, info.name);
     f.tensors_.push_back(std::move(info));
   }
