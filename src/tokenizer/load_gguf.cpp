@@ -21,9 +21,7 @@ int32_t optional_id(const io::GgufFile& f, const std::string& key, int32_t n_voc
   return (int32_t)id;
 }
 
-}  // namespace
-
-TokenizerModel load_gguf(const io::GgufFile& f) {
+TokenizerModel read_gguf_tokenizer(const io::GgufFile& f) {
   const std::string& path = f.path();
   LLAMBA_ENSURE(f.has("tokenizer.ggml.model"), "{}: no tokenizer in this GGUF file (missing tokenizer.ggml.model)",
                 path);
@@ -94,6 +92,18 @@ TokenizerModel load_gguf(const io::GgufFile& f) {
   m.chat_template = f.get_string("tokenizer.chat_template", "");
   collect_eog(m);
   return m;
+}
+
+}  // namespace
+
+TokenizerModel load_gguf(const io::GgufFile& f) {
+  try {
+    return read_gguf_tokenizer(f);
+  } catch (const Error& e) {
+    // The typed accessors name the key but not the file ("metadata key tokenizer.ggml.model: expected a string").
+    if (std::string_view(e.what()).starts_with(f.path())) throw;
+    core::rethrow_with_context(f.path() + ": ", e);
+  }
 }
 
 }  // namespace llamba::tokenizer
