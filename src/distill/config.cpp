@@ -3,6 +3,8 @@
 
 #include <cmath>
 #include <functional>
+#include <limits>
+#include <type_traits>
 
 #include "core/check.h"
 
@@ -20,10 +22,28 @@ struct Field {
   std::function<json(const C&)> write;
 };
 
+// `v` as T. Integers must be JSON integers within T's range: nlohmann would truncate 1.5 and convert 1e30
+// with undefined behaviour.
+template <class T>
+T read_as(const json& v, const char* key) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    constexpr T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+    bool fits = false;
+    if (v.is_number_unsigned()) {
+      fits = v.get<uint64_t>() <= (uint64_t)hi;
+    } else if (v.is_number_integer()) {
+      const int64_t x = v.get<int64_t>();
+      fits = x >= (int64_t)lo && (x < 0 || (uint64_t)x <= (uint64_t)hi);
+    }
+    LLAMBA_ENSURE(fits, "\"{}\" must be an integer in [{}, {}], got {}", key, lo, hi, v.dump());
+  }
+  return v.get<T>();
+}
+
 // A field read and written through `get` (a reference to the member).
 template <class T, class C, class Get>
 Field<C> field(const char* key, Get get, int only_stage = 0) {
-  return {key, only_stage, [get](const json& v, C& c) { get(c) = v.get<T>(); },
+  return {key, only_stage, [get, key](const json& v, C& c) { get(c) = read_as<T>(v, key); },
           [get](const C& c) { return json(get(const_cast<C&>(c))); }};
 }
 

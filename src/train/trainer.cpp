@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "ops/cross_entropy.h"
 #include "train/objective.h"
@@ -12,13 +14,27 @@ namespace llamba::train {
 using json = nlohmann::json;
 
 namespace {
+// Integers must be JSON integers within T's range: nlohmann would truncate 1.5 and convert 1e30 with undefined
+// behaviour.
 template <class T>
 void get(const json& j, const char* key, T& out) {
   if (!j.contains(key)) return;
+  const json& v = j.at(key);
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    constexpr T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
+    bool fits = false;
+    if (v.is_number_unsigned()) {
+      fits = v.get<uint64_t>() <= (uint64_t)hi;
+    } else if (v.is_number_integer()) {
+      const int64_t x = v.get<int64_t>();
+      fits = x >= (int64_t)lo && (x < 0 || (uint64_t)x <= (uint64_t)hi);
+    }
+    LLAMBA_ENSURE(fits, "train config: \"{}\" must be an integer in [{}, {}], got {}", key, lo, hi, v.dump());
+  }
   try {
-    out = j.at(key).get<T>();
+    out = v.get<T>();
   } catch (const json::exception&) {
-    LLAMBA_THROW("train config: \"{}\" has the wrong type: {}", key, j.at(key).dump());
+    LLAMBA_THROW("train config: \"{}\" has the wrong type: {}", key, v.dump());
   }
 }
 }  // namespace
