@@ -21,6 +21,8 @@ json parse_json_object(const std::string& body) {
     j = json::parse(body);
   } catch (const json::parse_error& e) {
     throw ApiError(400, fmt::format("malformed JSON at byte {}", e.byte));
+  } catch (const json::out_of_range&) {  // a number beyond a double, such as 1e309
+    throw ApiError(400, "malformed JSON: a number is out of range");
   }
   if (!j.is_object()) throw ApiError(400, "the request body must be a JSON object");
   return j;
