@@ -121,8 +121,21 @@ std::shared_ptr<Buffer> Buffer::map_file(const std::string& path) {
   return b;
 }
 
+std::shared_ptr<Buffer> Buffer::adopt(uint8_t* data, size_t bytes, Device device,
+                                      std::function<void(uint8_t*)> release) {
+  std::shared_ptr<Buffer> b(new Buffer());
+  b->kind_ = Kind::kExternal;
+  b->data_ = data;
+  b->size_ = bytes;
+  b->device_ = device;
+  b->release_ = std::move(release);
+  return b;
+}
+
 Buffer::~Buffer() {
-  if (kind_ == Kind::kOwned) {
+  if (kind_ == Kind::kExternal) {
+    if (data_ && release_) release_(data_);
+  } else if (kind_ == Kind::kOwned) {
     if (data_) block_cache().give(data_, rounded_size(size_));
   } else if (data_ && size_ > 0) {
     ::munmap(data_, size_);

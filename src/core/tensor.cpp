@@ -86,6 +86,7 @@ TensorView TensorView::select(int dim, int64_t i) const {
   TensorView v;
   v.data = byte_ptr(i * strides[d]);
   v.dtype = dtype;
+  v.device = device;
   std::vector<int64_t> dims;
   int k = 0;
   for (int j = 0; j < rank(); ++j) {
@@ -100,7 +101,9 @@ TensorView TensorView::select(int dim, int64_t i) const {
 TensorView TensorView::reshape(const Shape& s) const {
   LLAMBA_CHECK(is_contiguous(), "reshape of a non-contiguous view {}", shape.str());
   LLAMBA_CHECK(s.numel() == numel(), "reshape {} -> {}", shape.str(), s.str());
-  return contiguous(data, dtype, s);
+  TensorView v = contiguous(data, dtype, s);
+  v.device = device;
+  return v;
 }
 
 Tensor Tensor::zeros(DType dtype, const Shape& shape) {
@@ -116,6 +119,8 @@ Tensor Tensor::from_f32(const Shape& shape, std::span<const float> values) {
 }
 
 Tensor Tensor::copy_of(const TensorView& v) {
+  LLAMBA_ENSURE(v.device == Device::kCpu, "copy_of a tensor {} on {}: copy it to the host first (ops/cuda/cuda.h)",
+                v.shape.str(), device_name(v.device));
   Tensor t = zeros(v.dtype, v.shape);
   if (v.is_contiguous()) {
     if (v.numel() > 0) std::memcpy(t.view().data, v.data, (size_t)v.nbytes());

@@ -93,7 +93,8 @@ class Tensor {
   // Zero-filled contiguous tensor.
   static Tensor zeros(DType dtype, const Shape& shape);
   static Tensor from_f32(const Shape& shape, std::span<const float> values);
-  // A contiguous copy of any dense view (quantized views must be contiguous).
+  // A contiguous host copy of any dense host view (quantized views must be contiguous). Device memory is copied by
+  // its backend (ops/cuda/cuda.h); a device view throws llamba::Error here.
   static Tensor copy_of(const TensorView& v);
 
   const TensorView& view() const { return view_; }
