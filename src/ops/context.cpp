@@ -6,6 +6,17 @@ Context::Context(int n_threads) : owned_(std::make_unique<core::ThreadPool>(n_th
 
 Context::Context(core::ThreadPool& pool) : pool_(&pool) {}
 
+Context::Context(std::shared_ptr<cuda::Backend> backend)
+    : owned_(std::make_unique<core::ThreadPool>(1)), pool_(owned_.get()), cuda_(std::move(backend)),
+      device_(core::Device::kCuda) {
+  LLAMBA_ENSURE(cuda_ != nullptr, "a CUDA context needs a backend (ops::cuda::make_backend)");
+}
+
+cuda::Backend& Context::cuda() const {
+  LLAMBA_ENSURE(cuda_ != nullptr, "this context runs on {}, not on a CUDA backend", core::device_name(device_));
+  return *cuda_;
+}
+
 void no_kernel(const Context& ctx, const char* op) {
   LLAMBA_THROW("[{}] no kernel for device {}", op, core::device_name(ctx.device()));
 }

@@ -40,7 +40,7 @@ void conv1d_causal_backward(const core::TensorView& dx, const core::TensorView& 
                             ConvActivation act, const core::TensorView& dstate_out = {});
 }  // namespace ref
 
-// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+// Backends: the CPU kernels (ops/cpu), the CUDA kernels (ops/cuda), and the dispatch of the ops above to them.
 namespace cpu {
 void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                            const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
@@ -51,11 +51,15 @@ void conv1d_causal_backward(core::ThreadPool& pool, const core::TensorView& dx, 
                             const core::TensorView& bias, const core::TensorView& state_in, ConvActivation act,
                             const core::TensorView& dstate_out);
 }  // namespace cpu
+namespace cuda {  // ops/cuda/conv1d_causal.cpp (-DLLAMBA_CUDA=ON): forward only
+void conv1d_causal_forward(Backend& be, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
+                           const core::TensorView& bias, const core::TensorView& state, ConvActivation act);
+}  // namespace cuda
 
 inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
                                   const core::TensorView& w, const core::TensorView& bias,
                                   const core::TensorView& state, ConvActivation act) {
-  return LLAMBA_DISPATCH(ctx, conv1d_causal_forward, y, x, w, bias, state, act);
+  return LLAMBA_DISPATCH_CUDA(ctx, conv1d_causal_forward, y, x, w, bias, state, act);
 }
 inline void conv1d_causal_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
                                    const core::TensorView& dbias, const core::TensorView& dstate_in,

@@ -26,17 +26,21 @@ void embedding_forward(const core::TensorView& out, const core::TensorView& tabl
 void embedding_backward(const core::TensorView& dtable, const core::TensorView& dout, std::span<const int32_t> ids);
 }  // namespace ref
 
-// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+// Backends: the CPU kernels (ops/cpu), the CUDA kernels (ops/cuda), and the dispatch of the ops above to them.
 namespace cpu {
 void embedding_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& table,
                        std::span<const int32_t> ids);
 void embedding_backward(core::ThreadPool& pool, const core::TensorView& dtable, const core::TensorView& dout,
                         std::span<const int32_t> ids);
 }  // namespace cpu
+namespace cuda {  // ops/cuda/embedding.cpp (-DLLAMBA_CUDA=ON): forward only, for f32/f16/bf16/q8_0/q4_0/q4_1 tables
+void embedding_forward(Backend& be, const core::TensorView& out, const core::TensorView& table,
+                       std::span<const int32_t> ids);
+}  // namespace cuda
 
 inline void embedding_forward(Context& ctx, const core::TensorView& out, const core::TensorView& table,
                               std::span<const int32_t> ids) {
-  return LLAMBA_DISPATCH(ctx, embedding_forward, out, table, ids);
+  return LLAMBA_DISPATCH_CUDA(ctx, embedding_forward, out, table, ids);
 }
 inline void embedding_backward(Context& ctx, const core::TensorView& dtable, const core::TensorView& dout,
                                std::span<const int32_t> ids) {

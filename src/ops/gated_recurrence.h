@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 
 #include "core/tensor.h"
 #include "ops/context.h"
@@ -141,18 +142,38 @@ inline void gated_recurrence_step(Context& ctx, const GatedRecurrenceStepArgs& a
 // mode ∈ {kRecurrent, kChunked}; same views rules as the forward (innermost dimension contiguous).
 inline void gated_recurrence_backward(Context& ctx, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
 
-// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+// Backends: the CPU kernels (ops/cpu), the CUDA kernels (ops/cuda), and the dispatch of the ops above to them.
 namespace cpu {
 void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs& args, RecurrenceMode mode);
 void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs& args);
 void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
 }  // namespace cpu
+namespace cuda {  // ops/cuda/gated_recurrence.cpp (-DLLAMBA_CUDA=ON): the decode step, real gates, f32
+void gated_recurrence_step(Backend& be, const GatedRecurrenceStepArgs& args);
+}  // namespace cuda
+
+// The dispatch checks the device of every view inside the argument structs, as it does for tensor arguments.
+inline void check_device(const Context& ctx, const char* op, const GatedRecurrenceArgs& a) {
+  for (const core::TensorView* v : {&a.q, &a.k, &a.v, &a.log_decay, &a.phase, &a.y, &a.state_in, &a.state_in_im,
+                                    &a.state_out, &a.state_out_im})
+    check_device(ctx, op, *v);
+}
+inline void check_device(const Context& ctx, const char* op, const GatedRecurrenceStepArgs& a) {
+  for (const core::TensorView* v : {&a.q, &a.k, &a.v, &a.log_decay, &a.phase, &a.y, &a.state, &a.state_im})
+    check_device(ctx, op, *v);
+}
+inline void check_device(const Context& ctx, const char* op, const GatedRecurrenceBackwardArgs& a) {
+  for (const core::TensorView* v :
+       {&a.q, &a.k, &a.v, &a.log_decay, &a.phase, &a.state_in, &a.state_in_im, &a.dy, &a.dstate_out,
+        &a.dstate_out_im, &a.dq, &a.dk, &a.dv, &a.dlog_decay, &a.dphase, &a.dstate_in, &a.dstate_in_im})
+    check_device(ctx, op, *v);
+}
 
 inline void gated_recurrence_forward(Context& ctx, const GatedRecurrenceArgs& args, RecurrenceMode mode) {
   return LLAMBA_DISPATCH(ctx, gated_recurrence_forward, args, mode);
 }
 inline void gated_recurrence_step(Context& ctx, const GatedRecurrenceStepArgs& args) {
-  return LLAMBA_DISPATCH(ctx, gated_recurrence_step, args);
+  return LLAMBA_DISPATCH_CUDA(ctx, gated_recurrence_step, args);
 }
 inline void gated_recurrence_backward(Context& ctx, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode) {
   return LLAMBA_DISPATCH(ctx, gated_recurrence_backward, args, mode);

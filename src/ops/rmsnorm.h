@@ -25,17 +25,21 @@ void rmsnorm_backward(const core::TensorView& dx, const core::TensorView& dw, co
                       const core::TensorView& x, const core::TensorView& w, double eps);
 }  // namespace ref
 
-// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+// Backends: the CPU kernels (ops/cpu), the CUDA kernels (ops/cuda), and the dispatch of the ops above to them.
 namespace cpu {
 void rmsnorm_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                      const core::TensorView& w, float eps);
 void rmsnorm_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
                       const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w, float eps);
 }  // namespace cpu
+namespace cuda {  // ops/cuda/rmsnorm.cpp (-DLLAMBA_CUDA=ON): forward only
+void rmsnorm_forward(Backend& be, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
+                     float eps);
+}  // namespace cuda
 
 inline void rmsnorm_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
                             const core::TensorView& w, float eps) {
-  return LLAMBA_DISPATCH(ctx, rmsnorm_forward, y, x, w, eps);
+  return LLAMBA_DISPATCH_CUDA(ctx, rmsnorm_forward, y, x, w, eps);
 }
 inline void rmsnorm_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
                              const core::TensorView& dy, const core::TensorView& x, const core::TensorView& w,

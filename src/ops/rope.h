@@ -35,17 +35,21 @@ void rope_backward(const core::TensorView& dx, const core::TensorView& dy, std::
                    std::span<const float> inv_freq, RopeStyle style);
 }  // namespace ref
 
-// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+// Backends: the CPU kernels (ops/cpu), the CUDA kernels (ops/cuda), and the dispatch of the ops above to them.
 namespace cpu {
 void rope_forward(core::ThreadPool& pool, const core::TensorView& x, std::span<const int64_t> positions,
                   std::span<const float> inv_freq, RopeStyle style);
 void rope_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dy,
                    std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style);
 }  // namespace cpu
+namespace cuda {  // ops/cuda/rope.cpp (-DLLAMBA_CUDA=ON): forward only; positions and inv_freq are host arrays
+void rope_forward(Backend& be, const core::TensorView& x, std::span<const int64_t> positions,
+                  std::span<const float> inv_freq, RopeStyle style);
+}  // namespace cuda
 
 inline void rope_forward(Context& ctx, const core::TensorView& x, std::span<const int64_t> positions,
                          std::span<const float> inv_freq, RopeStyle style) {
-  return LLAMBA_DISPATCH(ctx, rope_forward, x, positions, inv_freq, style);
+  return LLAMBA_DISPATCH_CUDA(ctx, rope_forward, x, positions, inv_freq, style);
 }
 inline void rope_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dy,
                           std::span<const int64_t> positions, std::span<const float> inv_freq, RopeStyle style) {

@@ -29,7 +29,7 @@ void swiglu_backward(const core::TensorView& dgate, const core::TensorView& dup,
                      const core::TensorView& gate_bias = {});
 }  // namespace ref
 
-// Backends: the CPU kernels (ops/cpu), and the dispatch of the ops above to them.
+// Backends: the CPU kernels (ops/cpu), the CUDA kernels (ops/cuda), and the dispatch of the ops above to them.
 namespace cpu {
 void swiglu_forward(core::ThreadPool& pool, const core::TensorView& out, const core::TensorView& gate,
                     const core::TensorView& up, const core::TensorView& gate_bias);
@@ -37,10 +37,14 @@ void swiglu_backward(core::ThreadPool& pool, const core::TensorView& dgate, cons
                      const core::TensorView& dgate_bias, const core::TensorView& dout, const core::TensorView& gate,
                      const core::TensorView& up, const core::TensorView& gate_bias);
 }  // namespace cpu
+namespace cuda {  // ops/cuda/swiglu.cpp (-DLLAMBA_CUDA=ON): forward only
+void swiglu_forward(Backend& be, const core::TensorView& out, const core::TensorView& gate, const core::TensorView& up,
+                    const core::TensorView& gate_bias);
+}  // namespace cuda
 
 inline void swiglu_forward(Context& ctx, const core::TensorView& out, const core::TensorView& gate,
                            const core::TensorView& up, const core::TensorView& gate_bias) {
-  return LLAMBA_DISPATCH(ctx, swiglu_forward, out, gate, up, gate_bias);
+  return LLAMBA_DISPATCH_CUDA(ctx, swiglu_forward, out, gate, up, gate_bias);
 }
 inline void swiglu_backward(Context& ctx, const core::TensorView& dgate, const core::TensorView& dup,
                             const core::TensorView& dgate_bias, const core::TensorView& dout,
