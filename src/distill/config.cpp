@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "core/check.h"
+#include "io/json_depth.h"
 
 namespace llamba::distill {
 
@@ -212,6 +213,8 @@ train::TrainConfig StageConfig::train_config(uint64_t seed, int64_t index, int64
 json StageConfig::to_json() const { return write_fields(stage_fields(), *this, stage); }
 
 DistillConfig DistillConfig::from_json(const json& j) {
+  LLAMBA_ENSURE(io::json_depth(j) <= io::kMaxJsonDepth, "distill config: nested deeper than {} levels",
+                io::kMaxJsonDepth);
   DistillConfig c;
   read_fields(j, run_fields(), c, "distill config", 0, {"stages", "tokens"});
   LLAMBA_ENSURE(c.d_state >= 1 && c.chunk_size >= 1, "distill config: \"d_state\" and \"chunk_size\" must be >= 1");

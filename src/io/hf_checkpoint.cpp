@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "io/json_depth.h"
+
 namespace llamba::io {
 
 using json = nlohmann::json;
@@ -16,11 +18,14 @@ json read_json(const std::string& path) {
   LLAMBA_ENSURE(in.good(), "{}: cannot open", path);
   std::stringstream ss;
   ss << in.rdbuf();
+  json j;
   try {
-    return json::parse(ss.str());
+    j = json::parse(ss.str());
   } catch (const json::exception& e) {
     LLAMBA_THROW("{}: invalid JSON: {}", path, e.what());
   }
+  LLAMBA_ENSURE(json_depth(j) <= kMaxJsonDepth, "{}: JSON nested deeper than {} levels", path, kMaxJsonDepth);
+  return j;
 }
 }  // namespace
 

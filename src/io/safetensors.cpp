@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "io/atomic_file.h"
+#include "io/json_depth.h"
 
 namespace llamba::io {
 
@@ -93,6 +94,8 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<core::Buffer> buf, const 
     LLAMBA_THROW("{}: safetensors header is not valid JSON: {}", name, e.what());
   }
   LLAMBA_ENSURE(header.is_object(), "{}: safetensors header is not a JSON object", name);
+  LLAMBA_ENSURE(json_depth(header) <= kMaxJsonDepth, "{}: safetensors header nested deeper than {} levels", name,
+                kMaxJsonDepth);
   f.data_start_ = 8 + n;
   const uint64_t data_size = size - f.data_start_;
   for (auto it = header.begin(); it != header.end(); ++it) {

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "io/json_depth.h"
+
 namespace llamba::serve {
 
 using nlohmann::json;
@@ -25,6 +27,8 @@ json parse_json_object(const std::string& body) {
     throw ApiError(400, "malformed JSON: a number is out of range");
   }
   if (!j.is_object()) throw ApiError(400, "the request body must be a JSON object");
+  if (io::json_depth(j) > io::kMaxJsonDepth)
+    throw ApiError(400, fmt::format("the request body is nested deeper than {} levels", io::kMaxJsonDepth));
   return j;
 }
 

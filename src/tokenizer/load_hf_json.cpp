@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "core/check.h"
+#include "io/json_depth.h"
 #include "tokenizer/model.h"
 #include "tokenizer/pretokenizer.h"
 
@@ -114,6 +115,8 @@ TokenizerModel load_hf_json(std::string_view text, const std::string& path, std:
   } catch (const std::exception& e) {
     LLAMBA_THROW("{}: not valid JSON: {}", path, e.what());
   }
+  LLAMBA_ENSURE(io::json_depth(j) <= io::kMaxJsonDepth, "{}: JSON nested deeper than {} levels", path,
+                io::kMaxJsonDepth);
   if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
     c.fail("model", "missing (not a tokenizer.json?)");
   const json& model = j["model"];
@@ -200,6 +203,8 @@ TokenizerModel load_hf_json(std::string_view text, const std::string& path, std:
     } catch (const std::exception& e) {
       LLAMBA_THROW("{}: sibling tokenizer_config.json is not valid JSON: {}", path, e.what());
     }
+    LLAMBA_ENSURE(io::json_depth(cfg) <= io::kMaxJsonDepth,
+                  "{}: sibling tokenizer_config.json is nested deeper than {} levels", path, io::kMaxJsonDepth);
     const std::string bos = config_token(cfg, "bos_token"), eos = config_token(cfg, "eos_token");
     if (m.bos < 0 && added.count(bos)) m.bos = added[bos];
     if (added.count(eos)) m.eos = added[eos];

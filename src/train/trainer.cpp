@@ -6,6 +6,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "io/json_depth.h"
 #include "ops/cross_entropy.h"
 #include "train/objective.h"
 
@@ -41,6 +42,8 @@ void get(const json& j, const char* key, T& out) {
 
 TrainConfig TrainConfig::from_json(const json& j) {
   LLAMBA_ENSURE(j.is_object(), "train config must be a JSON object");
+  LLAMBA_ENSURE(io::json_depth(j) <= io::kMaxJsonDepth, "train config: nested deeper than {} levels",
+                io::kMaxJsonDepth);
   static const char* known[] = {"arch", "model", "steps", "batch", "seq_len", "grad_accum", "lr", "min_lr",
                                 "warmup_steps", "schedule", "decay_fraction", "decay_shape", "beta1", "beta2", "eps",
                                 "weight_decay", "clip", "seed", "eval_interval", "eval_batches",
