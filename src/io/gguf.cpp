@@ -287,13 +287,16 @@ GgufFile GgufFile::parse(std::shared_ptr<core::Buffer> buf, const std::string& n
     LLAMBA_ENSURE(n_dims >= 1 && n_dims <= (uint32_t)kMaxTensorDims, "{}: tensor {}: {} dimensions (1..{} allowed)",
                   name, info.name, n_dims, kMaxTensorDims);
     int64_t ne[kMaxTensorDims];
-    uint64_t numel = 1;
+    // `bound` is the product of the nonzero dimensions: with it in range, no partial product (strides, element
+    // counts in any order) overflows, even when a zero dimension makes the element count 0.
+    uint64_t numel = 1, bound = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       const uint64_t n = c.read<uint64_t>("tensor dimension");
-      LLAMBA_ENSURE(n <= (uint64_t)INT64_MAX / 2 && (n == 0 || numel <= (uint64_t)(INT64_MAX / 2) / n),
+      LLAMBA_ENSURE(n <= (uint64_t)INT64_MAX / 2 && (n == 0 || bound <= (uint64_t)(INT64_MAX / 2) / n),
                     "{}: tensor {}: dimension {} = {} is absurd", name, info.name, d, n);
       ne[d] = (int64_t)n;
       numel *= n;
+      if (n != 0) bound *= n;
     }
     info.ggml_type = c.read<uint32_t>("tensor type");
     const auto dt = dtype_from_ggml(info.ggml_type);

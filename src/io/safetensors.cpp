@@ -119,16 +119,17 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<core::Buffer> buf, const 
     LLAMBA_ENSURE(shape.is_array() && shape.size() <= (size_t)core::kMaxDims, "{}: tensor {}: bad shape {}", name,
                   key, shape.dump());
     std::vector<int64_t> dims;
-    uint64_t numel = 1;
+    uint64_t numel = 1, bound = 1;  // bound: the product of the nonzero dimensions (a 0 must not hide the others)
     for (const auto& d : shape) {
       LLAMBA_ENSURE(d.is_number_unsigned() && d.get<uint64_t>() <= (1ull << 40), "{}: tensor {}: bad dimension {}",
                     name, key, d.dump());
       const uint64_t n = d.get<uint64_t>();
-      // Checked before multiplying, so the product cannot wrap around.
-      LLAMBA_ENSURE(n == 0 || numel <= (1ull << 40) / n, "{}: tensor {}: shape {} is absurdly large", name, key,
+      // Checked before multiplying, so no product (element count, strides) can wrap around.
+      LLAMBA_ENSURE(n == 0 || bound <= (1ull << 40) / n, "{}: tensor {}: shape {} is absurdly large", name, key,
                     shape.dump());
       dims.push_back((int64_t)n);
       numel *= n;
+      if (n != 0) bound *= n;
     }
     e.shape = core::Shape::from(dims);
     const json& off = v["data_offsets"];
