@@ -4,6 +4,8 @@
 // Tolerances: kEpsF32 = 2^-23 (one ulp relative), a rounding is at most eps/2 relative. Each check says where
 // its bound comes from; "bit for bit" where the kernel performs the CPU op's roundings in its order (the layer is
 // built with --fmad=false, the CPU with -ffp-contract=off).
+// Past the 500-line soft cap: one binary keeps the GPU bundle simple (tests/cuda/make_bundle.sh); the next op's
+// tests go to a second file, with the fixture and helpers moved to tests/cuda/cuda_test_util.h.
 #include <gtest/gtest.h>
 
 #include <chrono>
