@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "io/safetensors.h"
+#include "tokenizer/tokenizer.h"
 #include "models/blocks/weights_util.h"
 #include "quant/quant.h"
 
@@ -27,6 +28,30 @@ void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::Gg
   if (type == "gateloop") return convert_gateloop_hf(ckpt, o, w);
   LLAMBA_THROW("{}/config.json: model_type \"{}\" cannot be converted (supported: llama, llamba, mamba2, gateloop)",
                ckpt.dir(), type);
+}
+
+void add_tokenizer_if_present(const std::string& dir, io::GgufWriter& w) {
+  // tokenizer.json (with its sibling tokenizer_config.json) is preferred: it carries the chat template.
+  for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
+    const auto path = std::filesystem::path(dir) / name;
+    if (!std::filesystem::is_regular_file(path)) continue;
+    tokenizer::Tokenizer::load(path.string())->write_gguf_metadata(w);
+    return;
+  }
+}
+
+int64_t convert_hf_file(const std::string& hf_dir, const std::string& out, const ConvertOptions& opts,
+                        const std::string& tokenizer_file) {
+  const auto ckpt = io::HfCheckpoint::open(hf_dir);
+  io::GgufWriter w;
+  convert_hf(ckpt, opts, w);
+  if (tokenizer_file.empty()) {
+    add_tokenizer_if_present(ckpt.dir(), w);
+  } else {
+    tokenizer::Tokenizer::load(tokenizer_file)->write_gguf_metadata(w);
+  }
+  w.write(out);
+  return (int64_t)w.tensor_count();
 }
 
 namespace convert {

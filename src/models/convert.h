@@ -28,6 +28,14 @@ struct ConvertOptions {
 // Throws llamba::Error naming the file, tensor or config field on bad input.
 void convert_hf(const io::HfCheckpoint& ckpt, const ConvertOptions& opts, io::GgufWriter& w);
 
+// `llamba convert`: the checkpoint folder `hf_dir` to the GGUF file `out`, with the tokenizer `tokenizer_file`
+// (tiktoken file, tokenizer.json or GGUF) embedded, or else the one found in `hf_dir`, if any. Returns the
+// number of tensors written.
+int64_t convert_hf_file(const std::string& hf_dir, const std::string& out, const ConvertOptions& opts,
+                        const std::string& tokenizer_file = "");
+// Embeds the tokenizer found in `dir` (tokenizer.json or tokenizer.model), if any, into a GGUF being written.
+void add_tokenizer_if_present(const std::string& dir, io::GgufWriter& w);
+
 // Helpers for the per-model converters.
 namespace convert {
 using Transform = std::function<void(std::vector<float>& data)>;

@@ -3,6 +3,7 @@
 #include "quantize/quantize_model.h"
 
 #include <chrono>
+#include <filesystem>
 #include <vector>
 
 #include "core/check.h"
@@ -34,6 +35,8 @@ void convert_rows(core::ThreadPool& pool, core::DType from, const uint8_t* src, 
 QuantizeReport quantize_model(core::ThreadPool& pool, const std::string& in_path, const std::string& out_path,
                               const QuantizeOptions& opts, bool progress) {
   const auto t0 = std::chrono::steady_clock::now();
+  LLAMBA_ENSURE(std::filesystem::weakly_canonical(in_path) != std::filesystem::weakly_canonical(out_path),
+                "the output {} is the input: write to another file", out_path);
   const io::GgufFile in = io::GgufFile::open(in_path);
   QuantizeReport rep;
   rep.plan = plan_quantization(in, opts);

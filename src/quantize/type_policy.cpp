@@ -209,4 +209,13 @@ std::vector<TensorPlan> plan_quantization(const io::GgufFile& in, const Quantize
   return plan;
 }
 
+std::optional<core::DType> writable_type(const std::string& what, const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  core::DType t;
+  LLAMBA_ENSURE(core::dtype_from_name(name, &t) && quant::can_quantize(t),
+                "{} '{}': not a tensor type llamba can write (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, "
+                "q5_k, q6_k)", what, name);
+  return t;
+}
+
 }  // namespace llamba::quantize

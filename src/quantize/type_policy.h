@@ -39,6 +39,9 @@ const FileTypeInfo& file_type_info(FileType t);
 std::optional<FileType> file_type_from_name(std::string_view name);
 // "F32, F16, ..." for messages.
 std::string file_type_names();
+// A tensor type given by name for --output-type / --embedding-type (`what` names the option in the error):
+// nullopt for an empty name; throws llamba::Error for a type llamba cannot write.
+std::optional<core::DType> writable_type(const std::string& what, const std::string& name);
 
 struct QuantizeOptions {
   FileType type = FileType::kQ8_0;

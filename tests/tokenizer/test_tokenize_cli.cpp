@@ -51,7 +51,7 @@ TEST(TokenizeCli, DetokenizeReversesTokenize) {
 }
 
 TEST(TokenizeCli, ConvertEmbedsTheCheckpointTokenizer) {
-  // `llamba convert` calls add_tokenizer_if_present(): the GGUF it writes tokenizes like tokenizer.model.
+  // `llamba convert` calls models::add_tokenizer_if_present(): the GGUF it writes tokenizes like tokenizer.model.
   if (llamba_bin().empty()) GTEST_SKIP() << "llamba binary not built";
   const std::string dir = temp_path("convert_ckpt");
   std::filesystem::remove_all(dir);

@@ -3,10 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
-#include "io/gguf.h"
-#include "io/hf_checkpoint.h"
 #include "models/convert.h"
-#include "tokenizer/tokenizer.h"
 
 namespace llamba::cli {
 
@@ -27,20 +24,12 @@ void register_convert(CLI::App& app) {
                 "Write the form `llamba train --init` updates (mamba2: A_log as ssm_a_log, not folded into ssm_a; "
                 "no zero conv bias); keep --outtype auto or f32");
   cmd->callback([] {
-    const auto ckpt = io::HfCheckpoint::open(dir);
     models::ConvertOptions opts;
     opts.name = name;
     opts.training = for_training;
     if (outtype != "auto") core::dtype_from_name(outtype, &opts.matrix_type);
-    io::GgufWriter w;
-    models::convert_hf(ckpt, opts, w);
-    if (tokenizer_file.empty()) {
-      add_tokenizer_if_present(ckpt.dir(), w);
-    } else {
-      tokenizer::Tokenizer::load(tokenizer_file)->write_gguf_metadata(w);
-    }
-    w.write(out);
-    fmt::print("wrote {} ({} tensors)\n", out, w.tensor_count());
+    const int64_t n = models::convert_hf_file(dir, out, opts, tokenizer_file);
+    fmt::print("wrote {} ({} tensors)\n", out, n);
   });
 }
 

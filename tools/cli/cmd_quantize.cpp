@@ -2,28 +2,13 @@
 // (src/quantize); a per-tensor table with --verbose, a summary on stdout.
 #include <fmt/format.h>
 
-#include <filesystem>
 #include <map>
 
 #include "cli/commands.h"
 #include "cli/range_check.h"
-#include "quant/quant.h"
 #include "quantize/quantize_model.h"
 
 namespace llamba::cli {
-
-namespace {
-
-std::optional<core::DType> writable_type(const std::string& flag, const std::string& name) {
-  if (name.empty()) return std::nullopt;
-  core::DType t;
-  LLAMBA_ENSURE(core::dtype_from_name(name, &t) && quant::can_quantize(t),
-                "{} '{}': not a tensor type llamba can write (f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, "
-                "q5_k, q6_k)", flag, name);
-  return t;
-}
-
-}  // namespace
 
 void register_quantize(CLI::App& app) {
   auto* cmd = app.add_subcommand("quantize", "Quantize a GGUF model (any architecture) as llama-quantize does");
@@ -48,13 +33,11 @@ void register_quantize(CLI::App& app) {
     const auto ft = quantize::file_type_from_name(type);
     LLAMBA_ENSURE(ft, "unknown quantization type '{}' (types: {})", type, quantize::file_type_names());
     o.type = *ft;
-    o.output_type = writable_type("--output-type", output_type);
-    o.embedding_type = writable_type("--embedding-type", embedding_type);
+    o.output_type = quantize::writable_type("--output-type", output_type);
+    o.embedding_type = quantize::writable_type("--embedding-type", embedding_type);
     o.keep = keep;
     o.pure = pure;
     o.leave_output = leave_output;
-    LLAMBA_ENSURE(std::filesystem::weakly_canonical(in) != std::filesystem::weakly_canonical(out),
-                  "the output {} is the input: write to another file", out);
     quantize::QuantizeReport r;
     if (dry_run) {
       r.plan = quantize::plan_quantization(io::GgufFile::open(in), o);

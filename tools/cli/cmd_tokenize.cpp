@@ -6,12 +6,10 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include "cli/commands.h"
 #include "core/check.h"
-#include "io/gguf.h"
 #include "tokenizer/tokenizer.h"
 
 namespace llamba::cli {
@@ -34,16 +32,6 @@ struct TokenizeArgs {
 };
 
 }  // namespace
-
-void add_tokenizer_if_present(const std::string& dir, io::GgufWriter& w) {
-  // tokenizer.json (with its sibling tokenizer_config.json) is preferred: it carries the chat template.
-  for (const char* name : {"tokenizer.json", "tokenizer.model"}) {
-    const auto path = std::filesystem::path(dir) / name;
-    if (!std::filesystem::is_regular_file(path)) continue;
-    tokenizer::Tokenizer::load(path.string())->write_gguf_metadata(w);
-    return;
-  }
-}
 
 void register_tokenize(CLI::App& app) {
   static TokenizeArgs a;

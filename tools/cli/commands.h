@@ -23,7 +23,4 @@ void register_distill(CLI::App& app);
 void register_bench(CLI::App& app);
 void register_serve(CLI::App& app);
 
-// Embeds the tokenizer found in `dir` (tokenizer.json or tokenizer.model), if any, into a GGUF being written.
-void add_tokenizer_if_present(const std::string& dir, io::GgufWriter& w);
-
 }  // namespace llamba::cli
