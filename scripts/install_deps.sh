@@ -2,7 +2,7 @@
 # The single list of Debian packages llamba builds and tests with (style.md §5). Safe to re-run.
 set -euo pipefail
 pkgs=(
-  build-essential cmake pkg-config git xz-utils ca-certificates python3 python3-pip python3-venv
+  build-essential cmake pkg-config git xz-utils ca-certificates python3 python3-dev python3-pip python3-venv
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev libpcre2-dev libhwy-dev liblzma-dev zlib1g-dev
   pybind11-dev libopenblas-dev

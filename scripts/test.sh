@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: the layer check, all ctest tests of the Release build (build/), the server through the
-# openai Python client and its chat page in headless Chromium (tests/serve/python), then the same tests built
+# openai Python client and its chat page in headless Chromium (tests/serve/python), the Python package installed
+# with pip into a fresh venv and its pytest suite (tests/python), then the same tests built
 # with ASan + UBSan (build-asan/, tests labelled `slow` excluded there). Each phase prints its wall time. Options:
 #   --quick     Release tests only
 #   --sanitize  sanitizer pass only
@@ -33,6 +34,17 @@ if [ $release -eq 1 ]; then
     models/SmolLM2-135M-Instruct.Q4_1.gguf
   "$venv/bin/python" tests/serve/python/test_web_page.py build/bin/llamba models/SmolLM2-135M-Instruct.Q4_1.gguf
   phase "OpenAI client and chat page tests"
+  # The Python package as a user installs it: a fresh venv, `pip install .` (its CMake build stays in
+  # build/python, so this is incremental after the first time), then pytest.
+  venv=build/venv-py
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r tests/python/requirements.txt
+  PIP_CONSTRAINT=tests/python/build-constraints.txt CMAKE_BUILD_PARALLEL_LEVEL=$jobs \
+    "$venv/bin/pip" install -q --disable-pip-version-check .
+  phase "Python package install"
+  "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python
+  phase "Python package tests"
 fi
 if [ $sanitize -eq 1 ]; then
   # -O1 -g1: 1.8-2.5x less compile time than -O2 -g on the heavy files, and line tables are enough for ASan's
