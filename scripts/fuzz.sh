@@ -90,26 +90,31 @@ fuzz_one() {  # harness seconds
   dict=$(dict_for "$h")
   local seeds=("$FUZZ/corpus/$h")
   [[ -d "$FUZZ/regressions/$h" ]] && seeds+=("$FUZZ/regressions/$h")
-  local before
+  local before stamp="$WORK/tmp/.start_$h"
+  touch "$stamp"
   before=$(find "$WORK/artifacts/$h" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   # One process (the machine is shared); new units go to the first folder, the committed seeds are read-only.
+  local t0=$EPOCHREALTIME
   TMPDIR="$WORK/tmp" "$BUILD/bin/fuzz_$h" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2560 \
     -dict="$dict" -artifact_prefix="$WORK/artifacts/$h/" -print_final_stats=1 ${FUZZ_FLAGS:-} \
     "$WORK/corpus/$h" "${seeds[@]}" >"$log" 2>&1 || true
-  local after execs cov ft corpus
+  local wall after execs cov ft corpus
+  wall=$(awk "BEGIN {printf \"%d\", $EPOCHREALTIME - $t0}")
   after=$(find "$WORK/artifacts/$h" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   execs=$(stat_of "$log" number_of_executed_units)
+  # A run that stopped on a finding prints no final stats: take its last status line's count.
+  [[ "$execs" != 0 ]] || execs=$(grep -oE '^#[0-9]+' "$log" | tail -1 | tr -d '#' || echo 0)
   cov=$(status_of "$log" cov)
   ft=$(status_of "$log" ft)
   corpus=$(find "$WORK/corpus/$h" -type f | wc -l)
-  printf "%-18s %6ss %12s execs %8s/s  cov %6s  ft %6s  corpus %6s  findings %s\n" "$h" "$secs" "$execs" \
+  printf "%-18s %6ss %12s execs %8s/s  cov %6s  ft %6s  corpus %6s  findings %s\n" "$h" "$wall" "$execs" \
     "$(stat_of "$log" average_exec_per_sec)" "$cov" "$ft" "$corpus" "$((after - before))"
   [[ -f "$WORK/stats.tsv" ]] || printf "date\tharness\tseconds\texecs\tcov\tft\tcorpus\tfindings\tlog\n" >"$WORK/stats.tsv"
-  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$(date -Is)" "$h" "$secs" "$execs" "$cov" "$ft" "$corpus" \
+  printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$(date -Is)" "$h" "$wall" "$execs" "$cov" "$ft" "$corpus" \
     "$((after - before))" "$log" >>"$WORK/stats.tsv"
   if [[ $after -gt $before ]]; then
     grep -E "FINDING|ERROR|SUMMARY|runtime error" "$log" | head -5 | sed 's/^/    /'
-    ls -t "$WORK/artifacts/$h" | head -3 | sed "s|^|    $WORK/artifacts/$h/|"
+    find "$WORK/artifacts/$h" -type f -newer "$stamp" | sed 's/^/    /'
   fi
 }
 
