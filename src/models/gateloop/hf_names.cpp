@@ -36,8 +36,8 @@ void convert_gateloop_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io:
   // F.normalize divides by max(|x|, 1e-12): |x|/sqrt(D) = sqrt(mean x²), so eps on the mean square is 1e-24/D.
   g.norm_eps = 1e-24 / (double)g.d_model;
   const int64_t D = g.d_model, di = g.d_inner, H = g.n_heads, F = g.ffn_dim;
-  LLAMBA_ENSURE(di % H == 0, "{}/config.json: dim_gate_looped_attn {} not divisible by gate_loop_heads {}", c.dir(), di,
-                H);
+  LLAMBA_ENSURE(H > 0 && di % H == 0, "{}/config.json: dim_gate_looped_attn {} not divisible by gate_loop_heads {}",
+                c.dir(), di, H);
   const std::string emb = "token_emb.weight";
   const int64_t V = convert::embedding_rows(c, emb, D);
   LLAMBA_ENSURE(V == c.config_int("num_tokens", V), "{}: embedding has {} rows, num_tokens is {}", c.file_of(emb), V,

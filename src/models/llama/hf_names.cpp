@@ -53,6 +53,7 @@ std::vector<float> llama3_rope_factors(const io::HfCheckpoint& c, const std::str
 void convert_llama_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::GgufWriter& w) {
   const int64_t D = c.config_int("hidden_size"), L = c.config_int("num_hidden_layers");
   const int64_t F = c.config_int("intermediate_size"), Hq = c.config_int("num_attention_heads");
+  LLAMBA_ENSURE(Hq > 0, "{}/config.json: num_attention_heads {} must be positive", c.dir(), Hq);
   const int64_t Hkv = c.config_int("num_key_value_heads", Hq), hd = c.config_int("head_dim", D / Hq);
   const int64_t V = c.config_int("vocab_size");
   // transformers 5 writes rope_theta and the scaling into "rope_parameters"; 4.x used top-level keys.
@@ -60,8 +61,8 @@ void convert_llama_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::Gg
   const double base = c.config_float("rope_theta", c.config_float("rope_parameters.rope_theta", 10000.0));
   LLAMBA_ENSURE(!c.config_bool("attention_bias", false) && !c.config_bool("mlp_bias", false),
                 "{}/config.json: attention_bias / mlp_bias are not supported", c.dir());
-  LLAMBA_ENSURE(Hq % Hkv == 0, "{}/config.json: num_attention_heads {} is not a multiple of num_key_value_heads {}",
-                c.dir(), Hq, Hkv);
+  LLAMBA_ENSURE(Hkv > 0 && Hq % Hkv == 0,
+                "{}/config.json: num_attention_heads {} is not a multiple of num_key_value_heads {}", c.dir(), Hq, Hkv);
   const bool tied = c.config_bool("tie_word_embeddings", false);
   w.set("general.architecture", io::GgufValue::string("llama"));
   w.set("llama.block_count", io::GgufValue::u32((uint32_t)L));

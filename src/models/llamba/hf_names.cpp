@@ -15,8 +15,8 @@ void convert_llamba_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
   const int64_t G = c.config_int("ssm_cfg.n_qk_heads"), expand = c.config_int("ssm_cfg.expand", 1);
   const int64_t K = c.config_int("ssm_cfg.d_conv", 4);
   const int64_t di = expand * D;
-  LLAMBA_ENSURE(di % H == 0 && H % G == 0, "{}/config.json: d_inner {} / n_v_heads {} / n_qk_heads {} do not divide",
-                c.dir(), di, H, G);
+  LLAMBA_ENSURE(H > 0 && G > 0 && di % H == 0 && H % G == 0,
+                "{}/config.json: d_inner {} / n_v_heads {} / n_qk_heads {} do not divide", c.dir(), di, H, G);
   LLAMBA_ENSURE(!c.config_bool("ssm_cfg.bias", false), "{}/config.json: ssm_cfg.bias=true is not supported", c.dir());
   LLAMBA_ENSURE(!c.config_bool("lm_head_bias", false), "{}/config.json: lm_head_bias=true is not supported", c.dir());
   LLAMBA_ENSURE(!c.config_bool("mlp_cfg.bias", false), "{}/config.json: mlp_cfg.bias=true is not supported", c.dir());
