@@ -98,6 +98,12 @@ int64_t HfCheckpoint::config_int(const std::string& path) const {
   const json* j = lookup(path);
   LLAMBA_ENSURE(j != nullptr, "{}/config.json: missing field {}", dir_, path);
   LLAMBA_ENSURE(j->is_number_integer(), "{}/config.json: field {} must be an integer, found {}", dir_, path, j->dump());
+  // No config field is near 2^30, and the converters add and multiply them: 2 * d_inner + 2 * groups * state
+  // must not overflow.
+  constexpr int64_t kMaxInt = int64_t(1) << 30;
+  LLAMBA_ENSURE(j->is_number_unsigned() ? j->get<uint64_t>() <= (uint64_t)kMaxInt
+                                        : j->get<int64_t>() >= -kMaxInt && j->get<int64_t>() <= kMaxInt,
+                "{}/config.json: field {} = {} is outside [-2^30, 2^30]", dir_, path, j->dump());
   return j->get<int64_t>();
 }
 

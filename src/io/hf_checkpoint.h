@@ -27,7 +27,8 @@ class HfCheckpoint {
   std::string file_of(const std::string& name) const;
 
   bool config_has(const std::string& path) const { return lookup(path) != nullptr; }
-  // Typed config access; errors name config.json and the field ("ssm_cfg.d_state").
+  // Typed config access; errors name config.json and the field ("ssm_cfg.d_state"). Integers must lie in
+  // [-2^30, 2^30], so that converter arithmetic on them cannot overflow.
   int64_t config_int(const std::string& path) const;
   int64_t config_int(const std::string& path, int64_t def) const;
   double config_float(const std::string& path, double def) const;
