@@ -80,6 +80,10 @@ void convert_llama_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::Gg
   std::string folds = "q/k rows permuted for interleaved RoPE (llama.cpp permute)";
   const std::string rope_type = c.config_string(rope + ".rope_type", c.config_string(rope + ".type", ""));
   if (rope_type == "llama3") {
+    // head_dim sizes the factor table: check it against the weights before computing it.
+    LLAMBA_ENSURE(hd > 0 && hd % 2 == 0 && L >= 1, "{}/config.json: head_dim {} must be positive and even", c.dir(),
+                  hd);
+    convert::expect_shape(c, "model.layers.0.self_attn.q_proj.weight", {Hq * hd, D});
     const auto factors = llama3_rope_factors(c, rope, hd, base);
     w.add_tensor("rope_freqs.weight", core::Tensor::from_f32({hd / 2}, factors));
     folds += "; rope_scaling llama3 folded into rope_freqs.weight";
