@@ -45,6 +45,12 @@ if [ $release -eq 1 ]; then
   phase "Python package install"
   "$venv/bin/python" -m pytest -q -p no:cacheprovider tests/python
   phase "Python package tests"
+  # The CUDA layer (nvcc is on every machine here, a GPU on few): it must compile, and its tests skip cleanly
+  # without a GPU (they ran on an H100: docs/cuda.md).
+  cmake -S . -B build-cuda -DLLAMBA_CUDA=ON -DLLAMBA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-cuda -j"$jobs" --target test_cuda_ops
+  build-cuda/bin/test_cuda_ops
+  phase "CUDA build and (skipping) tests"
 fi
 if [ $sanitize -eq 1 ]; then
   # -O1 -g1: 1.8-2.5x less compile time than -O2 -g on the heavy files, and line tables are enough for ASan's
