@@ -105,9 +105,7 @@ std::string config_token(const json& cfg, const char* key) {
   return "";
 }
 
-}  // namespace
-
-TokenizerModel load_hf_json(std::string_view text, const std::string& path, std::string_view config_text) {
+TokenizerModel read_hf_json(std::string_view text, const std::string& path, std::string_view config_text) {
   const Ctx c{path};
   json j;
   try {
@@ -222,6 +220,17 @@ TokenizerModel load_hf_json(std::string_view text, const std::string& path, std:
       if (added.count(name)) m.eos = added[name];
   collect_eog(m);
   return m;
+}
+
+}  // namespace
+
+TokenizerModel load_hf_json(std::string_view text, const std::string& path, std::string_view config_text) {
+  try {
+    return read_hf_json(text, path, config_text);
+  } catch (const json::exception& e) {
+    // A value of an unexpected type where the walk above indexes or converts it (e.g. "single": 5).
+    LLAMBA_THROW("{}: unexpected JSON structure: {}", path, e.what());
+  }
 }
 
 }  // namespace llamba::tokenizer
