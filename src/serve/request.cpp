@@ -103,7 +103,8 @@ std::string message_content(const json& m, size_t i) {
   if (!c->is_array()) throw ApiError(400, fmt::format("'{}' must be a string or a list of parts", param), param);
   std::string out;
   for (const auto& part : *c) {
-    if (!part.is_object() || part.value("type", "") != "text" || !part.contains("text") || !part["text"].is_string())
+    if (!part.is_object() || !part.contains("type") || part["type"] != "text" || !part.contains("text") ||
+        !part["text"].is_string())
       throw ApiError(400, fmt::format("'{}': only text parts ({{\"type\": \"text\", \"text\": ...}}) are supported", param),
                      param);
     out += part["text"].get<std::string>();
