@@ -36,6 +36,12 @@ void check_student(const models::Model& student, const io::GgufFile& sf, const T
                 sf.path(), heads, t.config.n_heads);
 }
 
+// The files a finished stage and the finished run leave in the run folder.
+std::string stage_file(const DistillOptions& o, const StageConfig& st) {
+  return (fs::path(o.out_dir) / fmt::format("stage{}.gguf", st.stage)).string();
+}
+std::string student_file(const DistillOptions& o) { return (fs::path(o.out_dir) / "student.gguf").string(); }
+
 }  // namespace
 
 DistillReport run_distill(ops::Context& ctx, const DistillConfig& given, const DistillOptions& opts) {
@@ -59,14 +65,21 @@ DistillReport run_distill(ops::Context& ctx, const DistillConfig& given, const D
     first = (size_t)image.file->get_int("distill.stage_index");
     LLAMBA_ENSURE(first < cfg.stages.size(), "{}: distill.stage_index {} out of range", ckpt.string(), first);
     resume_stage = image.file->get_int("train.step") < cfg.stages[first].steps();
-    if (!resume_stage) ++first;  // that stage had finished: the next one starts fresh from its weights
+    // A finished stage starts the next one fresh from its weights, unless it was killed between its last
+    // checkpoint and its files: then it is finished again (no steps; the stage file, after the last the student).
+    const bool last = first + 1 == cfg.stages.size();
+    const bool written = fs::exists(stage_file(opts, cfg.stages[first])) && (!last || fs::exists(student_file(opts)));
+    if (!resume_stage && written) ++first;
+    resume_stage = resume_stage || !written;
   } else {
     if (opts.student.empty())
       image = make_student(teacher, {cfg.init, cfg.d_state, cfg.chunk_size, cfg.seed});
     else
       image = train::read_writable(opts.student);
     std::error_code ec;
-    fs::remove(log, ec);  // a fresh run starts a fresh log
+    fs::remove(log, ec);  // a fresh run starts a fresh log, and no file of an earlier run looks like its own
+    fs::remove(student_file(opts), ec);
+    for (const StageConfig& st : cfg.stages) fs::remove(stage_file(opts, st), ec);
   }
   {
     const auto student = models::load_model(*image.file);
@@ -137,16 +150,16 @@ DistillReport run_distill(ops::Context& ctx, const DistillConfig& given, const D
     }
     if (tc.eval_interval == 0) rep.held_out = t.evaluate();
     rep.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    train::save_model((fs::path(opts.out_dir) / fmt::format("stage{}.gguf", st.stage)).string(), t.image(), t.params());
+    train::save_model(stage_file(opts, st), t.image(), t.params());
     if (k + 1 == cfg.stages.size()) {
-      report.student_path = (fs::path(opts.out_dir) / "student.gguf").string();
+      report.student_path = student_file(opts);
       train::save_model(report.student_path, t.image(), t.params());
     }
     report.stages.push_back(rep);
     image = t.take_image();
   }
   report.finished = true;
-  if (report.student_path.empty()) report.student_path = (fs::path(opts.out_dir) / "student.gguf").string();
+  if (report.student_path.empty()) report.student_path = student_file(opts);
   return report;
 }
 
