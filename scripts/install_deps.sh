@@ -7,6 +7,7 @@ pkgs=(
   nlohmann-json3-dev libcli11-dev libcpp-httplib-dev libfmt-dev libpcre2-dev libhwy-dev liblzma-dev zlib1g-dev
   pybind11-dev libopenblas-dev
   chromium  # the server's chat page is tested in headless Chromium
+  clang libclang-rt-14-dev ninja-build  # the libFuzzer harnesses (scripts/fuzz.sh)
 )
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the layer check, all ctest tests of the Release build (build/), the server through the
 # openai Python client and its chat page in headless Chromium (tests/serve/python), the Python package installed
-# with pip into a fresh venv and its pytest suite (tests/python), then the same tests built
+# with pip into a fresh venv and its pytest suite (tests/python), the CUDA layer's build, the fuzz corpora once
+# through each parser (scripts/fuzz.sh --regress), then the same tests built
 # with ASan + UBSan (build-asan/, tests labelled `slow` excluded there). Each phase prints its wall time. Options:
 #   --quick     Release tests only
 #   --sanitize  sanitizer pass only
@@ -51,6 +52,9 @@ if [ $release -eq 1 ]; then
   cmake --build build-cuda -j"$jobs" --target test_cuda_ops
   build-cuda/bin/test_cuda_ops
   phase "CUDA build and (skipping) tests"
+  # Every parser's libFuzzer harness (clang, ASan + UBSan, build-fuzz/) over the committed corpus and findings.
+  scripts/fuzz.sh --regress
+  phase "fuzz regression"
 fi
 if [ $sanitize -eq 1 ]; then
   # -O1 -g1: 1.8-2.5x less compile time than -O2 -g on the heavy files, and line tables are enough for ASan's
