@@ -5,7 +5,8 @@
 #                                           new corpus entries, logs and findings go to the work folder
 #   scripts/fuzz.sh --regress               build, then run the committed corpus and regression inputs once
 #                                           through each harness (CI); fails on any crash, leak or hang
-#   scripts/fuzz.sh --merge [HARNESS...]    minimize committed + working corpus into tests/fuzz/corpus/ (-merge=1)
+#   scripts/fuzz.sh --merge [HARNESS...]    add the working corpus's small inputs (<= LLAMBA_FUZZ_MERGE_MAX bytes,
+#                                           default 1024) that bring new coverage to tests/fuzz/corpus/ (-merge=1)
 #   scripts/fuzz.sh --build                 build only
 #   scripts/fuzz.sh --list                  print the harness names
 #
@@ -118,19 +119,19 @@ fuzz_one() {  # harness seconds
   fi
 }
 
-merge() {  # minimizes committed + working corpus into tests/fuzz/corpus/<h>
+merge() {  # adds the working corpus's inputs that bring new coverage to tests/fuzz/corpus/<h> (-merge=1)
   build
+  local max="${LLAMBA_FUZZ_MERGE_MAX:-1024}"  # bytes: only small inputs are committed, to keep the corpus small
   for h in "$@"; do
     local tmp
     tmp=$(mktemp -d)
     mkdir -p "$WORK/corpus/$h"
-    TMPDIR="$WORK/tmp" "$BUILD/bin/fuzz_$h" -merge=1 -timeout=10 -rss_limit_mb=2560 "$tmp" \
-      "$FUZZ/corpus/$h" "$WORK/corpus/$h" >"$WORK/logs/merge_$h.log" 2>&1
-    rm -rf "$FUZZ/corpus/$h"
-    mkdir -p "$FUZZ/corpus/$h"
-    cp "$tmp"/* "$FUZZ/corpus/$h/"
+    find "$WORK/corpus/$h" -type f -size -$((max + 1))c -exec cp {} "$tmp/" \;
+    TMPDIR="$WORK/tmp" "$BUILD/bin/fuzz_$h" -merge=1 -timeout=10 -rss_limit_mb=2560 "$FUZZ/corpus/$h" "$tmp" \
+      >"$WORK/logs/merge_$h.log" 2>&1 || { echo "fuzz.sh: merge of $h failed ($WORK/logs/merge_$h.log)" >&2; exit 1; }
     rm -rf "$tmp"
-    printf "%-18s %5d files %8s\n" "$h" "$(find "$FUZZ/corpus/$h" -type f | wc -l)" "$(du -sh "$FUZZ/corpus/$h" | cut -f1)"
+    printf "%-18s %5d files %8s bytes\n" "$h" "$(find "$FUZZ/corpus/$h" -type f | wc -l)" \
+      "$(du -s --apparent-size -B1 "$FUZZ/corpus/$h" | cut -f1)"
   done
 }
 
@@ -146,7 +147,7 @@ case "${1:-}" in
     mkdir -p "$WORK/logs" "$WORK/tmp"
     merge "${names[@]}"
     ;;
-  -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
   *)
     secs=60
     if [[ "${1:-}" =~ ^[0-9]+$ ]]; then secs=$1; shift; fi
