@@ -147,7 +147,7 @@ case "${1:-}" in
     mkdir -p "$WORK/logs" "$WORK/tmp"
     merge "${names[@]}"
     ;;
-  -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' ;;
+  -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//' ;;
   *)
     secs=60
     if [[ "${1:-}" =~ ^[0-9]+$ ]]; then secs=$1; shift; fi
