@@ -8,6 +8,7 @@
 
 #include "core/check.h"
 #include "io/json_depth.h"
+#include "io/json_int.h"
 
 namespace llamba::distill {
 
@@ -23,21 +24,12 @@ struct Field {
   std::function<json(const C&)> write;
 };
 
-// `v` as T. Integers must be JSON integers within T's range: nlohmann would truncate 1.5 and convert 1e30
-// with undefined behaviour.
+// `v` as T; integers must be JSON integers T holds exactly (io/json_int.h).
 template <class T>
 T read_as(const json& v, const char* key) {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    constexpr T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-    bool fits = false;
-    if (v.is_number_unsigned()) {
-      fits = v.get<uint64_t>() <= (uint64_t)hi;
-    } else if (v.is_number_integer()) {
-      const int64_t x = v.get<int64_t>();
-      fits = x >= (int64_t)lo && (x < 0 || (uint64_t)x <= (uint64_t)hi);
-    }
-    LLAMBA_ENSURE(fits, "\"{}\" must be an integer in [{}, {}], got {}", key, lo, hi, v.dump());
-  }
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    LLAMBA_ENSURE(io::json_integer_fits<T>(v), "\"{}\" must be an integer in [{}, {}], got {}", key,
+                  std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), v.dump());
   return v.get<T>();
 }
 

@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include "io/json_depth.h"
+#include "io/json_int.h"
 #include "ops/cross_entropy.h"
 #include "train/objective.h"
 
@@ -15,23 +16,14 @@ namespace llamba::train {
 using json = nlohmann::json;
 
 namespace {
-// Integers must be JSON integers within T's range: nlohmann would truncate 1.5 and convert 1e30 with undefined
-// behaviour.
+// Integers must be JSON integers T holds exactly (io/json_int.h).
 template <class T>
 void get(const json& j, const char* key, T& out) {
   if (!j.contains(key)) return;
   const json& v = j.at(key);
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    constexpr T lo = std::numeric_limits<T>::min(), hi = std::numeric_limits<T>::max();
-    bool fits = false;
-    if (v.is_number_unsigned()) {
-      fits = v.get<uint64_t>() <= (uint64_t)hi;
-    } else if (v.is_number_integer()) {
-      const int64_t x = v.get<int64_t>();
-      fits = x >= (int64_t)lo && (x < 0 || (uint64_t)x <= (uint64_t)hi);
-    }
-    LLAMBA_ENSURE(fits, "train config: \"{}\" must be an integer in [{}, {}], got {}", key, lo, hi, v.dump());
-  }
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+    LLAMBA_ENSURE(io::json_integer_fits<T>(v), "train config: \"{}\" must be an integer in [{}, {}], got {}", key,
+                  std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), v.dump());
   try {
     out = v.get<T>();
   } catch (const json::exception&) {
