@@ -72,6 +72,7 @@ py::dict eval_perplexity(PyModel& pm, const std::string& text, int64_t ctx, int6
   eval::PerplexityResult r;
   {
     py::gil_scoped_release nogil;
+    if (base) eval::require_same_tokenizer(pm.tok(), base->tok(), base->path());
     auto lease = pm.lease();
     r = eval::evaluate_perplexity(lease.ctx(), pm.model(), pm.tok(), text, o, base ? &base->model() : nullptr);
   }

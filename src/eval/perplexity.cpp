@@ -117,4 +117,13 @@ PerplexityResult evaluate_perplexity(ops::Context& ctx, const models::Model& mod
   return r;
 }
 
+void require_same_tokenizer(const tokenizer::Tokenizer& a, const tokenizer::Tokenizer& b,
+                            const std::string& base) {
+  LLAMBA_ENSURE(a.vocab_size() == b.vocab_size(), "{}: the base model's vocabulary has {} tokens, the model's {}",
+                base, b.vocab_size(), a.vocab_size());
+  for (int32_t id = 0; id < a.vocab_size(); ++id)
+    LLAMBA_ENSURE(a.token_bytes(id) == b.token_bytes(id), "{}: the base model's token {} differs from the model's",
+                  base, id);
+}
+
 }  // namespace llamba::eval

@@ -49,6 +49,11 @@ struct PerplexityResult {
 
 // `text` is the file's contents. Throws llamba::Error when the text is shorter than two chunks (as llama.cpp
 // refuses) or a flag is out of range.
+// KL to a base model compares distributions over the same ids: throws llamba::Error naming `base_name` unless
+// `a` and `b` have the same vocabulary, id by id.
+void require_same_tokenizer(const tokenizer::Tokenizer& a, const tokenizer::Tokenizer& b,
+                            const std::string& base_name);
+
 PerplexityResult evaluate_perplexity(ops::Context& ctx, const models::Model& model,
                                      const tokenizer::Tokenizer& tok, std::string text, const PerplexityOptions& opts,
                                      const models::Model* base = nullptr);

@@ -103,6 +103,11 @@ def test_bad_tool_arguments(tmp_path, model):
         llamba.eval_perplexity(model, text="too short")
     with pytest.raises(ValueError, match="exactly one"):
         llamba.eval_perplexity(model)
+    other = tmp_path / "bytes_tok.gguf"  # a model with another vocabulary: KL against it is refused
+    llamba.convert(REPO / "tests/fixtures/mamba2/groups2", other,
+                   tokenizer=REPO / "tests/fixtures/gateloop/bytes/tokenizer.json")
+    with pytest.raises(llamba.Error, match="bytes_tok.gguf: the base model.s vocabulary"):
+        llamba.eval_perplexity(model, text="x " * 3000, ctx=128, kl_base=llamba.Model(other))
     shutil.rmtree(tmp_path)
 
 

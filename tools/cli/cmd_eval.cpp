@@ -32,15 +32,6 @@ void add_common(CLI::App* cmd, EvalFlags& f) {
   cmd->add_flag("-q,--quiet", f.quiet, "No progress bar");
 }
 
-// The tokenizer of `a` and `b` must agree id by id (same vocabulary bytes), or KL compares different things.
-void require_same_tokenizer(const tokenizer::Tokenizer& a, const tokenizer::Tokenizer& b, const std::string& base) {
-  LLAMBA_ENSURE(a.vocab_size() == b.vocab_size(), "{}: the base model's vocabulary has {} tokens, the model's {}",
-                base, b.vocab_size(), a.vocab_size());
-  for (int32_t id = 0; id < a.vocab_size(); ++id)
-    LLAMBA_ENSURE(a.token_bytes(id) == b.token_bytes(id), "{}: the base model's token {} differs from the model's",
-                  base, id);
-}
-
 nlohmann::json ve(const eval::ValueError& v) { return {{"value", v.value}, {"error", v.error}}; }
 
 void run_perplexity(const EvalFlags& f) {
@@ -50,7 +41,7 @@ void run_perplexity(const EvalFlags& f) {
   LoadedModel base;
   if (!f.kl_base.empty()) {
     base = load(f.kl_base);
-    require_same_tokenizer(*tok, *tokenizer::Tokenizer::from_gguf(*base.file), f.kl_base);
+    eval::require_same_tokenizer(*tok, *tokenizer::Tokenizer::from_gguf(*base.file), f.kl_base);
   }
   ops::Context ctx(f.threads);
   eval::PerplexityOptions o;
