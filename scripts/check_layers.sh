@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Layers point downward only (style.md §1): a layer may include itself and the layers listed after it.
+# Layers point downward only (docs/architecture.md): a layer may include itself and the layers listed after it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 status=0

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The single list of Debian packages llamba builds and tests with (style.md §5). Safe to re-run.
+# The single list of Debian packages llamba builds and tests with (docs/architecture.md §"Dependencies").
+# Safe to re-run.
 set -euo pipefail
 pkgs=(
   build-essential cmake pkg-config git xz-utils ca-certificates python3 python3-dev python3-pip python3-venv

@@ -1,6 +1,6 @@
 // Shared test helpers: fixture paths, tolerance checks with derived bounds, random inputs.
-// Tolerance convention (style.md §10): fp32 |a - r| <= atol + c * eps * sqrt(K) * |r| with K the reduction
-// length, and NMSE <= 1e-7; every override at a call site carries a comment naming the error source.
+// Tolerance convention (docs/testing.md §"Tolerances"): fp32 |a - r| <= atol + c * eps * sqrt(K) * |r| with K the
+// reduction length, and NMSE <= 1e-7; every override at a call site carries a comment naming the error source.
 #pragma once
 
 #include <gtest/gtest.h>

@@ -1,8 +1,8 @@
-// frobenius: the MOHAWK stage 1 loss (mohawk.md §3, goombalab/mohawk matrices.py): for a student mixer matrix M
-// and a teacher attention matrix A, both (B, H, T, T), loss = mean over (b, h) of ‖M[b, h] − A[b, h]‖_F —
-// the Frobenius norm, NOT squared, over the full T×T. Backward: dM += dloss · (M − A) / (‖M − A‖_F · B·H), and
-// 0 for a (b, h) whose norm is 0 (no derivative there). Per (b, h) this is the row L2 norm of the flattened
-// matrix, so both backends run mse's kMeanRowNorm on a (B·H, T·T) view.
+// frobenius: the MOHAWK stage 1 loss (docs/distillation.md §"Losses and gradients", goombalab/mohawk matrices.py):
+// for a student mixer matrix M and a teacher attention matrix A, both (B, H, T, T),
+// loss = mean over (b, h) of ‖M[b, h] − A[b, h]‖_F — the Frobenius norm, NOT squared, over the full T×T. Backward:
+// dM += dloss · (M − A) / (‖M − A‖_F · B·H), and 0 for a (b, h) whose norm is 0 (no derivative there). Per (b, h)
+// this is the row L2 norm of the flattened matrix, so both backends run mse's kMeanRowNorm on a (B·H, T·T) view.
 // Backward convention (llm.c): the gradient is ACCUMULATED into (+=), callers zero it.
 #pragma once
 

@@ -3,8 +3,8 @@
 //   kKl     = τ² · mean_rows KL(softmax(t/τ) ‖ softmax(s/τ))  — Hinton et al. 2015: the τ² keeps gradient
 //             magnitudes independent of τ; at τ = 1 it is the plain forward KL.
 //   kSoftCe = mean_rows −Σ_v softmax(t)_v · log_softmax(s/τ)_v — MOHAWK stage 3 exactly (goombalab/mohawk
-//             supervised.py, mohawk.md §5): teacher NOT tempered, no τ². It equals KL + the teacher's entropy,
-//             so at τ = 1 both variants have the same gradient and differ by a constant.
+//             supervised.py, docs/distillation.md §"Losses and gradients"): teacher NOT tempered, no τ². It equals KL +
+//             the teacher's entropy, so at τ = 1 both variants have the same gradient and differ by a constant.
 // Backward convention (llm.c): the gradient is ACCUMULATED into (+=), callers zero it. Chunked use: as in
 // cross_entropy.h, pass dloss = rows(chunk) / rows(all).
 #pragma once

@@ -1,5 +1,5 @@
 // mixer_matrix: the materialized matrix of a scalar-gated linear recurrence (SSD / Discrete Mamba-2), the
-// object MOHAWK stage 1 aligns with attention matrices (llamba.md §4.3):
+// object MOHAWK stage 1 aligns with attention matrices (docs/models.md §"Materialized matrix"):
 //   M[h][t, s] = scale · (q_t[g] · k_s[g]) · exp(Σ_{j=s+1..t} log_decay_j[h])  for s <= t,  0 for s > t,
 //   M[h][t, t] += d[h],      g = h / (H / G).
 // The decay exponent is accumulated pairwise in log space (never a difference of global cumsums, never a

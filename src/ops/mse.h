@@ -2,8 +2,8 @@
 // reductions, named for what they compute:
 //   kMeanSquare  = Σ_{m,d} (a − b)² / (M·D)       — torch MSELoss(reduction="mean").
 //   kMeanRowNorm = Σ_m ‖a_m − b_m‖₂ / M  (NOT squared) — MOHAWK stage 2 exactly (goombalab/mohawk hstates.py,
-//                  mohawk.md §4): rows are the (b, t) positions of a (B·T, D) view, the norm runs over D.
-//                  A row with zero distance gets zero gradient (the norm has no derivative there).
+//                  docs/distillation.md §"Losses and gradients"): rows are the (b, t) positions of a (B·T, D) view, the
+//                  norm runs over D. A row with zero distance gets zero gradient (the norm has no derivative there).
 // Backward convention (llm.c): gradients are ACCUMULATED into (+=), callers zero them; an empty gradient view is
 // not needed. Chunked use: as in cross_entropy.h, pass dloss = rows(chunk) / rows(all).
 #pragma once

@@ -27,8 +27,8 @@ using ops::RecurrenceMode;
 // is the bound and leaves room for T up to 16,384.
 constexpr double kTolF64 = 1e-12;
 // fp32 vs the fp64 oracle: per-step rounding ~eps·(N + log T) on O(1) terms, times the number of steps that
-// still weigh on a state (the decay horizon, ~1/(1 − |a|) <= 100 in these ranges): ~1e-6 expected (gateloop.md
-// §7.1 measured 1e-7 … 7e-6); 1e-5 relative to max|ref| is the bound.
+// still weigh on a state (the decay horizon, ~1/(1 − |a|) <= 100 in these ranges): ~1e-6 expected
+// (docs/recurrence.md §"Tests" 2: 1e-7 … 7e-6 measured); 1e-5 relative to max|ref| is the bound.
 constexpr double kTolF32 = 1e-5;
 
 constexpr RecurrenceMode kAllModes[] = {RecurrenceMode::kRecurrent, RecurrenceMode::kScan,

@@ -1,7 +1,7 @@
-// Gradient checks for op backward passes (style.md §10 kind 2): the fp64 reference backward against a numerical
-// gradient of the fp64 reference forward (complex step where the op is analytic, central differences
-// otherwise), and the fp32 CPU backward against the fp64 reference backward. Each check prints its worst
-// error/bound ratio so the margins stay visible in the test log.
+// Gradient checks for op backward passes (docs/testing.md §"Test kinds" 2): the fp64 reference backward against a
+// numerical gradient of the fp64 reference forward (complex step where the op is analytic, central differences
+// otherwise), and the fp32 CPU backward against the fp64 reference backward. Each check prints its worst error/bound
+// ratio so the margins stay visible in the test log.
 #pragma once
 
 #include <complex>

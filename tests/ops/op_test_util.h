@@ -1,5 +1,5 @@
-// Helpers for op tests: random f32 tensors and a cpu-vs-ref comparison with the style.md tolerance
-// |a - r| <= atol + c·eps·sqrt(K)·|r| (K = reduction length) plus NMSE <= 1e-7.
+// Helpers for op tests: random f32 tensors and a cpu-vs-ref comparison with the tolerance of
+// docs/testing.md §"Tolerances": |a - r| <= atol + c·eps·sqrt(K)·|r| (K = reduction length) plus NMSE <= 1e-7.
 #pragma once
 
 #include "test_util.h"

@@ -1,4 +1,4 @@
-// gated_recurrence mode equivalence (gateloop.md §7.2 tests 1, 2, 6, 9): every mode of the fp64 oracle and of
+// gated_recurrence mode equivalence (docs/recurrence.md §"Tests" 1, 2, 6, 9): every mode of the fp64 oracle and of
 // the cpu backend (fp64 and fp32) against ref kRecurrent, over gate kinds, decay regimes, chunk sizes, shapes,
 // lengths 0, 1 and 16,384, state carried across calls, and decode steps. GR_VERBOSE=1 prints every error.
 #include <gtest/gtest.h>
@@ -99,7 +99,7 @@ TEST(GatedRecurrence, LargeAccumulatedPhaseFp32) {
   }
 }
 
-// Shapes (§7.2 test 9): grouped q/k (G < H), P != N, P = 96, batch > 1, T = 1, odd sizes.
+// Shapes (§"Tests" 9): grouped q/k (G < H), P != N, P = 96, batch > 1, T = 1, odd sizes.
 TEST(GatedRecurrence, Shapes) {
   ops::Context ctx(2);
   struct S {
@@ -193,7 +193,7 @@ Data slice_time(const Data& d, int64_t t0, int64_t t1, const std::vector<double>
   return r;
 }
 
-// §7.2 test 6: run(x[0:T]) == run(x[T1:T], h0 = final_state(run(x[0:T1]))) in every mode, T1 not a multiple of
+// §"Tests" 6: run(x[0:T]) == run(x[T1:T], h0 = final_state(run(x[0:T1]))) in every mode, T1 not a multiple of
 // the chunk; the state handed over is the call's own output (fp32 stays fp32).
 TEST(GatedRecurrence, StateCarriedAcrossCallsEqualsOneCall) {
   ops::Context ctx(2);
@@ -227,7 +227,7 @@ TEST(GatedRecurrence, StateCarriedAcrossCallsEqualsOneCall) {
   }
 }
 
-// §7.2 test 6, decode: T single steps through gated_recurrence_step == one prefill.
+// §"Tests" 6, decode: T single steps through gated_recurrence_step == one prefill.
 TEST(GatedRecurrence, DecodeStepsEqualPrefill) {
   ops::Context ctx(2);
   for (const GateCase& gc : kGates) {

@@ -1,8 +1,8 @@
-// gated_recurrence backward, the fp64 oracle against numerical gradients (gateloop.md §7.2 test 8, style.md
-// §10 kind 2): ref::gated_recurrence_backward vs central differences of ref::gated_recurrence_forward (kRecurrent)
-// for every input (q, k, v, log_decay, phase, state_in, state_in_im) with dy and d(state_out) both flowing,
-// over gate kinds, grouped heads, P != N, T = 1, strong / weak decays, large phases, a = 0 resets and clamped
-// gates. GR_VERBOSE=1 prints every error.
+// gated_recurrence backward, the fp64 oracle against numerical gradients (docs/recurrence.md §"Tests" 8,
+// docs/testing.md §"Test kinds" 2): ref::gated_recurrence_backward vs central differences of
+// ref::gated_recurrence_forward (kRecurrent) for every input (q, k, v, log_decay, phase, state_in, state_in_im) with
+// dy and d(state_out) both flowing, over gate kinds, grouped heads, P != N, T = 1, strong / weak decays, large
+// phases, a = 0 resets and clamped gates. GR_VERBOSE=1 prints every error.
 //
 // Why central differences and not the complex step: the forward already computes in complex arithmetic (the
 // gates a = exp(g + iθ) and the state are complex, and y = Re(q·h)), so a complex-step perturbation would
@@ -20,7 +20,7 @@
 namespace llamba::test::gr {
 namespace {
 
-// gateloop.md §7.2 test 8: 1e-6 relative (to max|numeric gradient| of each input).
+// docs/recurrence.md §"Tests" 8: 1e-6 relative (to max|numeric gradient| of each input).
 constexpr double kTolNumeric = 1e-6;
 
 struct GateCase {

@@ -1,5 +1,5 @@
 // gated_recurrence backward, cpu against the fp64 oracle: the chunked and recurrent cpu backward in fp64 against
-// ref (recurrent) at 1e-12 (gateloop.md §7.2 test 8, second half), and in fp32 at kTolF32Grad; over gate kinds,
+// ref (recurrent) at 1e-12 (docs/recurrence.md §"Tests" 8, second half), and in fp32 at kTolF32Grad; over gate kinds,
 // chunk sizes (1, primes, not dividing T, larger than T), decay regimes, shapes, long sequences, a = 0 resets,
 // clamped gates; plus the accumulation convention, optional outputs, T = 0 and argument errors, on every backend.
 // GR_VERBOSE=1 prints every error.
@@ -19,7 +19,7 @@ namespace {
 // fp32, relative to max|ref| of each gradient: the backward is the forward's recurrence run in reverse time with
 // the same decays (the state's gradient obeys G_{t−1} = conj(a_t) G_t + scale·dy_tᵀ q_t) plus the forward's
 // own terms, so its rounding has the forward's budget, ~eps32·(N + P) per step times the decay horizon
-// (gateloop.md §7.1 measured 1e-7 … 7e-6 for the forward; the forward tests use 1e-5). The gate gradients add
+// (docs/recurrence.md §"Tests" 2: 1e-7 … 7e-6 for the forward; the forward tests use 1e-5). The gate gradients add
 // the chunk-local reverse cumsum of at most `chunk` terms (fp64 sums of fp32 terms): the cpu kernel keeps out
 // of those terms the self pairs (l, l) that would otherwise cancel to a result |a| times smaller (strong
 // decays: 1e-5 observed before, 6e-7 after). Observed worst 1.9e-6 here (weak decays, T = 2048, phases ~6000
@@ -91,8 +91,8 @@ TEST(GatedRecurrenceBackwardCpu, DecayRegimes) {
   }
 }
 
-// Shapes (§7.2 test 9): grouped heads, P != N, P = 96, N = 64, batch > 1, T = 1, sizes 1; no initial state
-// and no gradient into the final state.
+// Shapes (docs/recurrence.md §"Tests" 9): grouped heads, P != N, P = 96, N = 64, batch > 1, T = 1, sizes 1; no initial
+// state and no gradient into the final state.
 TEST(GatedRecurrenceBackwardCpu, Shapes) {
   ops::Context ctx(2);
   struct S {

@@ -1,4 +1,4 @@
-// gated_recurrence special cases and stability (gateloop.md §7.2 tests 3, 4, 5, 7): closed forms written
+// gated_recurrence special cases and stability (docs/recurrence.md §"Tests" 3, 4, 5, 7): closed forms written
 // independently in this file (GLA loop, ssd_minimal_discrete, linear attention, RetNet, max-headed scan,
 // rotation reduction, the no-conjugation convention), padding, a = 0 resets and strong decays.
 #include <gtest/gtest.h>
@@ -78,7 +78,7 @@ TEST(GatedRecurrenceSpecial, ZeroPhaseEqualsRealVectorGating) {
 }
 
 // Scalar real decay per head equals ssd_minimal_discrete(X = v, A = log a, B = k, C = q) (state-spaces/mamba
-// mamba_ssm/modules/ssd_minimal.py, discrete form of llamba.md §4.4), re-derived here step by step: blocks of
+// mamba_ssm/modules/ssd_minimal.py; docs/recurrence.md §"Chunked"), re-derived here step by step: blocks of
 // `Lb`, segsum → L, Y_diag, chunk states, inter-chunk recurrence over padded chunk cumsums, Y_off.
 TEST(GatedRecurrenceSpecial, ScalarDecayEqualsSsdMinimalDiscrete) {
   ops::Context ctx(2);
@@ -226,8 +226,9 @@ TEST(GatedRecurrenceSpecial, MaxHeadedElementwiseScan) {
   expect_all_modes(d, want, ctx, "max-headed");
 }
 
-// §5: Re(complex GateLoop) ≡ real GLA with 2N keys q̃ = [q cos Θ, q sin Θ], k̃ = [k cos Θ, k sin Θ], log|a|
-// duplicated, initial state [Re S | −Im S]; fp64 <= 1e-14 (observed 2.8e-16 in gateloop.md).
+// docs/recurrence.md §"Rotation reduction": Re(complex GateLoop) ≡ real GLA with 2N keys
+// q̃ = [q cos Θ, q sin Θ], k̃ = [k cos Θ, k sin Θ], log|a| duplicated, initial state [Re S | −Im S]; fp64 <= 1e-14
+// (exact up to round-off).
 TEST(GatedRecurrenceSpecial, RotationReductionEqualsRealKernelWith2NKeys) {
   Config c;
   c.B = 1, c.T = 300, c.H = 2, c.G = 2, c.N = 8, c.P = 5, c.vector_gate = true, c.complex = true;

@@ -1,5 +1,5 @@
-// gated_recurrence stability and padding semantics (gateloop.md §4.5, §7.2 tests 3 and 7): padding steps,
-// a = 0 exactly (log a = −inf) as a clean reset, strong decays over long sequences, log a > 0 clamped.
+// gated_recurrence stability and padding semantics (docs/recurrence.md §"Numerical contract", §"Tests" 3 and 7):
+// padding steps, a = 0 exactly (log a = −inf) as a clean reset, strong decays over long sequences, log a > 0 clamped.
 #include <gtest/gtest.h>
 
 #include <limits>
@@ -56,7 +56,7 @@ std::vector<double> y_window(const Out& x, const Config& c, int64_t T_total, int
   return y;
 }
 
-// §7.2 test 7 / §4.5 rule 5: padding with k = v = 0 and log a = 0 (θ = 0) leaves outputs and the final state
+// §"Tests" 7 / §"Numerical contract" 6: padding with k = v = 0 and log a = 0 (θ = 0) leaves outputs and the final state
 // unchanged, at the back (chunk padding) and at the front (the state passes through); masking only v does not.
 TEST(GatedRecurrenceStability, PaddingLeavesOutputAndStateUnchanged) {
   ops::Context ctx(2);
@@ -88,8 +88,8 @@ TEST(GatedRecurrenceStability, PaddingLeavesOutputAndStateUnchanged) {
     }
 }
 
-// §4.5 rule 6: a = 0 exactly (log a = −inf) drops the state: outputs from the reset on equal a fresh run from a
-// zero state, nothing is NaN. Resets at t = 0, inside a row block, at a chunk boundary (16) and at the end.
+// §"Numerical contract" 2: a = 0 exactly (log a = −inf) drops the state: outputs from the reset on equal a fresh run
+// from a zero state, nothing is NaN. Resets at t = 0, inside a row block, at a chunk boundary (16) and at the end.
 TEST(GatedRecurrenceStability, ZeroDecayIsACleanReset) {
   ops::Context ctx(2);
   for (bool vec : {false, true})
@@ -127,7 +127,7 @@ TEST(GatedRecurrenceStability, ZeroDecayIsACleanReset) {
     }
 }
 
-// §7.2 test 3: |a| ≈ 0.1 (log a ≈ −2.3), T = 4096, fp32: no Inf/NaN in any cpu mode, and the fp32 bound holds.
+// §"Tests" 3: |a| ≈ 0.1 (log a ≈ −2.3), T = 4096, fp32: no Inf/NaN in any cpu mode, and the fp32 bound holds.
 TEST(GatedRecurrenceStability, StrongDecayLongSequenceFp32) {
   ops::Context ctx(2);
   for (bool vec : {false, true})

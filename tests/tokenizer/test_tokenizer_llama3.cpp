@@ -33,7 +33,7 @@ TEST(Llama3, HardSetTiktoken) { check_hard_set(get_tokenizer(Tok::kLlama3Tiktoke
 TEST(Llama3, HardSetTokenizerJson) { check_hard_set(get_tokenizer(Tok::kLlama3Json), "llama3_hf", "json"); }
 
 TEST(Llama3, KnownVectors) {
-  // llamba.md §9.4.
+  // docs/models.md §"Tokenizer".
   for (const Tok k : {Tok::kLlama3Tiktoken, Tok::kLlama3Json}) {
     const Tokenizer& t = get_tokenizer(k);
     EXPECT_EQ(t.encode("This is a test sentence.", false, false),

@@ -16,8 +16,9 @@ methods `DiscreteMamba2.chunk_scan` (official: mamba_ssm Triton `mamba_chunk_sca
   state_update -> the equations of mamba_ssm's `selective_state_update_ref` with the official arguments.
 tools/reference/check_llamba_triton.py swaps both methods for the Triton kernels, called as cartesia calls them.
 
-Dimension letters (docs/llamba.md): B batch (here `b`, to keep `B` for the SSM input matrix), T/L sequence, D model,
-H = n_v_heads, G = n_qk_heads, P = d_inner / H, N = d_state, K = d_conv (4), Cc = d_inner + 2 G N, V vocab.
+Dimension letters (docs/models.md §"Dimension letters"): B batch (here `b`, to keep `B` for the SSM input matrix),
+T/L sequence, D model, H = n_v_heads, G = n_qk_heads, P = d_inner / H, N = d_state, K = d_conv (4),
+Cc = d_inner + 2 G N, V vocab.
 
 Decode state, per layer, a dict (our layout; the official one in brackets):
   "conv": (b, K-1, Cc) the last K-1 *pre-conv* xBC rows, oldest first

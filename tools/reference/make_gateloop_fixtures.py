@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reference fixtures for the GateLoop model: tiny lucidrains `gateloop_transformer.Transformer` models (PyPI
-gateloop-transformer==0.2.5, the paper-faithful PyTorch code, gateloop.md section 9) run in fp32 on the CPU.
+gateloop-transformer==0.2.5, the paper-faithful PyTorch code, docs/models.md §"GateLoop") run in fp32 on the CPU.
 
 For each entry of FIXTURES writes tests/fixtures/gateloop/<name>/:
   config.json          {"model_type": "gateloop", "source": ..., <the Transformer(...) keyword arguments>}

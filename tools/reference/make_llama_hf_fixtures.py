@@ -4,7 +4,7 @@
 reference.safetensors}:
   input_ids (T,) i64, logits (T, V) for a short prompt;
   long_ids (TL,) i64 with TL > 8192 and long_logits (8, V) at its last 8 positions: llama3 rope scaling only
-  changes the low frequencies, which a short prompt barely exercises (llamba.md §9.3).
+  changes the low frequencies, which a short prompt barely exercises (docs/models.md §"Attention and RoPE").
 Upstream: transformers LlamaForCausalLM, eager attention, fp32, CPU.
 Usage: /opt/refenv/bin/python tools/reference/make_llama_hf_fixtures.py
 """

@@ -80,7 +80,7 @@ FIXTURES = [
 
 
 def config_json(fx):
-    """The cartesia config.json layout (cartesia-ai/Llamba-3B/config.json, llamba.md section 2)."""
+    """The cartesia config.json layout (cartesia-ai/Llamba-3B/config.json, docs/models.md §"Llamba checkpoints")."""
     ssm = dict(fx["ssm"])
     return {
         "model_type": "llamba",

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Reference fixtures for Mamba-2: tiny random transformers `Mamba2ForCausalLM` checkpoints and their outputs.
 
-Upstream: transformers 5.17.0 `Mamba2ForCausalLM`, its PyTorch path (`torch_forward` fallbacks: no causal_conv1d,
-no mamba_ssm installed), fp32 on the CPU, one thread. transformers' gated norm (`MambaRMSNormGated`) normalizes over
-all of d_inner; mamba_ssm's `RMSNormGated` over groups of d_inner / n_groups (llamba.md section 10). They agree only
+Upstream: transformers 5.17.0 `Mamba2ForCausalLM`, its PyTorch path (`torch_forward` fallbacks: no causal_conv1d, no
+mamba_ssm installed), fp32 on the CPU, one thread. transformers' gated norm (`MambaRMSNormGated`) normalizes over all of
+d_inner; mamba_ssm's `RMSNormGated` over groups of d_inner / n_groups (docs/models.md §"Mamba-2 mixer"). They agree only
 for n_groups = 1, so every fixture but `groups2` has n_groups = 1, and `groups2` swaps the norm modules' forward for
 mamba_ssm 2.3.2.post1's own `rms_norm_ref` (sdist, imported by path, sha256 pinned) with group_size = d_inner / G.
 
@@ -206,7 +206,7 @@ def maxdiff(a, b):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
-# Independent fp64 reference: token-by-token recurrence straight from the equations (llamba.md section 10).
+# Independent fp64 reference: token-by-token recurrence straight from the equations (docs/models.md §"Mamba-2 mixer").
 
 def ref64(sd, fx, ids):
     D, di, H, P, N, G, L = fx["D"], fx["expand"] * fx["D"], fx["H"], fx["P"], fx["N"], fx["G"], fx["L"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""MOHAWK distillation fixtures (docs: /work/shared/docs/mohawk.md §3-5): a tiny Llama teacher, the Llamba student
+"""MOHAWK distillation fixtures (docs/distillation.md §"Losses and gradients"): a tiny Llama teacher, the Llamba student
 the recipe starts from, and the three stage losses with every gradient, all in fp64. Writes
 tests/fixtures/mohawk/tiny/:
   teacher/   transformers LlamaForCausalLM (save_pretrained: config.json + model.safetensors, fp32, eager attention):
@@ -579,7 +579,7 @@ def main():
                     "mlp.up_proj", "mlp.down_proj", "backbone.embedding", "backbone.final_layernorm")
     for n in g1:
         assert (g1[n] is None) == any(s in n for s in must_be_none), n
-    # structural zeros: x and z rows of in_proj, x channels of the conv (mohawk.md §2)
+    # structural zeros: x and z rows of in_proj, x channels of the conv (docs/distillation.md §"Losses and gradients")
     mx = student.backbone.layers[0].mixer
     di, gn = mx.d_inner, mx.n_qk_heads * mx.d_state
     for l in range(L):

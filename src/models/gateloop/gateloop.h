@@ -1,4 +1,4 @@
-// GateLoop (gateloop.md §3; lucidrains gateloop-transformer `Transformer`): pre-norm blocks
+// GateLoop (docs/models.md §"GateLoop"; lucidrains gateloop-transformer `Transformer`): pre-norm blocks
 // x += TimeMix(RMSNorm(x)); x += FFN(RMSNorm(x)), final RMSNorm, head. Config (with the transition variants the
 // training experiment compares), weights, the Model and the mixer forms. GGUF keys: docs/gguf-keys.md.
 // Thread safety: a GateLoopModel is immutable after loading; forwards on distinct states may run concurrently

@@ -1,9 +1,9 @@
-// The GateLoop state-transition parametrizations (gateloop.md §2; gateloop.h `Transition`) as elementwise maps
-// from the pre-activation components (first, second) of one gate to (log|a|, arg a), and their backward.
-// Templated on the scalar type: float for the model, double for the gradient tests
-// (tests/models/test_gateloop_transition.cpp: the double backward against central differences of the double
-// forward, the float backward against the double one). Model-local rather than an op: four tiny formulas
-// that only GateLoop uses; the recurrence itself is ops::gated_recurrence.
+// The GateLoop state-transition parametrizations (docs/models.md §"Transitions"; gateloop.h `Transition`) as
+// elementwise maps from the pre-activation components (first, second) of one gate to (log|a|, arg a), and their
+// backward. Templated on the scalar type: float for the model, double for the gradient tests
+// (tests/models/test_gateloop_transition.cpp: the double backward against central differences of the double forward,
+// the float backward against the double one). Model-local rather than an op: four tiny formulas that only GateLoop
+// uses; the recurrence itself is ops::gated_recurrence.
 #pragma once
 
 #include <algorithm>

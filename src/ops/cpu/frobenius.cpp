@@ -1,6 +1,6 @@
 // frobenius on the CPU: mse with kMeanRowNorm on the (B·H, T·T) view (see frobenius.h), so each (b, h) matrix
 // is one row: summed in double, (b, h) pairs across threads. A tiled version that never materializes M and A
-// (mohawk.md §3, memory) will replace this when stage 1 runs at T = 2048.
+// (docs/distillation.md §"Losses and gradients", stage 1 memory) will replace this when stage 1 runs at T = 2048.
 // Backward convention: the gradient is accumulated into (+=); callers zero it.
 #include "ops/frobenius.h"
 

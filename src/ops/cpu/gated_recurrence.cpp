@@ -194,7 +194,7 @@ void run_scan(core::ThreadPool& pool, const GrProblem<T>& pr) {
   });
 }
 
-// Recurrent backward of head (b, h): the reverse-time loop of gateloop.md §7 with G = g_{h_t} (PyTorch
+// Recurrent backward of head (b, h): the reverse-time loop of docs/recurrence.md §"Gradients" with G = g_{h_t} (PyTorch
 // convention), states recomputed per segment of kCkpt steps from checkpoints saved by a first forward pass
 // (memory (T/kCkpt + kCkpt)·P·N per head instead of T·P·N). Per step t, walking back:
 //   G += scale·dy_tᵀ q_t;  dq_t += scale·Σ_p dy_tp Re h_t;  dk_t += Σ_p v_tp Re G;  dv_t += Σ_n k_tn Re G;

@@ -1,5 +1,5 @@
 // CPU gated_recurrence, kChunked and kQuadratic: one real kernel with key dimension K2 = N (real gates) or 2N
-// (complex gates, rotation reduction of gateloop.md §5), built from row blocks of the surrogate attention
+// (complex gates, docs/recurrence.md §"Rotation reduction"), built from row blocks of the surrogate attention
 // plus chunk states. The shared pieces (operands, chunk states, rotation tables) live in
 // gated_recurrence_chunked.h; the backward (gated_recurrence_chunked_bwd.cpp) reruns them.
 //

@@ -1,6 +1,6 @@
 // Internal to the cpu chunked gated_recurrence files (forward gated_recurrence_chunked.cpp, backward
 // gated_recurrence_chunked_bwd.cpp): the real kernel with key dimension K2 = N (real gates) or 2N (complex
-// gates, rotation reduction of gateloop.md §5): per-head operands with their decays, chunk states and state
+// gates, docs/recurrence.md §"Rotation reduction"): per-head operands with their decays, chunk states and state
 // passing, and the per-call rotation tables. The conventions (frames, decay reference points) are described
 // at the top of gated_recurrence_chunked.cpp.
 #pragma once

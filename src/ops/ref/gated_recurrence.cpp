@@ -174,7 +174,7 @@ void run_quadratic(Head& x) {
   x.sT = F;
 }
 
-// Chunked form (gateloop.md §4.4), complex state, chunk-local sums only:
+// Chunked form (docs/recurrence.md §"Chunked"), complex state, chunk-local sums only:
 //   intra  y_l += Re Σ_{m<=l} Σ_n q_ln k_mn exp(seg_lmn) v_m,  seg_lm = Σ_{j=m+1..l} log a_j  (running over l)
 //   inter  y_l += Re q_l · (exp(Gf_l) ⊙ S_in),                Gf_l = Σ_{j=c0..l} log a_j   (forward)
 //   state  S_out = exp(Gf_last) ⊙ S_in + Σ_m exp(Gb_m) ⊙ v_mᵀ k_m,  Gb_m = Σ_{j=m+1..c1−1} log a_j  (backward)
@@ -226,7 +226,8 @@ void add_to(const core::TensorView& v, std::initializer_list<int64_t> idx, doubl
   store(v, idx, load(v, idx) + x);
 }
 
-// Backward of one (b, h) by the reverse-time loop (gateloop.md §7), with G = g_{h_t} (PyTorch convention):
+// Backward of one (b, h) by the reverse-time loop (docs/recurrence.md §"Gradients"), with G = g_{h_t}
+// (PyTorch convention):
 //   G += scale · dy_tᵀ q_t;   dq_t += scale · Σ_p dy_tp Re h_t;   dk_t += Σ_p v_tp Re G;   dv_t += Σ_n k_tn Re G
 //   g_{log a_t} = Σ_p conj(a_t h_{t−1}) ⊙ G   (= conj(a)·g_a; exactly 0 when a = 0);   G ← conj(a_t) ⊙ G.
 // dq, dk (T, N) are returned for the caller to sum over the group; everything else is accumulated here.
