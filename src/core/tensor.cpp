@@ -87,14 +87,14 @@ TensorView TensorView::select(int dim, int64_t i) const {
   v.data = byte_ptr(i * strides[d]);
   v.dtype = dtype;
   v.device = device;
-  std::vector<int64_t> dims;
+  std::array<int64_t, kMaxDims> dims{};  // no heap: views are taken in every decode step
   int k = 0;
   for (int j = 0; j < rank(); ++j) {
     if (j == d) continue;
-    dims.push_back(shape[j]);
+    dims[k] = shape[j];
     v.strides[k++] = strides[j];
   }
-  v.shape = Shape::from(dims);
+  v.shape = Shape::from(std::span<const int64_t>(dims.data(), k));
   return v;
 }
 

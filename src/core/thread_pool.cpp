@@ -53,7 +53,7 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::worker(int index) {
   uint64_t seen = 0;
   for (;;) {
-    const std::function<void(int)>* job;
+    const FunctionRef<void(int)>* job;
     spin_until([&] { return generation_.load(std::memory_order_acquire) != seen; });
     {
       std::unique_lock<std::mutex> lk(mu_);
@@ -70,7 +70,7 @@ void ThreadPool::worker(int index) {
   }
 }
 
-void ThreadPool::run(const std::function<void(int)>& per_thread) {
+void ThreadPool::run(FunctionRef<void(int)> per_thread) {
   {
     std::unique_lock<std::mutex> lk(mu_);
     if (busy_ || workers_.empty()) {  // nested or single-threaded: run inline
@@ -92,7 +92,7 @@ void ThreadPool::run(const std::function<void(int)>& per_thread) {
   job_ = nullptr;
 }
 
-void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
+void ThreadPool::parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t)> fn) {
   if (n <= 0) return;
   const int64_t parts = std::min<int64_t>(n, n_threads_);
   if (parts == 1) {
@@ -106,7 +106,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
   });
 }
 
-void ThreadPool::run_tasks(int64_t n_tasks, const std::function<void(int64_t)>& fn) {
+void ThreadPool::run_tasks(int64_t n_tasks, FunctionRef<void(int64_t)> fn) {
   if (n_tasks <= 0) return;
   if (n_tasks == 1 || n_threads_ == 1) {
     for (int64_t i = 0; i < n_tasks; ++i) fn(i);

@@ -7,10 +7,11 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "core/function_ref.h"
 
 namespace llamba::core {
 
@@ -24,20 +25,21 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
+  // The loops take the callable by reference and never allocate.
   // Calls fn(begin, end) over a partition of [0, n) into at most size() contiguous ranges, and waits.
-  void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
+  void parallel_for(int64_t n, FunctionRef<void(int64_t begin, int64_t end)> fn);
   // Calls fn(task) for every task in [0, n_tasks), handing tasks out dynamically, and waits.
-  void run_tasks(int64_t n_tasks, const std::function<void(int64_t task)>& fn);
+  void run_tasks(int64_t n_tasks, FunctionRef<void(int64_t task)> fn);
 
  private:
   void worker(int index);
-  void run(const std::function<void(int)>& per_thread);
+  void run(FunctionRef<void(int)> per_thread);
 
   int n_threads_;
   std::vector<std::thread> workers_;
   std::mutex mu_;
   std::condition_variable start_cv_, done_cv_;
-  const std::function<void(int)>* job_ = nullptr;
+  const FunctionRef<void(int)>* job_ = nullptr;
   // Written under mu_ (so condition-variable waits never miss a change) but atomic, so that waiters can spin on
   // them briefly before sleeping: decode runs hundreds of short parallel loops per token, and a futex wake-up per
   // loop costs as much as the loop.
