@@ -29,6 +29,14 @@ inline void check_rows(const char* op, const core::TensorView& a, const core::Te
                 b.shape.str());
 }
 
+// skip_add: y, x (M, H·P) with contiguous rows; d (H) contiguous, H dividing the width.
+inline void check_skip_add(const char* op, const core::TensorView& y, const core::TensorView& x,
+                           const core::TensorView& d) {
+  check_rows(op, y, x);
+  LLAMBA_ENSURE(d.rank() == 1 && d.size(0) > 0 && d.is_contiguous() && y.size(1) % d.size(0) == 0,
+                "[{}] d {} must be (H) with H dividing the width {}", op, d.shape.str(), y.size(1));
+}
+
 // attention: q, out (T, Hq, hd), k, v (S, Hkv, hd) with S >= n_past + T and Hq % Hkv == 0, head dims
 // contiguous; probs (Hq, T, >= n_past + T) contiguous, optional.
 inline void check_attention(const char* op, const core::TensorView& out, const core::TensorView& q,

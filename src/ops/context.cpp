@@ -1,16 +1,21 @@
 #include "ops/context.h"
 
+#include "ops/memory.h"
+
 namespace llamba::ops {
 
-Context::Context(int n_threads) : owned_(std::make_unique<core::ThreadPool>(n_threads)), pool_(owned_.get()) {}
+Context::Context(int n_threads)
+    : owned_(std::make_unique<core::ThreadPool>(n_threads)), pool_(owned_.get()), arena_(std::make_unique<Arena>()) {}
 
-Context::Context(core::ThreadPool& pool) : pool_(&pool) {}
+Context::Context(core::ThreadPool& pool) : pool_(&pool), arena_(std::make_unique<Arena>()) {}
 
 Context::Context(std::shared_ptr<cuda::Backend> backend)
     : owned_(std::make_unique<core::ThreadPool>(1)), pool_(owned_.get()), cuda_(std::move(backend)),
-      device_(core::Device::kCuda) {
+      arena_(std::make_unique<Arena>()), device_(core::Device::kCuda) {
   LLAMBA_ENSURE(cuda_ != nullptr, "a CUDA context needs a backend (ops::cuda::make_backend)");
 }
+
+Context::~Context() = default;
 
 cuda::Backend& Context::cuda() const {
   LLAMBA_ENSURE(cuda_ != nullptr, "this context runs on {}, not on a CUDA backend", core::device_name(device_));

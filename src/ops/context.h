@@ -18,6 +18,7 @@ namespace llamba::ops {
 namespace cuda {
 class Backend;  // ops/cuda/backend.h; only the CUDA layer sees inside it
 }
+class Arena;  // ops/memory.h: the context's scratch memory
 
 // How CPU matrix products of many rows are computed. kExact (default): tiled SIMD dots whose result for a row does
 // not depend on how many rows are multiplied together, so batched = one at a time and prefill = decode bit for
@@ -33,6 +34,7 @@ class Context {
   explicit Context(core::ThreadPool& pool);
   // A CUDA context: ops run on `backend`'s stream (ops::cuda::make_backend); its pool has one thread.
   explicit Context(std::shared_ptr<cuda::Backend> backend);
+  ~Context();
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
 
@@ -43,11 +45,14 @@ class Context {
   void set_gemm(Gemm g) { gemm_ = g; }
   // The CUDA backend; throws llamba::Error on a CPU context.
   cuda::Backend& cuda() const;
+  // Where ops::Scratch takes its temporaries from (ops/memory.h); memory of the context's device.
+  Arena& arena() { return *arena_; }
 
  private:
   std::unique_ptr<core::ThreadPool> owned_;
   core::ThreadPool* pool_ = nullptr;
   std::shared_ptr<cuda::Backend> cuda_;
+  std::unique_ptr<Arena> arena_;
   core::Device device_ = core::Device::kCpu;
   Gemm gemm_ = Gemm::kExact;
 };

@@ -34,7 +34,7 @@ namespace llamba::ops {
 //               every chunk is kept (B·H·⌈T/chunk⌉·P·N values, ×2 for complex gates: large for chunk = 1),
 //               the same passes the backward runs to recompute the chunk states.
 //
-// Numerical contract (gateloop.md §4.5), identical in every mode and backend:
+// Numerical contract (docs/recurrence.md §"Numerical contract"), identical in every mode and backend:
 //   - log_decay must be <= 0 (|a| <= 1); larger values are clamped to 0. −inf (a = 0) is a clean reset:
 //     the state before it is dropped exactly, never producing NaN.
 //   - Decay exponents are sums of non-positive terms (segment sums, chunk-local running sums); they are never
@@ -42,7 +42,8 @@ namespace llamba::ops {
 //     a cpu row block of <= 16 steps, vector-gate decays are running products of |a_j| <= 1, never divided).
 //     Long sums (phases, decays referred across many steps) are accumulated in fp64.
 //   - The cpu chunked/quadratic modes handle complex gates by the rotation reduction to a real kernel with
-//     2N keys (gateloop.md §5): absolute phases are accumulated in fp64 and wrapped mod 2π before cos/sin.
+//     2N keys (docs/recurrence.md §"Rotation reduction"): absolute phases are accumulated in fp64 and wrapped
+//     mod 2π before cos/sin.
 //     The ref chunked mode keeps the state complex and uses chunk-local phases.
 //
 // Tensors (PyTorch order; strides in elements; all views of one call share one dtype, f32 or f64). The cpu
@@ -90,7 +91,7 @@ struct GatedRecurrenceStepArgs {
 
 // Backward of gated_recurrence_forward: given dy = ∂L/∂y and optionally the gradient flowing into the final
 // state, the gradients of L w.r.t. every input. Complex quantities follow PyTorch's convention
-// g_z = ∂L/∂Re z + i·∂L/∂Im z (gateloop.md §7): (dstate_out, dstate_out_im) is g of the final state,
+// g_z = ∂L/∂Re z + i·∂L/∂Im z (docs/recurrence.md §"Gradients"): (dstate_out, dstate_out_im) is g of the final state,
 // (dstate_in, dstate_in_im) g of the initial one, (dlog_decay, dphase) = (Re, Im) of g_{log a}.
 //
 // ACCUMULATION CONVENTION: every gradient output is accumulated into (+=); callers zero them. An output view
@@ -148,7 +149,9 @@ void gated_recurrence_forward(core::ThreadPool& pool, const GatedRecurrenceArgs&
 void gated_recurrence_step(core::ThreadPool& pool, const GatedRecurrenceStepArgs& args);
 void gated_recurrence_backward(core::ThreadPool& pool, const GatedRecurrenceBackwardArgs& args, RecurrenceMode mode);
 }  // namespace cpu
-namespace cuda {  // ops/cuda/gated_recurrence.cpp (-DLLAMBA_CUDA=ON): the decode step, real gates, f32
+namespace cuda {  // ops/cuda/gated_recurrence.cpp (-DLLAMBA_CUDA=ON): real gates, f32; the forward runs the
+                  // recurrent loop in every mode, states contiguous
+void gated_recurrence_forward(Backend& be, const GatedRecurrenceArgs& args, RecurrenceMode mode);
 void gated_recurrence_step(Backend& be, const GatedRecurrenceStepArgs& args);
 }  // namespace cuda
 
@@ -170,7 +173,7 @@ inline void check_device(const Context& ctx, const char* op, const GatedRecurren
 }
 
 inline void gated_recurrence_forward(Context& ctx, const GatedRecurrenceArgs& args, RecurrenceMode mode) {
-  return LLAMBA_DISPATCH(ctx, gated_recurrence_forward, args, mode);
+  return LLAMBA_DISPATCH_CUDA(ctx, gated_recurrence_forward, args, mode);
 }
 inline void gated_recurrence_step(Context& ctx, const GatedRecurrenceStepArgs& args) {
   return LLAMBA_DISPATCH_CUDA(ctx, gated_recurrence_step, args);
@@ -187,8 +190,8 @@ namespace llamba::ops::ref {
 // Each mode is written independently of the others and of the cpu code.
 void gated_recurrence_forward(const GatedRecurrenceArgs& args, RecurrenceMode mode);
 void gated_recurrence_step(const GatedRecurrenceStepArgs& args);
-// The reverse-time loop of gateloop.md §7 in complex fp64 over all stored states (memory O(T·P·N) per head);
-// `args.chunk` is ignored.
+// The reverse-time loop of docs/recurrence.md §"Gradients" in complex fp64 over all stored states
+// (memory O(T·P·N) per head); `args.chunk` is ignored.
 void gated_recurrence_backward(const GatedRecurrenceBackwardArgs& args);
 
 }  // namespace llamba::ops::ref

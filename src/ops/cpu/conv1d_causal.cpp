@@ -21,7 +21,11 @@ void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, co
   float* st = state.f32();
   pool.parallel_for(C, [&](int64_t c0, int64_t c1) {
     const int64_t nc = c1 - c0;
-    std::vector<float> acc(nc), last((K - 1) * nc);
+    thread_local std::vector<float> acc_buf, last_buf;  // reused: a decode step allocates nothing
+    if ((int64_t)acc_buf.size() < nc) acc_buf.resize(nc);
+    if ((int64_t)last_buf.size() < (K - 1) * nc) last_buf.resize((K - 1) * nc);
+    float* acc = acc_buf.data();
+    float* last = last_buf.data();
     // Input row r of the extended sequence [state; x]: r < K-1 reads the state.
     auto in = [&](int64_t r) -> const float* {
       return r < K - 1 ? st + r * C + c0 : x.f32() + (r - (K - 1)) * x.strides[0] + c0;

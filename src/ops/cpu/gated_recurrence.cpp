@@ -22,6 +22,15 @@ struct HeadState {
   HeadState(int64_t P, int64_t N, bool cplx) : re(P * N, T(0)), im(cplx ? P * N : 0, T(0)) {}
 };
 
+// Per-thread scratch of the decode path (slot: which buffer), grown once and then reused, so a decode step
+// allocates nothing. Contents are left from the last use.
+template <class T>
+T* thread_buffer(int slot, size_t n) {
+  thread_local std::vector<T> bufs[4];
+  if (bufs[slot].size() < n) bufs[slot].resize(n);
+  return bufs[slot].data();
+}
+
 template <class T>
 void load_state(const GrProblem<T>& pr, int64_t b, int64_t h, T* re, T* im) {
   const int64_t N = pr.d.N, P = pr.d.P;
@@ -79,12 +88,14 @@ void recur_steps(const GrProblem<T>& pr, int64_t b, int64_t h, int64_t t0, int64
                  T* __restrict im, bool emit) {
   const int64_t N = pr.d.N, P = pr.d.P;
   const T scale = (T)pr.scale;
-  std::vector<T> ar(kVec ? N : 1), ai(kVec ? N : 1, T(0));
+  T* ar = thread_buffer<T>(2, kVec ? N : 1);
+  T* ai = thread_buffer<T>(3, kVec ? N : 1);
+  std::fill(ai, ai + (kVec ? N : 1), T(0));
   for (int64_t t = t0; t < t1; ++t) {
     const T* __restrict q = pr.q_row(b, t, h);
     const T* __restrict k = pr.k_row(b, t, h);
     const T* v = pr.v_row(b, t, h);
-    load_gate<T, kVec, kCplx>(pr, b, t, h, ar.data(), ai.data());
+    load_gate<T, kVec, kCplx>(pr, b, t, h, ar, ai);
     T* y = emit ? pr.y_row(b, t, h) : nullptr;
     for (int64_t p = 0; p < P; ++p) {
       T* __restrict sr = re + p * N;
@@ -97,7 +108,7 @@ void recur_steps(const GrProblem<T>& pr, int64_t b, int64_t h, int64_t t0, int64
           si[n] = a_r * i + a_i * r;
         }
       } else if constexpr (kVec) {
-        const T* __restrict a = ar.data();
+        const T* __restrict a = ar;
         for (int64_t n = 0; n < N; ++n) sr[n] = a[n] * sr[n] + vp * k[n];
       } else {
         const T a = ar[0];
@@ -113,10 +124,14 @@ void run_recurrent(core::ThreadPool& pool, const GrProblem<T>& pr) {
   const int64_t B = pr.d.B, H = pr.d.H;
   pool.run_tasks(B * H, [&](int64_t bh) {
     const int64_t b = bh / H, h = bh % H;
-    HeadState<T> s(pr.d.P, pr.d.N, kCplx);
-    load_state(pr, b, h, s.re.data(), kCplx ? s.im.data() : nullptr);
-    recur_steps<T, kVec, kCplx>(pr, b, h, 0, pr.d.T, s.re.data(), s.im.data(), true);
-    store_state(pr, b, h, s.re.data(), kCplx ? s.im.data() : nullptr);
+    const size_t PN = (size_t)(pr.d.P * pr.d.N);
+    T* re = thread_buffer<T>(0, PN);
+    T* im = kCplx ? thread_buffer<T>(1, PN) : nullptr;
+    std::fill(re, re + PN, T(0));
+    if (kCplx) std::fill(im, im + PN, T(0));
+    load_state(pr, b, h, re, im);
+    recur_steps<T, kVec, kCplx>(pr, b, h, 0, pr.d.T, re, im, true);
+    store_state(pr, b, h, re, im);
   });
 }
 

@@ -211,4 +211,13 @@ core::Tensor to_host(Backend& be, const core::TensorView& dev) {
 
 void synchronize(Backend& be) { LLAMBA_CUDA_TRY("cuda::synchronize", cudaStreamSynchronize(be.stream())); }
 
+void zero_async(Backend& be, void* dst, size_t bytes) {
+  if (bytes) LLAMBA_CUDA_TRY("cuda::zero_async", cudaMemsetAsync(dst, 0, bytes, be.stream()));
+}
+
+void copy_async(Backend& be, void* dst, const void* src, size_t bytes) {
+  if (bytes && dst != src)
+    LLAMBA_CUDA_TRY("cuda::copy_async", cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, be.stream()));
+}
+
 }  // namespace llamba::ops::cuda

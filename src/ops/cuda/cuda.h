@@ -30,6 +30,10 @@ core::Tensor to_device(Backend& be, const core::TensorView& host);
 core::Tensor to_host(Backend& be, const core::TensorView& dev);
 // Waits until everything queued on `be`'s stream has run; throws llamba::Error on a CUDA error.
 void synchronize(Backend& be);
+// Queued on `be`'s stream (they return at once): `bytes` of device memory at `dst` set to zero, or copied from
+// device memory at `src`.
+void zero_async(Backend& be, void* dst, size_t bytes);
+void copy_async(Backend& be, void* dst, const void* src, size_t bytes);
 
 // The same through a CUDA context.
 inline core::Tensor to_device(Context& ctx, const core::TensorView& host) { return to_device(ctx.cuda(), host); }

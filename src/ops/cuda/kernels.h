@@ -49,17 +49,33 @@ cudaError_t add_bias(cudaStream_t s, float* y, int64_t ldy, const float* bias, i
 cudaError_t conv1d_causal_forward(cudaStream_t s, float* y, int64_t ldy, const float* x, int64_t ldx, const float* w,
                                   const float* bias, float* state, int64_t T, int64_t C, int64_t K, bool silu);
 
-// One decode step of the gated recurrence with real gates, per (b, h) with group grp = h / (H / G):
-// a = exp(min(log_decay, 0)) (scalar, or one per key channel n), state[p, n] = a·state[p, n] + v[p]·k[n],
-// y[p] = scale · Σ_n q[n]·state[p, n]. Strides in elements; the innermost dimension of every view is contiguous.
+// T steps of the gated recurrence with real gates (T = 1: a decode step), per (b, h) with group
+// grp = h / (H / G): a = exp(min(log_decay, 0)) (scalar, or one per key channel n), state[p, n] = a·state[p, n] +
+// v[p]·k[n], y[p] = scale · Σ_n q[n]·state[p, n], in place on `state`. Strides in elements (_t: per step, 0 for a
+// single step); the innermost dimension of every view is contiguous.
 struct RecurrenceStep {
   const float *q, *k, *v, *log_decay;
   float *y, *state;
   int64_t q_b, q_g, k_b, k_g, v_b, v_h, y_b, y_h, g_b, g_h, s_b, s_h, s_p;
-  int64_t B, H, G, N, P;
+  int64_t q_t, k_t, v_t, y_t, g_t;
+  int64_t B, T, H, G, N, P;
   bool vector_gate;
   float scale;
 };
 cudaError_t gated_recurrence_step(cudaStream_t s, const RecurrenceStep& a);
+
+// Elementwise over (M, F) row views: y = y + x (add_inplace), y = −softplus(x) (neg_softplus), y += d[i / P]·x
+// (skip_add, d per head of P columns).
+struct Elementwise {
+  float* y;
+  int64_t ldy;
+  const float* x;
+  int64_t ldx;
+  const float* d;
+  int64_t P, M, F;
+};
+cudaError_t add_inplace(cudaStream_t s, const Elementwise& e);
+cudaError_t neg_softplus(cudaStream_t s, const Elementwise& e);
+cudaError_t skip_add(cudaStream_t s, const Elementwise& e);
 
 }  // namespace llamba::ops::cuda::kernels
