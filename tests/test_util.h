@@ -19,7 +19,12 @@
 
 namespace llamba::test {
 
-inline std::string source_dir() { return LLAMBA_SOURCE_DIR; }
+// The source tree: LLAMBA_SOURCE_DIR from the environment (a copy of the tree on another machine), else the one
+// this binary was built from.
+inline std::string source_dir() {
+  if (const char* env = std::getenv("LLAMBA_SOURCE_DIR")) return env;
+  return LLAMBA_SOURCE_DIR;
+}
 inline std::string fixture_path(const std::string& rel) { return source_dir() + "/tests/fixtures/" + rel; }
 
 // The default model file (SmolLM2-135M-Instruct) or "" when it is not installed.

@@ -77,6 +77,15 @@ class Model {
   virtual ~Model() = default;
   virtual const ModelInfo& info() const = 0;
   virtual std::unique_ptr<SequenceState> new_state() const = 0;
+  // A fresh state in the memory of ctx's device (on a CPU context, new_state()). The default throws for other
+  // devices: this architecture has no GPU path yet.
+  virtual std::unique_ptr<SequenceState> new_state(ops::Context& ctx) const;
+  // Moves every weight into the memory of ctx's device (a copy; the file's mapping is no longer read), after which
+  // the model runs on contexts of that device only. Call it once, before any forward. A CPU context changes
+  // nothing. The default throws for other devices.
+  virtual void place_weights(ops::Context& ctx);
+  // Where the weights are (kCpu unless place_weights moved them).
+  virtual core::Device weights_device() const { return core::Device::kCpu; }
   // Bytes of state one sequence needs after `n_tokens` tokens (constant for recurrent models).
   virtual int64_t state_bytes(int64_t n_tokens) const = 0;
   // Runs tokens (B, T) row-major; row b continues from *states[b] and updates it. Writes logits
@@ -117,6 +126,7 @@ class Model {
 // `batch` fresh (empty) states of `model`, owned here: for training forwards and evaluations.
 struct FreshStates {
   FreshStates(const Model& model, int64_t batch);
+  FreshStates(const Model& model, int64_t batch, ops::Context& ctx);  // on ctx's device
   std::vector<std::unique_ptr<SequenceState>> owned;
   std::vector<SequenceState*> ptrs;
 };

@@ -110,6 +110,24 @@ FreshStates::FreshStates(const Model& model, int64_t batch) {
   }
 }
 
+FreshStates::FreshStates(const Model& model, int64_t batch, ops::Context& ctx) {
+  for (int64_t b = 0; b < batch; ++b) {
+    owned.push_back(model.new_state(ctx));
+    ptrs.push_back(owned.back().get());
+  }
+}
+
+std::unique_ptr<SequenceState> Model::new_state(ops::Context& ctx) const {
+  LLAMBA_ENSURE(ctx.device() == core::Device::kCpu, "[{} new_state] no {} path for this architecture yet",
+                arch_name(info().arch), core::device_name(ctx.device()));
+  return new_state();
+}
+
+void Model::place_weights(ops::Context& ctx) {
+  LLAMBA_ENSURE(ctx.device() == core::Device::kCpu, "[{} place_weights] no {} path for this architecture yet",
+                arch_name(info().arch), core::device_name(ctx.device()));
+}
+
 int64_t Model::n_params() const {
   int64_t n = 0;
   for_each_tensor([&](const std::string&, const core::TensorView& t) { n += t.numel(); });

@@ -14,7 +14,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "ops/context.h"
+#include "ops/memory.h"
 #include "io/gguf.h"
 #include "io/hf_checkpoint.h"
 #include "io/safetensors.h"
@@ -62,8 +65,12 @@ inline double rel_tap_error(const std::string&, const std::vector<float>& got, c
 // tensor's max |ref|.
 class ReferenceRun {
  public:
-  ReferenceRun(const models::Model& model, const std::string& arch, const std::string& name, double tol)
-      : model(model),
+  // On `device_ctx` when given (the model's weights placed there), else on a 2-thread CPU context.
+  ReferenceRun(const models::Model& model, const std::string& arch, const std::string& name, double tol,
+               ops::Context* device_ctx = nullptr)
+      : own_ctx(device_ctx ? nullptr : std::make_unique<ops::Context>(2)),
+        ctx(device_ctx ? *device_ctx : *own_ctx),
+        model(model),
         arch(arch),
         name(name),
         tol(tol),
@@ -72,7 +79,7 @@ class ReferenceRun {
         T(ref.tensor("input_ids").size(1)),
         V(model.info().n_vocab),
         L(model.info().n_layers),
-        states(model, B) {}
+        states(model, B, ctx) {}
 
   // Runs input_ids from fresh states with every tap recorded ("<tap>.<layer>", or "<tap>" outside layers) and
   // the logits (B, T, V) as tap "logits".
@@ -82,13 +89,15 @@ class ReferenceRun {
     ASSERT_EQ(ref.tensor("logits").size(2), V) << "padded vocabulary";
     models::Observer obs = [&](std::string_view n, int layer, const core::TensorView& t) {
       const std::string key = layer >= 0 ? std::string(n) + "." + std::to_string(layer) : std::string(n);
-      taps[key].assign(t.f32(), t.f32() + t.numel());
+      const core::Tensor host = ops::to_host(ctx, t);
+      taps[key].assign(host.f32(), host.f32() + host.numel());
     };
     const auto ids64 = ref.to_i64("input_ids");
     const std::vector<int32_t> ids(ids64.begin(), ids64.end());
-    std::vector<float> logits(B * T * V);
-    model.forward(ctx, ids, B, states.ptrs, core::view_f32(logits, {B, T, V}), {.all_logits = true, .observer = &obs});
-    taps["logits"] = std::move(logits);
+    const core::Tensor logits = ops::zeros(ctx, core::DType::kF32, {B, T, V});
+    model.forward(ctx, ids, B, states.ptrs, logits, {.all_logits = true, .observer = &obs});
+    const core::Tensor host = ops::to_host(ctx, logits);
+    taps["logits"].assign(host.f32(), host.f32() + host.numel());
   }
 
   // The recorded taps against the reference's, in `order`: the first failure names the first diverging tensor.
@@ -116,8 +125,9 @@ class ReferenceRun {
         for (int64_t b = 0; b < B; ++b) {
           const auto& layer = static_cast<models::RecurrentState*>(states.ptrs[b])->layers[l];
           const std::string p = part;
-          const core::Tensor& t = p == "conv" ? layer.conv : p == "ssm" ? layer.ssm : layer.ssm_im;
-          ASSERT_FALSE(t.empty()) << name << ": state " << key << " is empty";
+          const core::Tensor& dev = p == "conv" ? layer.conv : p == "ssm" ? layer.ssm : layer.ssm_im;
+          ASSERT_FALSE(dev.empty()) << name << ": state " << key << " is empty";
+          const core::Tensor t = ops::to_host(ctx, dev);
           got.insert(got.end(), t.f32(), t.f32() + t.numel());
         }
         ASSERT_EQ((int64_t)got.size(), want.numel()) << name << ": state " << key;
@@ -133,13 +143,14 @@ class ReferenceRun {
     const auto dec64 = ref.to_i64("decode_ids");
     const int64_t S = ref.tensor("decode_ids").size(1);
     const core::Tensor want = ref.to_f32("decode_logits");
-    std::vector<float> step(B * V);
+    const core::Tensor logits = ops::zeros(ctx, core::DType::kF32, {B, V});
     for (int64_t s = 0; s < S; ++s) {
       std::vector<int32_t> tok(B);
       for (int64_t b = 0; b < B; ++b) tok[b] = (int32_t)dec64[b * S + s];
-      model.forward(ctx, tok, B, states.ptrs, core::view_f32(step, {B, V}), {});
+      model.forward(ctx, tok, B, states.ptrs, logits, {});
+      const core::Tensor step = ops::to_host(ctx, logits);
       for (int64_t b = 0; b < B; ++b) {
-        const double err = rel_max_error(step.data() + b * V, want.f32() + (b * S + s) * V, V);
+        const double err = rel_max_error(step.f32() + b * V, want.f32() + (b * S + s) * V, V);
         ASSERT_LE(err, tol) << name << ": decode step " << s << " row " << b;
         worst_decode = std::max(worst_decode, err);
       }
@@ -151,13 +162,14 @@ class ReferenceRun {
                 worst_tap_key.c_str(), worst_tap, worst_state, worst_decode);
   }
 
+  std::unique_ptr<ops::Context> own_ctx;
+  ops::Context& ctx;
   const models::Model& model;
   const std::string arch, name;
   const double tol;
   const io::SafetensorsFile ref;
   const int64_t B, T, V, L;
   models::FreshStates states;  // the B rows' states, carried from prefill through decode
-  ops::Context ctx{2};
   std::map<std::string, std::vector<float>> taps;
   double logits_error = 0, worst_tap = 0, worst_state = 0, worst_decode = 0;
   std::string worst_tap_key;

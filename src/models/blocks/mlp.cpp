@@ -1,6 +1,7 @@
 // SwiGLU MLP forward and backward, and its tensors by GGUF name.
 #include "models/blocks/mlp.h"
 
+#include "models/blocks/layer_temps.h"
 #include "models/blocks/weights_util.h"
 #include "ops/linear.h"
 #include "ops/swiglu.h"
@@ -13,14 +14,15 @@ using core::Tensor;
 void swiglu_mlp_forward(ops::Context& ctx, const core::TensorView& out, const core::TensorView& u,
                         const MlpWeights& w, MlpActs* keep) {
   const int64_t M = u.size(0), F = w.gate.size(0);
-  Tensor g = Tensor::zeros(DType::kF32, {M, F});
-  Tensor up = Tensor::zeros(DType::kF32, {M, F});
+  LayerTemps temps(ctx, keep != nullptr);
+  MlpActs kept;
+  const core::TensorView g = temps(&kept.g, {M, F}), up = temps(&kept.up, {M, F});
   ops::linear_forward(ctx, g, u, w.gate);
   ops::linear_forward(ctx, up, u, w.up);
-  Tensor act = keep ? Tensor::zeros(DType::kF32, {M, F}) : g;
+  const core::TensorView act = keep ? temps(&kept.act, {M, F}) : g;
   ops::swiglu_forward(ctx, act, g, up);
   ops::linear_forward(ctx, out, act, w.down);
-  if (keep) *keep = {g, up, act};
+  if (keep) *keep = std::move(kept);
 }
 
 void swiglu_mlp_backward(ops::Context& ctx, const core::TensorView& du, const MlpGrads& grads,

@@ -16,7 +16,9 @@
 #include "models/blocks/lm_head.h"
 #include "models/blocks/ssm_common.h"
 #include "models/model.h"
+#include "ops/elementwise.h"
 #include "ops/embedding.h"
+#include "ops/memory.h"
 #include "ops/rmsnorm.h"
 
 namespace llamba::models {
@@ -40,20 +42,19 @@ class TrainingCache final : public ForwardCache {
   core::Tensor h_final, hn;  // (M, D): residual after the last layer, final-normed
 };
 
-// The residual stream of one forward pass and the buffers its layers reuse, all (B·T, D) fp32: a pre-norm
+// The residual stream of one forward pass and the buffers its layers reuse, all (B·T, D) fp32 views: a pre-norm
 // sub-block normalizes h into `normed` (unless training keeps its input elsewhere), writes `out`, then add_out().
+// They come from the context's arena (models/blocks/layer_temps.h); h is an owned tensor when training keeps it.
 struct ResidualStream {
-  core::Tensor h, normed, out;
+  core::Tensor h_kept;  // h's memory when the caller keeps it
+  core::TensorView h, normed, out;
 
-  explicit ResidualStream(const core::Shape& shape)
-      : h(core::Tensor::zeros(core::DType::kF32, shape)),
-        normed(core::Tensor::zeros(core::DType::kF32, shape)),
-        out(core::Tensor::zeros(core::DType::kF32, shape)) {}
-  void add_out() {  // h += out
-    float* hp = h.f32();
-    const float* op = out.f32();
-    for (int64_t i = 0; i < h.numel(); ++i) hp[i] += op[i];
-  }
+  ResidualStream(ops::Scratch& scratch, const core::Shape& shape, bool keep_h)
+      : h_kept(keep_h ? core::Tensor::zeros(core::DType::kF32, shape) : core::Tensor()),
+        h(keep_h ? h_kept.view() : scratch.zeros(core::DType::kF32, shape)),
+        normed(scratch.zeros(core::DType::kF32, shape)),
+        out(scratch.zeros(core::DType::kF32, shape)) {}
+  void add_out(ops::Context& ctx) { ops::add_inplace(ctx, h, out); }  // h += out
 };
 
 // The training backward's walk down the residual stream, last layer first: dh (B·T, D) = ∂L/∂h, and du, scratch for
@@ -88,6 +89,23 @@ class RecurrentLanguageModel : public Model {
   const Weights& weights() const { return w_; }
   void for_each_tensor(const TensorVisitor& visit) const override { w_.for_each(visit); }
   std::unique_ptr<SequenceState> new_state() const override { return c_.state_shape().new_state(); }
+  std::unique_ptr<SequenceState> new_state(ops::Context& ctx) const override {
+    return c_.state_shape().new_state(ctx);
+  }
+  void place_weights(ops::Context& ctx) override {
+    if (ctx.device() == weights_device()) return;
+    LLAMBA_ENSURE(weights_device() == core::Device::kCpu, "[{} place_weights] the weights are already on {}",
+                  arch_name(info_.arch), core::device_name(weights_device()));
+    // for_each hands out the Weights members themselves (views into the file's mapping); each is pointed at its
+    // device copy, which placed_ owns. Tied tensors are one member, visited once.
+    w_.for_each([&](const std::string&, const core::TensorView& t) {
+      if (!t.data) return;
+      placed_.push_back(ops::to_device(ctx, t));
+      const_cast<core::TensorView&>(t) = placed_.back().view();
+    });
+    device_ = ctx.device();
+  }
+  core::Device weights_device() const override { return device_; }
   int64_t state_bytes(int64_t) const override { return c_.state_shape().bytes(); }  // constant
 
   // Prefill is chunked from whatever state each row carries; a single token takes decode_form().
@@ -142,11 +160,12 @@ class RecurrentLanguageModel : public Model {
     cache->layer = l;
     cache->batch = batch;
     FreshStates fresh(*this, batch);
-    const std::vector<RecurrentState*> rs = as_recurrent(fresh.ptrs, info_.n_layers, arch_name(info_.arch));
-    ResidualStream s(h_in.shape);
-    std::memcpy(s.h.f32(), h_in.f32(), h_in.numel() * sizeof(float));
+    const RecurrentStates rs = as_recurrent(fresh.ptrs, info_.n_layers, arch_name(info_.arch));
+    ops::Scratch scratch(ctx);
+    ResidualStream s(scratch, h_in.shape, /*keep_h=*/false);
+    ops::copy(ctx, s.h, h_in);
     block_forward(ctx, l, s, batch, rs, {}, train_form(), c_.chunk_size, &cache->acts);
-    std::memcpy(h_out.f32(), s.h.f32(), h_out.numel() * sizeof(float));
+    ops::copy(ctx, h_out, s.h);
     return cache;
   }
 
@@ -214,8 +233,9 @@ class RecurrentLanguageModel : public Model {
     const int64_t T = (int64_t)tokens.size() / batch, M = batch * T, L = info_.n_layers;
     if (T == 0) return;
     check_logits_view(ctx, logits, batch, T, info_.n_vocab, opts);
-    const std::vector<RecurrentState*> rs = as_recurrent(states, L, name);
-    ResidualStream s({M, info_.d_model});  // fp32, as mamba_ssm's residual_in_fp32
+    const RecurrentStates rs = as_recurrent(states, L, name);
+    ops::Scratch scratch(ctx);
+    ResidualStream s(scratch, {M, info_.d_model}, /*keep_h=*/cache != nullptr);  // fp32: mamba_ssm's residual_in_fp32
     ops::embedding_forward(ctx, s.h, w_.token_embd, tokens);
     if (cache) {
       cache->tokens.assign(tokens.begin(), tokens.end());
@@ -224,10 +244,10 @@ class RecurrentLanguageModel : public Model {
     }
     for (int64_t l = 0; l < L; ++l)
       block_forward(ctx, l, s, batch, rs, opts, form, chunk, cache ? &cache->layers[l] : nullptr);
-    if (opts.observer) (*opts.observer)("hidden", (int)L, s.h.view());
+    if (opts.observer) (*opts.observer)("hidden", (int)L, s.h);
     for (RecurrentState* r : rs) r->n_past += T;
     if (cache) {
-      cache->h_final = s.h;
+      cache->h_final = s.h_kept;
       cache->hn = core::Tensor::zeros(core::DType::kF32, {M, info_.d_model});
     }
     const LmHeadWeights head{w_.output_norm, w_.output.data ? w_.output : w_.token_embd, (float)c_.norm_eps};
@@ -235,6 +255,8 @@ class RecurrentLanguageModel : public Model {
   }
 
   ModelInfo info_;
+  std::vector<core::Tensor> placed_;  // device copies of the weights (place_weights)
+  core::Device device_ = core::Device::kCpu;
 };
 
 }  // namespace llamba::models

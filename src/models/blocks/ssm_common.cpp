@@ -3,6 +3,9 @@
 
 #include <cstring>
 
+#include "ops/elementwise.h"
+#include "ops/memory.h"
+
 namespace llamba::models {
 
 ops::RecurrenceMode recurrence_mode(MixerForm f) {
@@ -57,19 +60,23 @@ void set_inputs(OpArgs& args, const SsmScan& in) {
 
 void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorView& y,
                       std::span<RecurrentState* const> states, int64_t l, MixerForm form, int64_t chunk) {
-  const int64_t batch = y.size(0), H = y.size(2), P = y.size(3), N = in.k.size(3), S = H * P * N;
-  // The op takes the batch's states as one (B, H, P, N) tensor; each row keeps its own.
-  core::Tensor s_in = core::Tensor::zeros(core::DType::kF32, {batch, H, P, N});
-  core::Tensor s_out = core::Tensor::zeros(core::DType::kF32, {batch, H, P, N});
-  for (int64_t b = 0; b < batch; ++b) std::memcpy(s_in.f32() + b * S, states[b]->layers[l].ssm.f32(), S * 4);
+  const int64_t batch = y.size(0), H = y.size(2), P = y.size(3), N = in.k.size(3);
   ops::GatedRecurrenceArgs args;
   set_inputs(args, in);
   args.y = y;
-  args.state_in = s_in;
-  args.state_out = s_out;
   args.chunk = chunk;
+  if (batch == 1) {  // the row's own state, updated in place (the op allows state_in = state_out)
+    args.state_in = args.state_out = states[0]->layers[l].ssm.view().reshape({1, H, P, N});
+    ops::gated_recurrence_forward(ctx, args, recurrence_mode(form));
+    return;
+  }
+  // The op takes the batch's states as one (B, H, P, N) tensor; each row keeps its own.
+  ops::Scratch scratch(ctx);
+  const core::TensorView s = scratch.empty(core::DType::kF32, {batch, H, P, N});
+  for (int64_t b = 0; b < batch; ++b) ops::copy(ctx, s.select(0, b), states[b]->layers[l].ssm);
+  args.state_in = args.state_out = s;
   ops::gated_recurrence_forward(ctx, args, recurrence_mode(form));
-  for (int64_t b = 0; b < batch; ++b) std::memcpy(states[b]->layers[l].ssm.f32(), s_out.f32() + b * S, S * 4);
+  for (int64_t b = 0; b < batch; ++b) ops::copy(ctx, states[b]->layers[l].ssm, s.select(0, b));
 }
 
 void ssm_scan_backward(ops::Context& ctx, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
@@ -85,14 +92,36 @@ void ssm_scan_backward(ops::Context& ctx, const SsmScan& in, const core::TensorV
   ops::gated_recurrence_backward(ctx, args, ops::RecurrenceMode::kChunked);
 }
 
-void add_skip(const core::TensorView& y, const core::TensorView& x, const core::TensorView& d) {
-  const int64_t H = y.size(2), P = y.size(3), M = y.numel() / (H * P);
-  const float* dp = d.f32();
-  float* yp = y.f32();
-  const float* xp = x.f32();
-  for (int64_t m = 0; m < M; ++m)
-    for (int64_t h = 0; h < H; ++h)
-      for (int64_t p = 0; p < P; ++p) yp[(m * H + h) * P + p] += dp[h] * xp[(m * H + h) * P + p];
+void add_skip(ops::Context& ctx, const core::TensorView& y, const core::TensorView& x, const core::TensorView& d) {
+  const int64_t B = y.size(0), T = y.size(1), HP = y.size(2) * y.size(3);
+  LLAMBA_CHECK(x.shape == y.shape && x.strides[2] == y.size(3) && x.strides[3] == 1 && x.strides[0] == T * x.strides[1],
+               "[add_skip] x {} is not rows of heads", x.shape.str());
+  // (B, T, H, P) as (B·T, H·P) rows: the head columns of a row are contiguous in both.
+  core::TensorView xr = x;
+  xr.shape = {B * T, HP};
+  xr.strides = {x.strides[1], 1};
+  ops::skip_add(ctx, y.reshape({B * T, HP}), xr, d);
+}
+
+core::TensorView column_heads(const core::TensorView& m, int64_t c0, int64_t batch, int64_t heads, int64_t width) {
+  LLAMBA_CHECK(m.rank() == 2 && m.strides[1] == 1 && m.size(0) % batch == 0 && c0 + heads * width <= m.size(1),
+               "[column_heads] {} columns from {} of {}", heads * width, c0, m.shape.str());
+  const int64_t T = m.size(0) / batch, ld = m.strides[0];
+  core::TensorView v = m.slice(1, c0, c0 + heads * width);
+  v.shape = {batch, T, heads, width};
+  v.strides = {T * ld, ld, width, 1};
+  return v;
+}
+
+std::unique_ptr<RecurrentState> RecurrentStateShape::new_state(ops::Context& ctx) const {
+  auto s = std::make_unique<RecurrentState>();
+  const core::Shape ssm{n_heads, head_dim, d_state};
+  for (int64_t l = 0; l < n_layers; ++l)
+    s->layers.push_back({conv_channels > 0 ? ops::zeros(ctx, core::DType::kF32, {conv_rows, conv_channels})
+                                           : core::Tensor(),
+                         ops::zeros(ctx, core::DType::kF32, ssm),
+                         complex ? ops::zeros(ctx, core::DType::kF32, ssm) : core::Tensor()});
+  return s;
 }
 
 std::unique_ptr<RecurrentState> RecurrentStateShape::new_state() const {
@@ -111,13 +140,12 @@ int64_t RecurrentStateShape::bytes() const {
          (int64_t)sizeof(float);
 }
 
-std::vector<RecurrentState*> as_recurrent(std::span<SequenceState* const> states, int64_t n_layers,
-                                          std::string_view model) {
-  std::vector<RecurrentState*> rs;
-  for (SequenceState* s : states) {
-    auto* r = dynamic_cast<RecurrentState*>(s);
+RecurrentStates as_recurrent(std::span<SequenceState* const> states, int64_t n_layers, std::string_view model) {
+  RecurrentStates rs(states.size());
+  for (size_t i = 0; i < states.size(); ++i) {
+    auto* r = dynamic_cast<RecurrentState*>(states[i]);
     LLAMBA_CHECK(r && (int64_t)r->layers.size() == n_layers, "[{} forward] state is not this model's", model);
-    rs.push_back(r);
+    rs[i] = r;
   }
   return rs;
 }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 #include <span>
@@ -49,8 +50,13 @@ void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorVi
 void ssm_scan_backward(ops::Context& ctx, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
                        const SsmScan& grads);
 
-// y += D·x per head, the skip around the recurrence: y, x (B, T, H, P), d (H).
-void add_skip(const core::TensorView& y, const core::TensorView& x, const core::TensorView& d);
+// y += D·x per head, the skip around the recurrence: y, x (B, T, H, P) (x may be a strided view of the conv
+// output), d (H).
+void add_skip(ops::Context& ctx, const core::TensorView& y, const core::TensorView& x, const core::TensorView& d);
+
+// Columns [c0, c0 + heads·width) of the rows of m (B·T, C) as a (B, T, heads, width) view (no copy): the
+// recurrence's inputs straight out of a packed projection or conv output.
+core::TensorView column_heads(const core::TensorView& m, int64_t c0, int64_t batch, int64_t heads, int64_t width);
 
 // The layout of one sequence's RecurrentState: per layer conv (conv_rows, conv_channels) (K-1 rows; none when
 // conv_channels is 0, as in GateLoop), SSM (n_heads, head_dim, d_state), and its imaginary part when `complex`.
@@ -58,12 +64,33 @@ struct RecurrentStateShape {
   int64_t n_layers = 0, conv_rows = 0, conv_channels = 0, n_heads = 0, head_dim = 0, d_state = 0;
   bool complex = false;
   std::unique_ptr<RecurrentState> new_state() const;  // zeros
+  std::unique_ptr<RecurrentState> new_state(ops::Context& ctx) const;  // zeros on ctx's device
   int64_t bytes() const;
+};
+
+// The batch's states as RecurrentStates: held inline up to kInline rows, so a forward of a usual batch allocates
+// nothing for them.
+class RecurrentStates {
+ public:
+  static constexpr size_t kInline = 64;
+  explicit RecurrentStates(size_t n) : n_(n) {
+    if (n > kInline) heap_.resize(n);
+  }
+  RecurrentState*& operator[](size_t i) { return data()[i]; }
+  operator std::span<RecurrentState* const>() const { return {data(), n_}; }
+  RecurrentState* const* begin() const { return data(); }
+  RecurrentState* const* end() const { return data() + n_; }
+
+ private:
+  RecurrentState** data() { return n_ > kInline ? heap_.data() : inline_.data(); }
+  RecurrentState* const* data() const { return n_ > kInline ? heap_.data() : inline_.data(); }
+  size_t n_;
+  std::array<RecurrentState*, kInline> inline_{};
+  std::vector<RecurrentState*> heap_;
 };
 
 // The batch's states as RecurrentStates of `n_layers` layers (an internal check: the runtime hands a model its
 // own states).
-std::vector<RecurrentState*> as_recurrent(std::span<SequenceState* const> states, int64_t n_layers,
-                                          std::string_view model);
+RecurrentStates as_recurrent(std::span<SequenceState* const> states, int64_t n_layers, std::string_view model);
 
 }  // namespace llamba::models

@@ -39,20 +39,20 @@ void GateLoopModel::block_forward(ops::Context& ctx, int64_t l, ResidualStream& 
   MixerActs scratch;  // the mixer's intermediates when nothing is kept
   const LayerWeights& lw = w_.layers[l];
   tap("hidden", l, s.h);
-  if (keep) keep->h_in = Tensor::copy_of(s.h), keep->u1 = Tensor::zeros(DType::kF32, s.h.shape());
-  const core::TensorView u1 = keep ? keep->u1.view() : s.normed.view();
+  if (keep) keep->h_in = Tensor::copy_of(s.h), keep->u1 = Tensor::zeros(DType::kF32, s.h.shape);
+  const core::TensorView u1 = keep ? keep->u1.view() : s.normed;
   ops::rmsnorm_forward(ctx, u1, s.h, lw.attn_norm, (float)c_.norm_eps);
   tap("attn_norm", l, u1);
   mixer_forward(ctx, l, u1, batch, rs, s.out, form, chunk, keep ? keep->mix : scratch, obs);
   tap("mixer_out", l, s.out);
-  s.add_out();
-  if (keep) keep->h_mid = Tensor::copy_of(s.h), keep->u2 = Tensor::zeros(DType::kF32, s.h.shape());
-  const core::TensorView u2 = keep ? keep->u2.view() : s.normed.view();
+  s.add_out(ctx);
+  if (keep) keep->h_mid = Tensor::copy_of(s.h), keep->u2 = Tensor::zeros(DType::kF32, s.h.shape);
+  const core::TensorView u2 = keep ? keep->u2.view() : s.normed;
   ops::rmsnorm_forward(ctx, u2, s.h, lw.ffn_norm, (float)c_.norm_eps);
   tap("ffn_norm", l, u2);
   ffn_forward(ctx, l, u2, s.out, keep ? &keep->ffn : nullptr);
   tap("ffn_out", l, s.out);
-  s.add_out();
+  s.add_out(ctx);
 }
 
 }  // namespace llamba::models::gateloop

@@ -1,6 +1,6 @@
-// HF Llamba (cartesia-ai/Llamba-* layout, llamba.md §2 and §6.1) -> GGUF `llamba`. Folds: conv1d.weight
+// HF Llamba (cartesia-ai/Llamba-* layout, docs/models.md §"Llamba checkpoints") -> GGUF `llamba`. Folds: conv1d.weight
 // (Cc, 1, K) -> (Cc, K); a missing conv1d.bias becomes zeros (cartesia's default is conv_bias=True); the head is
-// `lm_head.weight` when the file has one, whatever tie_embeddings says (Llamba-8B ambiguity, llamba.md §2).
+// `lm_head.weight` when the file has one, whatever tie_embeddings says (Llamba-8B ambiguity, same section).
 #include <cstdio>
 
 #include "models/blocks/weights_util.h"
@@ -37,7 +37,7 @@ void convert_llamba_hf(const io::HfCheckpoint& c, const ConvertOptions& o, io::G
   w.set("llamba.feed_forward_length", io::GgufValue::u32((uint32_t)F));
   w.set("llamba.vocab_size", io::GgufValue::u32((uint32_t)c.config_int("vocab_size", V)));
   w.set("llamba.norm_epsilon", io::GgufValue::f32((float)c.config_float("norm_epsilon", 1e-5)));
-  // The block norms of cartesia's Llamba hard-code eps 1e-5 (llamba.md §2).
+  // The block norms of cartesia's Llamba hard-code eps 1e-5 (docs/models.md §"Block").
   w.set("llamba.attention.layer_norm_rms_epsilon", io::GgufValue::f32(1e-5f));
   w.set("llamba.ssm.inner_size", io::GgufValue::u32((uint32_t)di));
   w.set("llamba.ssm.head_count", io::GgufValue::u32((uint32_t)H));

@@ -1,7 +1,8 @@
 // Random initialization of a Llamba model for training from a JSON config. The mixer follows MOHAWK's
-// distillation init (mohawk.md §6): z rows of in_proj 0 and z_bias 1.278464542761 (silu = 1: the gate starts open),
-// conv = identity on the current token, D = 1; other projections Linear-style uniform(±1/sqrt(fan_in)); embedding
-// N(0, 0.02); out_proj and ffn_down scaled by 1/sqrt(2·L) (GPT-2's residual scaling).
+// distillation init (docs/distillation.md §"The student"): z rows of in_proj 0 and z_bias 1.278464542761
+// (silu = 1: the gate starts open), conv = identity on the current token, D = 1; other projections Linear-style
+// uniform(±1/sqrt(fan_in)); embedding N(0, 0.02); out_proj and ffn_down scaled by 1/sqrt(2·L) (GPT-2's residual
+// scaling).
 #include <cmath>
 
 #include "models/blocks/init_util.h"

@@ -1,4 +1,4 @@
-// Llamba: Llama blocks with attention replaced by the Discrete Mamba-2 mixer (llamba.md §3–§5). Config,
+// Llamba: Llama blocks with attention replaced by the Discrete Mamba-2 mixer (docs/models.md §"Llamba"). Config,
 // weights, the Model implementation and the three mixer forms (chunked SSD from any state, recurrent step,
 // materialized matrix). GGUF keys are documented in docs/gguf-keys.md.
 #pragma once

@@ -1,7 +1,7 @@
 // MOHAWK stage 1 for Llamba: layer l's mixer as its materialized matrix, from a hidden state through the layer's
 // input norm (fresh states: the conv starts from zeros), and the exact backward of that path: M reads the B, C and
 // a columns of in_proj (through the conv for B and C) and D; x, z, z_bias and out_proj get no gradient
-// (mohawk.md §2). Per batch row, since M is (H, T, T) per sequence.
+// (docs/distillation.md §"Losses and gradients"). Per batch row, since M is (H, T, T) per sequence.
 #include "ops/mixer_matrix.h"
 
 #include <cmath>

@@ -1,4 +1,4 @@
-// Mamba-2 (llamba.md §10): a pure stack of pre-norm residual Mamba-2 mixers (no MLP), in the layout of
+// Mamba-2 (docs/models.md §"Mamba-2"): a pure stack of pre-norm residual Mamba-2 mixers (no MLP), in the layout of
 // transformers' Mamba2ForCausalLM / mamba_ssm's Mamba2. Config, weights, the Model implementation and the mixer
 // forms (chunked SSD from any state, recurrent step, quadratic), and what training keeps (backward.cpp, init.cpp).
 // GGUF keys: docs/gguf-keys.md (`mamba2`).

@@ -1,5 +1,6 @@
-// The Mamba-2 mixer (llamba.md §10): in_proj -> causal conv + SiLU over [x|B|C] -> Δ = softplus(dt + dt_bias)
-// (clamped to dt_limit) -> scalar-gated recurrence, log-decay Δ·A, input (Δ·x) ⊗ B -> D skip -> grouped gated RMSNorm
+// The Mamba-2 mixer (docs/models.md §"Mamba-2 mixer"): in_proj -> causal conv + SiLU over [x|B|C] ->
+// Δ = softplus(dt + dt_bias) (clamped to dt_limit) -> scalar-gated recurrence, log-decay Δ·A, input (Δ·x) ⊗ B ->
+// D skip -> grouped gated RMSNorm
 // (y ⊙ silu(z), RMS per group of d_inner/G channels: mamba_ssm `rms_norm_ref`, norm_before_gate=False) ->
 // [silu(z0)·x0 |] -> out_proj. The recurrence is the shared gated_recurrence op (chunked prefill from any state).
 // A training forward passes `keep` to store the activations backward.cpp needs.
@@ -76,7 +77,7 @@ void Mamba2Model::mixer_forward(ops::Context& ctx, int64_t l, const TensorView& 
   ssm_scan_forward(ctx, {q, k, v, log_decay}, y, states, l, form, chunk);
 
   // y += D·x (x before the Δ scaling).
-  add_skip(y, x, lw.d);
+  add_skip(ctx, y, x, lw.d);
   const TensorView y2 = y.view().reshape({M, di});
   if (observer) (*observer)("mixer_y", (int)l, y2);
   Tensor y_pre = keep ? Tensor::copy_of(y2) : Tensor();
