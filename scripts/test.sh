@@ -49,8 +49,8 @@ if [ $release -eq 1 ]; then
   # The CUDA layer (nvcc is on every machine here, a GPU on few): it must compile, and its tests skip cleanly
   # without a GPU (they ran on an H100: docs/cuda.md).
   cmake -S . -B build-cuda -DLLAMBA_CUDA=ON -DLLAMBA_BUILD_BENCH=OFF >/dev/null
-  cmake --build build-cuda -j"$jobs" --target test_cuda_ops
-  build-cuda/bin/test_cuda_ops
+  cmake --build build-cuda -j"$jobs" --target test_cuda_ops test_cuda_forward_ops test_cuda_models
+  for t in test_cuda_ops test_cuda_forward_ops test_cuda_models; do build-cuda/bin/$t; done
   phase "CUDA build and (skipping) tests"
   # Every parser's libFuzzer harness (clang, ASan + UBSan, build-fuzz/) over the committed corpus and findings.
   scripts/fuzz.sh --regress

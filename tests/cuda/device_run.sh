@@ -22,6 +22,23 @@ echo "cuBLAS: ${cublas:-not found}; LD_LIBRARY_PATH=$LD_LIBRARY_PATH" | tee "$ou
 ldd "$dir/test_cuda_ops" >>"$out/env.txt" 2>&1
 "$dir/test_cuda_ops" --gtest_output="xml:$out/test_cuda_ops.xml" "$@" 2>&1 | tee "$out/test_cuda_ops.log"
 rc=${PIPESTATUS[0]}
+if [ -x "$dir/test_cuda_forward_ops" ]; then
+  "$dir/test_cuda_forward_ops" 2>&1 | tee "$out/test_cuda_forward_ops.log"
+  rc_fwd=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] && rc=$rc_fwd
+fi
+# The model tests read their fixtures from this copy of the repository.
+if [ -x "$dir/test_cuda_models" ]; then
+  LLAMBA_SOURCE_DIR=$(pwd) "$dir/test_cuda_models" --gtest_output="xml:$out/test_cuda_models.xml" 2>&1 |
+    tee "$out/test_cuda_models.log"
+  rc_models=${PIPESTATUS[0]}
+  [ "$rc" = 0 ] && rc=$rc_models
+  if command -v compute-sanitizer >/dev/null; then
+    LLAMBA_SOURCE_DIR=$(pwd) compute-sanitizer --tool memcheck "$dir/test_cuda_models" \
+      --gtest_filter='*g_lt_h*:*Greedy*' >"$out/memcheck_models.log" 2>&1
+    echo "memcheck (models) rc=$? $(grep -E 'ERROR SUMMARY' "$out/memcheck_models.log" | tr '\n' ' ')"
+  fi
+fi
 # Out-of-bounds accesses and shared-memory races, on the tests small enough to run under the tools quickly.
 if command -v compute-sanitizer >/dev/null; then
   compute-sanitizer --tool memcheck --leak-check full "$dir/test_cuda_ops" --gtest_filter='-*LargeShapes*' \
@@ -33,5 +50,7 @@ fi
 # The timing table (docs/cuda.md), with TIMING=1.
 if [ "${TIMING:-0}" = 1 ]; then
   "$dir/test_cuda_ops" --gtest_also_run_disabled_tests --gtest_filter='*Timing*' 2>&1 | grep '^|' | tee "$out/timing.md"
+  [ -x "$dir/test_cuda_models" ] && "$dir/test_cuda_models" --gtest_also_run_disabled_tests --gtest_filter='*Timing*' \
+    2>&1 | grep '^|' | tee -a "$out/timing.md"
 fi
 exit "$rc"
