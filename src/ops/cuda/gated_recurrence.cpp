@@ -5,6 +5,8 @@
 // the backward are not here.
 #include "ops/gated_recurrence.h"
 
+#include <initializer_list>
+
 #include "ops/cuda/cuda.h"
 #include "ops/cuda/entry.h"
 #include "ops/cuda/kernels.h"
@@ -12,33 +14,51 @@
 
 namespace llamba::ops::cuda {
 
+namespace {
+
+// What both entries check: real gates, f32, device views, per-channel gates within the kernel's shared memory.
+void require_supported(const char* op, const detail::GrDims& d, std::initializer_list<const core::TensorView*> views) {
+  LLAMBA_ENSURE(!d.complex, "[{}] no CUDA kernel for complex gates (a phase tensor) yet", op);
+  LLAMBA_ENSURE(d.dtype == core::DType::kF32, "[{}] the CUDA kernel takes f32 views, got {}", op,
+                core::dtype_name(d.dtype));
+  require_device(op, views);
+  LLAMBA_ENSURE(!d.vector_gate || d.N <= 12288, "[{}] N = {} per-channel gates exceed the kernel's shared memory", op,
+                d.N);
+}
+
+// The kernel's inputs from views (batch, [time,] head or group, ...): `t` is the time dimension's index, or -1 for
+// a single step; the head (group) dimension follows the batch and time ones.
+kernels::RecurrenceStep kernel_args(const core::TensorView& q, const core::TensorView& k, const core::TensorView& v,
+                                    const core::TensorView& g, const core::TensorView& y, int t,
+                                    const detail::GrDims& d, double scale) {
+  const int hd = t < 0 ? 1 : 2;
+  const auto ts = [&](const core::TensorView& x) { return t < 0 ? int64_t{0} : x.strides[t]; };
+  kernels::RecurrenceStep a{};
+  a.q = static_cast<const float*>(q.data), a.k = static_cast<const float*>(k.data);
+  a.v = static_cast<const float*>(v.data), a.log_decay = static_cast<const float*>(g.data);
+  a.y = static_cast<float*>(y.data);
+  a.q_b = q.strides[0], a.q_t = ts(q), a.q_g = q.strides[hd];
+  a.k_b = k.strides[0], a.k_t = ts(k), a.k_g = k.strides[hd];
+  a.v_b = v.strides[0], a.v_t = ts(v), a.v_h = v.strides[hd];
+  a.y_b = y.strides[0], a.y_t = ts(y), a.y_h = y.strides[hd];
+  a.g_b = g.strides[0], a.g_t = ts(g), a.g_h = g.strides[hd];
+  a.B = d.B, a.T = t < 0 ? 1 : d.T, a.H = d.H, a.G = d.G, a.N = d.N, a.P = d.P;
+  a.vector_gate = d.vector_gate;
+  a.scale = (float)scale;
+  return a;
+}
+
+}  // namespace
+
 void gated_recurrence_step(Backend& be, const GatedRecurrenceStepArgs& args) {
   constexpr const char* op = "gated_recurrence_step";
   const detail::GrDims d =
       detail::gr_validate(detail::gr_step_as_forward(args), RecurrenceMode::kRecurrent, /*unit_inner=*/true);
-  LLAMBA_ENSURE(!d.complex, "[{}] no CUDA kernel for complex gates (a phase tensor) yet", op);
-  LLAMBA_ENSURE(d.dtype == core::DType::kF32, "[{}] the CUDA step takes f32 views, got {}", op,
-                core::dtype_name(d.dtype));
-  require_device(op, {&args.q, &args.k, &args.v, &args.log_decay, &args.y, &args.state});
-  LLAMBA_ENSURE(!d.vector_gate || d.N <= 12288, "[{}] N = {} per-channel gates exceed the kernel's shared memory", op,
-                d.N);
+  require_supported(op, d, {&args.q, &args.k, &args.v, &args.log_decay, &args.y, &args.state});
   if (d.B == 0 || d.H == 0 || d.P == 0) return;
-  kernels::RecurrenceStep a{};
-  a.q = static_cast<const float*>(args.q.data);
-  a.k = static_cast<const float*>(args.k.data);
-  a.v = static_cast<const float*>(args.v.data);
-  a.log_decay = static_cast<const float*>(args.log_decay.data);
-  a.y = static_cast<float*>(args.y.data);
+  kernels::RecurrenceStep a = kernel_args(args.q, args.k, args.v, args.log_decay, args.y, -1, d, args.scale);
   a.state = static_cast<float*>(args.state.data);
-  a.q_b = args.q.strides[0], a.q_g = args.q.strides[1];
-  a.k_b = args.k.strides[0], a.k_g = args.k.strides[1];
-  a.v_b = args.v.strides[0], a.v_h = args.v.strides[1];
-  a.y_b = args.y.strides[0], a.y_h = args.y.strides[1];
-  a.g_b = args.log_decay.strides[0], a.g_h = args.log_decay.strides[1];
   a.s_b = args.state.strides[0], a.s_h = args.state.strides[1], a.s_p = args.state.strides[2];
-  a.B = d.B, a.T = 1, a.H = d.H, a.G = d.G, a.N = d.N, a.P = d.P;
-  a.vector_gate = d.vector_gate;
-  a.scale = (float)args.scale;
   be.make_current();
   launched(op, kernels::gated_recurrence_step(be.stream(), a));
 }
@@ -46,12 +66,7 @@ void gated_recurrence_step(Backend& be, const GatedRecurrenceStepArgs& args) {
 void gated_recurrence_forward(Backend& be, const GatedRecurrenceArgs& args, RecurrenceMode mode) {
   constexpr const char* op = "gated_recurrence_forward";
   const detail::GrDims d = detail::gr_validate(args, mode, /*unit_inner=*/true);
-  LLAMBA_ENSURE(!d.complex, "[{}] no CUDA kernel for complex gates (a phase tensor) yet", op);
-  LLAMBA_ENSURE(d.dtype == core::DType::kF32, "[{}] the CUDA forward takes f32 views, got {}", op,
-                core::dtype_name(d.dtype));
-  require_device(op, {&args.q, &args.k, &args.v, &args.log_decay, &args.y, &args.state_in, &args.state_out});
-  LLAMBA_ENSURE(!d.vector_gate || d.N <= 12288, "[{}] N = {} per-channel gates exceed the kernel's shared memory", op,
-                d.N);
+  require_supported(op, d, {&args.q, &args.k, &args.v, &args.log_decay, &args.y, &args.state_in, &args.state_out});
   for (const core::TensorView* s : {&args.state_in, &args.state_out})
     LLAMBA_ENSURE(!s->data || s->is_contiguous(), "[{}] the CUDA forward needs contiguous states, got {}", op,
                   s->shape.str());
@@ -65,22 +80,9 @@ void gated_recurrence_forward(Backend& be, const GatedRecurrenceArgs& args, Recu
   if (args.state_in.data) copy_async(be, state, args.state_in.data, state_bytes);
   else zero_async(be, state, state_bytes);
   if (d.T == 0 || d.P == 0) return;
-  kernels::RecurrenceStep a{};
-  a.q = static_cast<const float*>(args.q.data);
-  a.k = static_cast<const float*>(args.k.data);
-  a.v = static_cast<const float*>(args.v.data);
-  a.log_decay = static_cast<const float*>(args.log_decay.data);
-  a.y = static_cast<float*>(args.y.data);
+  kernels::RecurrenceStep a = kernel_args(args.q, args.k, args.v, args.log_decay, args.y, 1, d, args.scale);
   a.state = state;
-  a.q_b = args.q.strides[0], a.q_t = args.q.strides[1], a.q_g = args.q.strides[2];
-  a.k_b = args.k.strides[0], a.k_t = args.k.strides[1], a.k_g = args.k.strides[2];
-  a.v_b = args.v.strides[0], a.v_t = args.v.strides[1], a.v_h = args.v.strides[2];
-  a.y_b = args.y.strides[0], a.y_t = args.y.strides[1], a.y_h = args.y.strides[2];
-  a.g_b = args.log_decay.strides[0], a.g_t = args.log_decay.strides[1], a.g_h = args.log_decay.strides[2];
   a.s_p = d.N, a.s_h = d.P * d.N, a.s_b = d.H * d.P * d.N;
-  a.B = d.B, a.T = d.T, a.H = d.H, a.G = d.G, a.N = d.N, a.P = d.P;
-  a.vector_gate = d.vector_gate;
-  a.scale = (float)args.scale;
   launched(op, kernels::gated_recurrence_step(be.stream(), a));
 }
 
