@@ -113,26 +113,27 @@ core::TensorView column_heads(const core::TensorView& m, int64_t c0, int64_t bat
   return v;
 }
 
-std::unique_ptr<RecurrentState> RecurrentStateShape::new_state(ops::Context& ctx) const {
+namespace {
+
+// A zero state of `shape`, each tensor made by zeros(shape).
+template <class Zeros>
+std::unique_ptr<RecurrentState> zero_state(const RecurrentStateShape& sh, Zeros&& zeros) {
   auto s = std::make_unique<RecurrentState>();
-  const core::Shape ssm{n_heads, head_dim, d_state};
-  for (int64_t l = 0; l < n_layers; ++l)
-    s->layers.push_back({conv_channels > 0 ? ops::zeros(ctx, core::DType::kF32, {conv_rows, conv_channels})
-                                           : core::Tensor(),
-                         ops::zeros(ctx, core::DType::kF32, ssm),
-                         complex ? ops::zeros(ctx, core::DType::kF32, ssm) : core::Tensor()});
+  const core::Shape ssm{sh.n_heads, sh.head_dim, sh.d_state};
+  for (int64_t l = 0; l < sh.n_layers; ++l)
+    s->layers.push_back({sh.conv_channels > 0 ? zeros(core::Shape{sh.conv_rows, sh.conv_channels}) : core::Tensor(),
+                         zeros(ssm), sh.complex ? zeros(ssm) : core::Tensor()});
   return s;
 }
 
+}  // namespace
+
+std::unique_ptr<RecurrentState> RecurrentStateShape::new_state(ops::Context& ctx) const {
+  return zero_state(*this, [&](const core::Shape& s) { return ops::zeros(ctx, core::DType::kF32, s); });
+}
+
 std::unique_ptr<RecurrentState> RecurrentStateShape::new_state() const {
-  auto s = std::make_unique<RecurrentState>();
-  const core::Shape ssm{n_heads, head_dim, d_state};
-  for (int64_t l = 0; l < n_layers; ++l)
-    s->layers.push_back({conv_channels > 0 ? core::Tensor::zeros(core::DType::kF32, {conv_rows, conv_channels})
-                                           : core::Tensor(),
-                         core::Tensor::zeros(core::DType::kF32, ssm),
-                         complex ? core::Tensor::zeros(core::DType::kF32, ssm) : core::Tensor()});
-  return s;
+  return zero_state(*this, [](const core::Shape& s) { return core::Tensor::zeros(core::DType::kF32, s); });
 }
 
 int64_t RecurrentStateShape::bytes() const {

@@ -10,6 +10,7 @@
 #include "models/blocks/weights_util.h"
 #include "models/llamba/llamba.h"
 #include "ops/conv1d_causal.h"
+#include "ops/elementwise.h"
 #include "ops/linear.h"
 #include "ops/rmsnorm.h"
 
@@ -57,8 +58,7 @@ std::unique_ptr<ForwardCache> LlambaModel::mixer_matrix_forward(ops::Context& ct
   c->q = Tensor::zeros(DType::kF32, {batch, T, G, N});
   c->ld = Tensor::zeros(DType::kF32, {batch, T, H});
   split_xbc(xbc, di, {}, c->k, c->q);
-  for (int64_t r = 0; r < M; ++r)
-    for (int64_t h = 0; h < H; ++h) c->ld.f32()[r * H + h] = -softplus(c->proj.f32()[r * R + Cc + di + h]);
+  ops::neg_softplus(ctx, c->ld.view().reshape({M, H}), c->proj.view().slice(1, Cc + di, Cc + di + H));
   for (int64_t b = 0; b < batch; ++b)
     ops::mixer_matrix_forward(ctx, m.select(0, b), c->q.view().select(0, b), c->k.view().select(0, b),
                               c->ld.view().select(0, b), lw.d);
