@@ -49,7 +49,8 @@ class Scratch {
   Scratch(const Scratch&) = delete;
   Scratch& operator=(const Scratch&) = delete;
 
-  core::TensorView empty(core::DType dtype, const core::Shape& shape);  // uninitialized, contiguous
+  // Uninitialized, contiguous (NaN-poisoned in debug and sanitizer builds on the CPU).
+  core::TensorView empty(core::DType dtype, const core::Shape& shape);
   core::TensorView zeros(core::DType dtype, const core::Shape& shape);  // zero-filled, contiguous
 
  private:

@@ -12,9 +12,10 @@ class LayerTemps {
  public:
   LayerTemps(ops::Context& ctx, bool keep) : scratch_(ctx), keep_(keep) {}
 
-  // A zero-filled f32 tensor of `shape`: stored in *kept when keeping (its view returned), else arena memory.
+  // An f32 tensor of `shape` for an op to write in full: zero-filled and stored in *kept when keeping (its view
+  // returned), else uninitialized arena memory.
   core::TensorView operator()(core::Tensor* kept, const core::Shape& shape) {
-    if (!keep_) return scratch_.zeros(core::DType::kF32, shape);
+    if (!keep_) return scratch_.empty(core::DType::kF32, shape);
     *kept = core::Tensor::zeros(core::DType::kF32, shape);
     return kept->view();
   }

@@ -15,7 +15,7 @@ void lm_head_forward(ops::Context& ctx, const core::TensorView& h, int64_t batch
   const int64_t M = h.size(0), D = h.size(1), T = M / batch, V = w.head.size(0);
   ops::Scratch scratch(ctx);
   core::TensorView hn = keep_normed;
-  if (!hn.data && (opts.all_logits || opts.observer)) hn = scratch.zeros(core::DType::kF32, {M, D});
+  if (!hn.data && (opts.all_logits || opts.observer)) hn = scratch.empty(core::DType::kF32, {M, D});  // normed below
   if (hn.data) {
     ops::rmsnorm_forward(ctx, hn, h, w.norm, w.eps);
     if (opts.observer) (*opts.observer)("final_hidden", -1, hn);
@@ -30,7 +30,7 @@ void lm_head_forward(ops::Context& ctx, const core::TensorView& h, int64_t batch
       ops::linear_forward(ctx, logits.select(0, b), hn.slice(0, b * T + from, (b + 1) * T), w.head);
     return;
   }
-  const core::TensorView last = scratch.zeros(core::DType::kF32, {batch, D});
+  const core::TensorView last = scratch.empty(core::DType::kF32, {batch, D});  // every row copied in
   for (int64_t b = 0; b < batch; ++b) ops::copy(ctx, last.select(0, b), (hn.data ? hn : h).select(0, (b + 1) * T - 1));
   if (!hn.data) ops::rmsnorm_forward(ctx, last, last, w.norm, w.eps);
   ops::linear_forward(ctx, logits, last, w.head);

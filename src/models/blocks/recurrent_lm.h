@@ -44,16 +44,17 @@ class TrainingCache final : public ForwardCache {
 
 // The residual stream of one forward pass and the buffers its layers reuse, all (B·T, D) fp32 views: a pre-norm
 // sub-block normalizes h into `normed` (unless training keeps its input elsewhere), writes `out`, then add_out().
-// They come from the context's arena (models/blocks/layer_temps.h); h is an owned tensor when training keeps it.
+// They come uninitialized from the context's arena (the embedding, the norms and the sub-blocks write them in full);
+// h is an owned tensor when training keeps it.
 struct ResidualStream {
   core::Tensor h_kept;  // h's memory when the caller keeps it
   core::TensorView h, normed, out;
 
   ResidualStream(ops::Scratch& scratch, const core::Shape& shape, bool keep_h)
       : h_kept(keep_h ? core::Tensor::zeros(core::DType::kF32, shape) : core::Tensor()),
-        h(keep_h ? h_kept.view() : scratch.zeros(core::DType::kF32, shape)),
-        normed(scratch.zeros(core::DType::kF32, shape)),
-        out(scratch.zeros(core::DType::kF32, shape)) {}
+        h(keep_h ? h_kept.view() : scratch.empty(core::DType::kF32, shape)),
+        normed(scratch.empty(core::DType::kF32, shape)),
+        out(scratch.empty(core::DType::kF32, shape)) {}
   void add_out(ops::Context& ctx) { ops::add_inplace(ctx, h, out); }  // h += out
 };
 
