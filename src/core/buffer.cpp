@@ -14,6 +14,7 @@
 #include <utility>
 
 #include "core/check.h"
+#include "core/mapped_files.h"
 
 namespace llamba::core {
 
@@ -116,6 +117,7 @@ std::shared_ptr<Buffer> Buffer::map_file(const std::string& path) {
       LLAMBA_THROW("{}: cannot mmap {} bytes: {}", path, (size_t)st.st_size, std::strerror(err));
     }
     b->data_ = static_cast<uint8_t*>(p);
+    register_mapping(b->data_, b->size_, path);  // a truncation by another process then names the file
   }
   ::close(fd);
   return b;
@@ -138,6 +140,7 @@ Buffer::~Buffer() {
   } else if (kind_ == Kind::kOwned) {
     if (data_) block_cache().give(data_, rounded_size(size_));
   } else if (data_ && size_ > 0) {
+    unregister_mapping(data_);
     ::munmap(data_, size_);
   }
 }

@@ -19,7 +19,9 @@ class Buffer {
 
   // Zero-filled owned memory. Blocks of 1 MiB and more are recycled from freed buffers of the same size.
   static std::shared_ptr<Buffer> allocate(size_t bytes);
-  // Maps `path` read-only; throws llamba::Error naming the file on failure. An empty file maps to size 0.
+  // Maps `path` read-only; throws llamba::Error naming the file on failure. An empty file maps to size 0. If
+  // another process truncates the file while it is mapped, reading a lost page ends the process with a message
+  // naming the file (core/mapped_files.h) instead of a bare SIGBUS.
   static std::shared_ptr<Buffer> map_file(const std::string& path);
   // Takes `bytes` at `data` on `device`, allocated elsewhere; `release(data)` runs when the buffer dies. Core
   // never touches such memory itself: ops/cuda allocates, copies and frees GPU buffers through this.
