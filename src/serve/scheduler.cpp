@@ -7,6 +7,7 @@
 #include <random>
 
 #include "core/check.h"
+#include "runtime/memory_budget.h"
 #include "runtime/session.h"
 #include "runtime/text_stream.h"
 #include "serve/state_cache.h"
@@ -44,6 +45,8 @@ struct Scheduler::Seq {
   std::vector<int32_t> tokens;  // consumed by the state
   std::vector<float> logits;    // after `tokens`; empty until the first forward or a cache restore
   int64_t generated = 0, cached = 0;
+  int64_t token_limit = 0;  // tokens the sequence may reach (the context, or what its reservation holds); 0: none
+  int64_t reserved = 0;     // state bytes reserved from the budget while active
   bool done = false;
   bool prefilling() const { return tokens.size() < prompt.size(); }
 };
@@ -101,6 +104,7 @@ std::shared_ptr<Job> Scheduler::submit(std::vector<int32_t> prompt, GenParams p)
   if (p.sampling.seed == (uint64_t)-1) p.sampling.seed = std::random_device{}();
   auto job = std::make_shared<Job>();
   auto seq = std::make_unique<Seq>(job, std::move(prompt), std::move(p), tok_);
+  reserve(*seq);
   {
     std::lock_guard lk(mu_);
     LLAMBA_ENSURE(!stopping_, "the server is shutting down");
@@ -194,11 +198,40 @@ int64_t Scheduler::load_state(const std::string& path) {
   return n;
 }
 
+void Scheduler::reserve(Seq& s) const {
+  s.token_limit = context_;
+  // Recurrent states are constant: the parallel slots' states were counted once, before the server started.
+  if (opt_.state_budget <= 0 || model_.info().recurrent) return;
+  const int64_t prompt = (int64_t)s.prompt.size();
+  auto bytes = [&](int64_t t) {
+    return runtime::sequence_state_bytes(model_, t) + runtime::sequence_growth_bytes(model_, t);
+  };
+  int64_t n = s.params.max_tokens >= 0 ? prompt + s.params.max_tokens : -1;
+  if (context_ > 0) n = n < 0 ? context_ : std::min(n, context_);
+  if (n < 0) {  // nothing bounds the sequence: it may grow as far as the whole budget holds
+    n = prompt;
+    while (bytes(2 * n) <= opt_.state_budget) n *= 2;
+  }
+  if (bytes(n) > opt_.state_budget)
+    throw OverMemoryBudget(fmt::format(
+        "the request needs {} of KV cache for {} tokens (a {}-token prompt{}); the server's budget for sequences "
+        "is {} ({}, less the weights, scratch and state cache)\n---> HINT: lower max_tokens or shorten the prompt",
+        runtime::format_bytes(bytes(n)), n, prompt,
+        s.params.max_tokens >= 0 ? fmt::format(" + max_tokens {}", s.params.max_tokens) : " + the context",
+        runtime::format_bytes(opt_.state_budget), opt_.budget_source));
+  s.token_limit = n;
+  s.reserved = bytes(n);
+}
+
 void Scheduler::admit() {
   std::lock_guard lk(mu_);
   while ((int)active_.size() < opt_.parallel && !queue_.empty()) {
+    // First come, first served: the next request waits until its KV cache fits beside the active ones (it always
+    // fits alone, or submit refused it).
+    if (opt_.state_budget > 0 && reserved_ + queue_.front()->reserved > opt_.state_budget) break;
     std::unique_ptr<Seq> s = std::move(queue_.front());
     queue_.pop_front();
+    reserved_ += s->reserved;
     if (const StateCache::Entry* e = cache_->longest_prefix(s->prompt)) {
       s->state = e->state->clone();
       s->tokens = e->tokens;
@@ -258,7 +291,7 @@ void Scheduler::step() {
     }
     if (!ev.text.empty() || !ev.logprobs.empty()) s.job->push(std::move(ev));
     const bool budget_spent = s.params.max_tokens >= 0 && s.generated >= s.params.max_tokens;
-    const bool context_full = context_ > 0 && (int64_t)s.tokens.size() >= context_;  // as runtime::generate
+    const bool context_full = s.token_limit > 0 && (int64_t)s.tokens.size() >= s.token_limit;  // as generate()
     if (budget_spent || context_full) {
       finish(s, "length");  // no forward for a token nobody reads
       continue;
@@ -307,7 +340,10 @@ void Scheduler::step() {
     if (at_boundary || !s.prefilling()) cache_->put(s.tokens, *s.state, s.logits);
   }
   if (!active_.empty()) prefill_turn_ = (prefill_turn_ + 1) % active_.size();
-  std::erase_if(active_, [](const std::unique_ptr<Seq>& s) { return s->done; });
+  std::erase_if(active_, [this](const std::unique_ptr<Seq>& s) {
+    if (s->done) reserved_ -= s->reserved;
+    return s->done;
+  });
   {
     std::lock_guard lk(mu_);
     stats_.active = (int64_t)active_.size();

@@ -5,6 +5,9 @@
 // until a slot frees. Prompts resume from the longest cached state (StateCache): recurrent states are
 // snapshotted every `snapshot_interval` prompt tokens, and every model's state at the end of each prompt and of
 // each generation, so a chat's next turn prefills only the new tokens.
+// With a state budget (SchedulerOptions::state_budget, from --max-memory or the machine), each request of a
+// KV-cache model reserves the cache it can grow to (prompt + max_tokens, at most the context): one that could
+// never fit is refused at submit (OverMemoryBudget), the others wait in the queue until enough is free.
 // Thread safety: submit(), stats() and shutdown() may be called from any thread; a Job is shared between the
 // scheduler and one client handler.
 #pragma once
@@ -21,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/check.h"
 #include "models/model.h"
 #include "runtime/sampler.h"
 #include "tokenizer/tokenizer.h"
@@ -75,12 +79,19 @@ class Job {
   std::atomic<bool> cancelled_{false};
 };
 
+// A request whose sequence alone needs more state memory than the budget holds.
+struct OverMemoryBudget : core::Error {
+  using core::Error::Error;
+};
+
 struct SchedulerOptions {
   int parallel = 4;                   // sequences decoded together
   int64_t prefill_per_step = 128;     // prompt tokens prefilled per step (in chunks of at most this)
   int64_t snapshot_interval = 256;    // recurrent models: cache the state every this many prompt tokens
   int64_t cache_bytes = 256 << 20;    // state cache budget
   int64_t context = 0;                // tokens per sequence (prompt + generated); 0: the model's, else unbounded
+  int64_t state_budget = 0;           // bytes the active sequences' KV caches may reserve together; 0: no limit
+  std::string budget_source;          // where the budget comes from, for messages ("--max-memory 2G")
 };
 
 struct SchedulerStats {
@@ -98,7 +109,8 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  // Queues a request; its events arrive on the returned job. Throws llamba::Error after shutdown().
+  // Queues a request; its events arrive on the returned job. Throws llamba::Error after shutdown(), for an empty
+  // prompt or one over the context, and OverMemoryBudget when its sequence could never fit the state budget.
   std::shared_ptr<Job> submit(std::vector<int32_t> prompt, GenParams p);
   SchedulerStats stats() const;
   int64_t context() const { return context_; }
@@ -118,6 +130,8 @@ class Scheduler {
   void admit();
   void finish(Seq& s, const char* reason, const std::string& error = {});
   void run_task(std::function<void()> f);  // runs f on the scheduler thread, rethrowing what it throws
+  // The tokens a request's sequence may reach and the state bytes reserved for them (0 without a budget).
+  void reserve(Seq& s) const;
 
   const models::Model& model_;
   const tokenizer::Tokenizer& tok_;
@@ -136,6 +150,7 @@ class Scheduler {
   std::vector<std::unique_ptr<Seq>> active_;
   std::unique_ptr<class StateCache> cache_;
   size_t prefill_turn_ = 0;
+  int64_t reserved_ = 0;  // state bytes reserved by the active sequences
   std::vector<float> batch_logits_;  // the batched decode's (B, V) output, reused across steps
   std::vector<std::pair<std::shared_ptr<Job>, Event>> finals_;  // finished in this step
   std::thread thread_;

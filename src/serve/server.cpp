@@ -91,6 +91,8 @@ void Server::Impl::completion(const httplib::Request& req, httplib::Response& re
     std::shared_ptr<Job> job;
     try {
       job = sched.submit(prompt_tokens(r), gen_params(r));
+    } catch (const OverMemoryBudget& e) {  // its KV cache could never fit the server's memory budget
+      throw ApiError(400, e.what(), "max_tokens");
     } catch (const core::Error& e) {  // an empty prompt or one longer than the context
       throw ApiError(400, e.what(), chat ? "messages" : "prompt");
     }

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <map>
 
+#include "bench/memory_need.h"
 #include "bench/report.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/memory_flag.h"
 #include "cli/range_check.h"
 #include "core/progress.h"
 #include "io/atomic_file.h"
@@ -18,7 +20,7 @@ namespace llamba::cli {
 namespace {
 
 struct BenchFlags {
-  std::string model, output = "md", plot_dir, out_file;
+  std::string model, output = "md", plot_dir, out_file, max_memory;
   bench::Spec spec;
   int64_t seed = 1234;
   bool quiet = false;
@@ -63,12 +65,16 @@ void register_bench(CLI::App& app) {
   cmd->add_option("--plot", f.plot_dir, "Write PNG plots (tokens/s vs depth and vs sequences, state vs context) here");
   cmd->add_option("--seed", f.seed, "Seed of the random token ids")->check(in_range<int64_t>(0, INT64_MAX));
   cmd->add_flag("-q,--quiet", f.quiet, "No progress on stderr");
+  add_max_memory(cmd, f.max_memory);
   cmd->callback([] {
+    const runtime::MemoryLimit limit = runtime::memory_limit(f.max_memory);  // a bad size fails first
     // "-p 0" / "-n 0" turn a kind of test off, as in llama-bench.
     std::erase(f.spec.prefill, 0);
     std::erase(f.spec.decode, 0);
     bench::validate(f.spec);
     const LoadedModel m = load(resolve_model_path(f.model));
+    runtime::require_fits(bench::memory_need(*m.model, f.spec), limit, "llamba bench",
+                          "give fewer sequences (-b) or smaller sizes (-p, -n, -d), or raise --max-memory");
     const bench::ModelLabel label{m.model->info().name, weight_type(*m.model), bench::model_cost(*m.model)};
     const size_t total = f.spec.threads.size() * f.spec.seqs.size() * f.spec.depths.size() *
                          (f.spec.prefill.size() + f.spec.decode.size());

@@ -6,7 +6,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/memory_flag.h"
 #include "cli/range_check.h"
+#include "eval/memory_need.h"
 #include "eval/perplexity.h"
 #include "eval/tasks.h"
 #include "io/xz.h"
@@ -17,7 +19,7 @@ namespace llamba::cli {
 namespace {
 
 struct EvalFlags {
-  std::string model, file, dir, kl_base;
+  std::string model, file, dir, kl_base, max_memory;
   int threads = 0;
   int64_t ctx = 512, chunks = -1, batch = 0, limit = -1;
   bool json = false, quiet = false, per_paradigm = false;
@@ -30,11 +32,15 @@ void add_common(CLI::App* cmd, EvalFlags& f) {
       ->check(in_range<int64_t>(1, 4096));
   cmd->add_flag("--json", f.json, "Print the result as JSON");
   cmd->add_flag("-q,--quiet", f.quiet, "No progress bar");
+  add_max_memory(cmd, f.max_memory);
 }
+
+constexpr const char* kEvalHint = "lower -b/--batch (or -c/--ctx), or raise --max-memory";
 
 nlohmann::json ve(const eval::ValueError& v) { return {{"value", v.value}, {"error", v.error}}; }
 
 void run_perplexity(const EvalFlags& f) {
+  const runtime::MemoryLimit limit = runtime::memory_limit(f.max_memory);
   const std::string path = resolve_model_path(f.model);
   LoadedModel m = load(path);
   const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
@@ -43,11 +49,13 @@ void run_perplexity(const EvalFlags& f) {
     base = load(f.kl_base);
     eval::require_same_tokenizer(*tok, *tokenizer::Tokenizer::from_gguf(*base.file), f.kl_base);
   }
-  ops::Context ctx(f.threads);
   eval::PerplexityOptions o;
   o.ctx = f.ctx;
   o.chunks = f.chunks;
   o.batch = f.batch > 0 ? f.batch : 4;
+  runtime::require_fits(eval::scoring_memory_need(*m.model, base.model.get(), o.batch, o.ctx, o.ctx / 2),
+                        limit, "llamba eval perplexity", kEvalHint);
+  ops::Context ctx(f.threads);
   o.progress = !f.quiet;
   const eval::PerplexityResult r =
       eval::evaluate_perplexity(ctx, *m.model, *tok, io::read_text_file(f.file), o, base.model.get());
@@ -99,12 +107,18 @@ eval::TaskOptions task_options(const EvalFlags& f) {
 }
 
 void run_lambada(const EvalFlags& f) {
+  const runtime::MemoryLimit limit = runtime::memory_limit(f.max_memory);
   const std::string path = resolve_model_path(f.model);
   LoadedModel m = load(path);
   const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
+  const std::string text = io::read_text_file(f.file);
+  const eval::TaskOptions o = task_options(f);
+  // A passage has fewer tokens than its line has bytes, plus BOS.
+  const int64_t longest = eval::longest_line(text) + 1;
+  runtime::require_fits(eval::scoring_memory_need(*m.model, nullptr, o.batch, longest, 0), limit,
+                        "llamba eval lambada", kEvalHint);
   ops::Context ctx(f.threads);
-  const eval::LambadaResult r =
-      eval::evaluate_lambada(ctx, *m.model, *tok, io::read_text_file(f.file), f.file, task_options(f));
+  const eval::LambadaResult r = eval::evaluate_lambada(ctx, *m.model, *tok, text, f.file, o);
   if (f.json) {
     fmt::print("{}\n", nlohmann::json{{"model", path}, {"file", f.file}, {"passages", r.n}, {"correct", r.correct},
                                       {"accuracy", r.accuracy()}, {"accuracy_error", r.accuracy_error()},
@@ -122,11 +136,17 @@ void run_lambada(const EvalFlags& f) {
 }
 
 void run_blimp(const EvalFlags& f) {
+  const runtime::MemoryLimit limit = runtime::memory_limit(f.max_memory);
   const std::string path = resolve_model_path(f.model);
   LoadedModel m = load(path);
   const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
+  const eval::TaskOptions o = task_options(f);
+  // A sentence has fewer tokens than its line has bytes, plus the prefix token.
+  const int64_t longest = eval::longest_line_in(f.dir) + 1;
+  runtime::require_fits(eval::scoring_memory_need(*m.model, nullptr, o.batch, longest, 0), limit,
+                        "llamba eval blimp", kEvalHint);
   ops::Context ctx(f.threads);
-  const eval::BlimpResult r = eval::evaluate_blimp(ctx, *m.model, *tok, f.dir, task_options(f));
+  const eval::BlimpResult r = eval::evaluate_blimp(ctx, *m.model, *tok, f.dir, o);
   auto rows = [](const std::vector<eval::BlimpCount>& v) {
     nlohmann::json a = nlohmann::json::array();
     for (const auto& c : v) a.push_back({{"name", c.name}, {"pairs", c.n}, {"correct", c.correct},

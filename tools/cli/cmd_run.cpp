@@ -1,6 +1,7 @@
 // `llamba run`: generate a continuation of a prompt, streamed to stdout; timings to stderr.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -8,7 +9,10 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/generation_flags.h"
+#include "cli/memory_flag.h"
+#include "io/gguf.h"
 #include "runtime/generate.h"
+#include "runtime/memory_budget.h"
 #include "tokenizer/tokenizer.h"
 
 namespace llamba::cli {
@@ -16,7 +20,7 @@ namespace llamba::cli {
 namespace {
 struct RunFlags {
   GenerationFlags gen;
-  std::string prompt, prompt_file, save_state, load_state;
+  std::string prompt, prompt_file, save_state, load_state, max_memory;
   bool special = false, bos = false, no_bos = false, chat = false, no_display_prompt = false, verbose = false;
 };
 
@@ -43,7 +47,9 @@ void register_run(CLI::App& app) {
   cmd->add_option("--load-state", f.load_state, "Continue from a state saved with --save-state");
   cmd->add_option("--save-state", f.save_state, "Save the sequence state after generating");
   cmd->add_flag("-v,--verbose", f.verbose, "Print the prompt tokens and the seed");
+  add_max_memory(cmd, f.max_memory);
   cmd->callback([] {
+    const runtime::MemoryLimit limit = runtime::memory_limit(f.max_memory);  // a bad size fails before loading
     std::string text = f.prompt;
     if (!f.prompt_file.empty()) {
       std::ifstream in(f.prompt_file, std::ios::binary);
@@ -54,18 +60,27 @@ void register_run(CLI::App& app) {
     }
     LoadedModel m = load(resolve_model_path(f.gen.model));
     const auto tok = tokenizer::Tokenizer::from_gguf(*m.file);
-    ops::Context ctx(f.gen.threads);
-    runtime::Session session(*m.model, ctx);
-    if (!f.load_state.empty()) session.load_state(f.load_state);
     LLAMBA_ENSURE(!text.empty() || !f.load_state.empty(), "give a prompt with -p or -f (or --load-state)");
+    // The tokens a loaded state holds (read before anything is allocated for it).
+    const int64_t past = f.load_state.empty()
+                             ? 0
+                             : std::clamp<int64_t>(io::GgufFile::open(f.load_state).get_int("state.n_past", 0), 0,
+                                                   int64_t(1) << 24);  // KvCache::load's range
     std::vector<int32_t> ids;
     if (f.chat) {
       ids = tok->encode(tok->apply_chat_template({{"user", text}}, true), false, true);
     } else {
-      const bool add_bos = f.no_bos ? false : (f.bos || (session.n_past() == 0 && tok->add_bos_default()));
+      const bool add_bos = f.no_bos ? false : (f.bos || (past == 0 && tok->add_bos_default()));
       ids = tok->encode(text, add_bos, f.special);
     }
     const runtime::GenerateOptions opts = f.gen.options();
+    runtime::require_fits(
+        runtime::estimate_memory(*m.model, runtime::generation_workload(*m.model, past, (int64_t)ids.size(),
+                                                                         opts.max_tokens)),
+        limit, "llamba run", "generate fewer tokens (-n) or give a shorter prompt, or raise --max-memory");
+    ops::Context ctx(f.gen.threads);
+    runtime::Session session(*m.model, ctx);
+    if (!f.load_state.empty()) session.load_state(f.load_state);
     if (f.verbose) {
       std::string s;
       for (int32_t id : ids) s += fmt::format("{} ", id);

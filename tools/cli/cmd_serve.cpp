@@ -9,7 +9,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/memory_flag.h"
 #include "cli/range_check.h"
+#include "serve/memory_need.h"
 #include "serve/server.h"
 #include "tokenizer/tokenizer.h"
 
@@ -23,7 +25,7 @@ void on_signal(int sig) {
 }
 
 struct ServeFlags {
-  std::string model, host = "127.0.0.1", api_key, alias, state_dir;
+  std::string model, host = "127.0.0.1", api_key, alias, state_dir, max_memory;
   int port = 8080, threads = 0, parallel = 4;
   int64_t cache_mb = 256, ctx_size = 0, prefill_chunk = 128, snapshot_interval = 256, max_body_mb = 8;
   double drain_s = 10;
@@ -53,7 +55,9 @@ void register_serve(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--drain-seconds", f.drain_s, "On SIGINT/SIGTERM: how long in-flight requests may finish")
       ->check(in_range(0.0, 3600.0))->capture_default_str();
+  add_max_memory(cmd, f.max_memory);
   cmd->callback([] {
+    const runtime::MemoryLimit limit = runtime::memory_limit(f.max_memory);  // a bad size fails first
     // SIGINT / SIGTERM write their number to a pipe that a watcher thread reads (a handler, not a blocked mask:
     // threads started before this callback, such as OpenBLAS's, would otherwise take the signal and die).
     LLAMBA_ENSURE(pipe(g_signal_pipe) == 0, "cannot create the signal pipe");
@@ -72,13 +76,18 @@ void register_serve(CLI::App& app) {
       LLAMBA_ENSURE(std::filesystem::is_directory(f.state_dir), "--state-dir {}: not a directory ({})", f.state_dir,
                     ec.message());
     }
-    ops::Context ctx(f.threads);
     serve::SchedulerOptions so;
     so.parallel = f.parallel;
     so.prefill_per_step = f.prefill_chunk;
     so.snapshot_interval = f.snapshot_interval;
     so.cache_bytes = f.cache_mb << 20;
     so.context = f.ctx_size;
+    const runtime::MemoryNeed need = serve::server_memory_need(*m.model, so);
+    runtime::require_fits(need, limit, "llamba serve",
+                          "lower --parallel, -c/--ctx-size or --state-cache-mb, or raise --max-memory");
+    so.state_budget = serve::request_state_budget(*m.model, need, limit);
+    so.budget_source = limit.source;
+    ops::Context ctx(f.threads);
     serve::Scheduler sched(*m.model, *tok, ctx, so);
     serve::ServerOptions o;
     o.host = f.host;
@@ -95,6 +104,10 @@ void register_serve(CLI::App& app) {
     std::fprintf(stderr, "[llamba] serving %s (%s) on http://%s:%d  (parallel %d, state cache %lld MiB%s)\n",
                  o.model_id.c_str(), std::string(models::arch_name(m.model->info().arch)).c_str(), f.host.c_str(),
                  port, f.parallel, (long long)f.cache_mb, o.api_key.empty() ? "" : ", API key required");
+    if (so.state_budget > 0)
+      std::fprintf(stderr, "[llamba] the requests' KV caches may take %s together (%s, less %s)\n",
+                   runtime::format_bytes(so.state_budget).c_str(), limit.source.c_str(),
+                   runtime::format_bytes(limit.bytes - so.state_budget).c_str());
     std::thread watcher([&] {
       unsigned char sig = 0;
       while (read(g_signal_pipe[0], &sig, 1) < 0 && errno == EINTR) {
