@@ -3,17 +3,20 @@
 # openai Python client and its chat page in headless Chromium (tests/serve/python), the Python package installed
 # with pip into a fresh venv and its pytest suite (tests/python), the CUDA layer's build, the fuzz corpora once
 # through each parser (scripts/fuzz.sh --regress), then the same tests built
-# with ASan + UBSan (build-asan/, tests labelled `slow` excluded there). Each phase prints its wall time. Options:
+# with ASan + UBSan (build-asan/, tests labelled `slow` excluded there), then the tests labelled for
+# ThreadSanitizer built with it (build-tsan/: only those test targets). Each phase prints its wall time. Options:
 #   --quick     Release tests only
-#   --sanitize  sanitizer pass only
+#   --sanitize  ASan + UBSan pass only
+#   --tsan      ThreadSanitizer pass only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-release=1 sanitize=1
+release=1 sanitize=1 tsan=1
 for a in "$@"; do
   case "$a" in
-    --quick) sanitize=0 ;;
-    --sanitize) release=0 ;;
-    *) echo "usage: scripts/test.sh [--quick | --sanitize]" >&2; exit 2 ;;
+    --quick) sanitize=0 tsan=0 ;;
+    --sanitize) release=0 tsan=0 ;;
+    --tsan) release=0 sanitize=0 ;;
+    *) echo "usage: scripts/test.sh [--quick | --sanitize | --tsan]" >&2; exit 2 ;;
   esac
 done
 jobs=$(nproc)
@@ -66,5 +69,19 @@ if [ $sanitize -eq 1 ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan -L cpu --output-on-failure -j"$jobs"
   phase "sanitizer tests"
+fi
+if [ $tsan -eq 1 ]; then
+  # ThreadSanitizer over the tests that run code on several threads (LLAMBA_TSAN_TESTS in tests/CMakeLists.txt,
+  # label `tsan`): only their targets and the layers they link are built, at -O1 -g1 as above. Without
+  # Highway's per-target copies (HWY_COMPILE_ONLY_STATIC: the baseline SIMD target only), the kernels split work
+  # across threads exactly as in the other builds. TSan stops at the first report (halt_on_error).
+  cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG -DHWY_COMPILE_ONLY_STATIC" \
+    -DLLAMBA_SANITIZE=thread -DLLAMBA_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-tsan -j"$jobs" --target tsan_tests
+  phase "ThreadSanitizer build"
+  TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
+    ctest --test-dir build-tsan -L tsan --output-on-failure -j"$jobs"
+  phase "ThreadSanitizer tests"
 fi
 echo "scripts/test.sh: all tests passed"

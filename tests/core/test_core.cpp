@@ -3,6 +3,8 @@
 
 #include <atomic>
 #include <cmath>
+#include <thread>
+#include <vector>
 
 #include "core/dtype.h"
 #include "core/rng.h"
@@ -66,6 +68,31 @@ TEST(ThreadPool, CoversEveryIndexOnce) {
   std::atomic<int> inner{0};
   pool.parallel_for(4, [&](int64_t, int64_t) { pool.parallel_for(3, [&](int64_t b, int64_t e) { inner += (int)(e - b); }); });
   EXPECT_EQ(inner.load(), 3 * 3);  // 3 outer ranges (pool size), each running the inner loop once
+}
+
+// Plain (non-atomic) data written before a loop, read and written inside it, and read after it: the pool's start
+// and completion must order them (ThreadSanitizer checks this test; the one above uses atomics, which would hide a
+// missing happens-before). Thousands of short loops exercise the spin-then-sleep hand-offs, and two pools driven
+// from two threads at once show that pools share nothing.
+TEST(ThreadPool, LoopsOrderPlainMemoryAcrossThreads) {
+  auto drive = [](core::ThreadPool& pool, int salt) {
+    std::vector<int64_t> in(97), out(97);
+    for (int round = 0; round < 2000; ++round) {
+      for (size_t i = 0; i < in.size(); ++i) in[i] = round * 1000 + (int64_t)i + salt;
+      if (round % 2 == 0) {
+        pool.parallel_for((int64_t)in.size(), [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) out[i] = 2 * in[i];
+        });
+      } else {
+        pool.run_tasks((int64_t)in.size(), [&](int64_t i) { out[i] = 2 * in[i]; });
+      }
+      for (size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], 2 * in[i]) << "round " << round;
+    }
+  };
+  core::ThreadPool a(3), b(2);
+  std::thread other([&] { drive(b, 7); });
+  drive(a, 0);
+  other.join();
 }
 
 TEST(Rng, DeterministicAndRoughlyNormal) {
