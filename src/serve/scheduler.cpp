@@ -210,7 +210,7 @@ void Scheduler::reserve(Seq& s) const {
   if (context_ > 0) n = n < 0 ? context_ : std::min(n, context_);
   if (n < 0) {  // nothing bounds the sequence: it may grow as far as the whole budget holds
     n = prompt;
-    while (bytes(2 * n) <= opt_.state_budget) n *= 2;
+    while (n < (int64_t(1) << 40) && bytes(2 * n) <= opt_.state_budget) n *= 2;  // (the estimate's own ceiling)
   }
   if (bytes(n) > opt_.state_budget)
     throw OverMemoryBudget(fmt::format(
