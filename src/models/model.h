@@ -80,6 +80,10 @@ class Model {
   // A fresh state in the memory of ctx's device (on a CPU context, new_state()). The default throws for other
   // devices: this architecture has no GPU path yet.
   virtual std::unique_ptr<SequenceState> new_state(ops::Context& ctx) const;
+  // `n` fresh states on ctx's device for a batch decoded together. Recurrent models allocate each layer's tensors
+  // of all n as one pool, so that a forward over the n (in this order) updates them in place without per-row
+  // copies; the default is n calls of new_state(ctx).
+  virtual std::vector<std::unique_ptr<SequenceState>> new_states(ops::Context& ctx, int64_t n) const;
   // Moves every weight into the memory of ctx's device (a copy; the file's mapping is no longer read), after which
   // the model runs on contexts of that device only. Call it once, before any forward. A CPU context changes
   // nothing. The default throws for other devices.
@@ -126,7 +130,7 @@ class Model {
 // `batch` fresh (empty) states of `model`, owned here: for training forwards and evaluations.
 struct FreshStates {
   FreshStates(const Model& model, int64_t batch);
-  FreshStates(const Model& model, int64_t batch, ops::Context& ctx);  // on ctx's device
+  FreshStates(const Model& model, int64_t batch, ops::Context& ctx);  // on ctx's device, pooled (new_states)
   std::vector<std::unique_ptr<SequenceState>> owned;
   std::vector<SequenceState*> ptrs;
 };

@@ -110,11 +110,14 @@ FreshStates::FreshStates(const Model& model, int64_t batch) {
   }
 }
 
-FreshStates::FreshStates(const Model& model, int64_t batch, ops::Context& ctx) {
-  for (int64_t b = 0; b < batch; ++b) {
-    owned.push_back(model.new_state(ctx));
-    ptrs.push_back(owned.back().get());
-  }
+FreshStates::FreshStates(const Model& model, int64_t batch, ops::Context& ctx) : owned(model.new_states(ctx, batch)) {
+  for (const auto& s : owned) ptrs.push_back(s.get());
+}
+
+std::vector<std::unique_ptr<SequenceState>> Model::new_states(ops::Context& ctx, int64_t n) const {
+  std::vector<std::unique_ptr<SequenceState>> out;
+  for (int64_t b = 0; b < n; ++b) out.push_back(new_state(ctx));
+  return out;
 }
 
 std::unique_ptr<SequenceState> Model::new_state(ops::Context& ctx) const {

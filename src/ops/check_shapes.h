@@ -83,6 +83,24 @@ inline void check_conv1d_causal(const char* op, const core::TensorView& y, const
                 "[{}] state {} for K {} C {}", op, state.shape.str(), K, C);
 }
 
+// conv1d_causal forward: as above, or a batch of B sequences: state (B, K−1, C) contiguous, x and y (B·T, C) with
+// sequence b in rows [b·T, (b+1)·T). Returns B.
+inline int64_t check_conv1d_causal_forward(const char* op, const core::TensorView& y, const core::TensorView& x,
+                                           const core::TensorView& w, const core::TensorView& bias,
+                                           const core::TensorView& state) {
+  if (state.rank() != 3) {
+    check_conv1d_causal(op, y, x, w, bias, state);
+    return 1;
+  }
+  const int64_t B = state.size(0);
+  LLAMBA_ENSURE(B > 0 && x.rank() == 2 && x.size(0) % B == 0, "[{}] x {} is not rows of {} sequences", op,
+                x.shape.str(), B);
+  check_conv1d_causal(op, y.slice(0, 0, x.size(0) / B), x.slice(0, 0, x.size(0) / B), w, bias, state.select(0, 0));
+  LLAMBA_ENSURE(y.shape == x.shape && state.is_contiguous(), "[{}] y {} for x {}, state {}", op, y.shape.str(),
+                x.shape.str(), state.shape.str());
+  return B;
+}
+
 // conv1d_causal backward: dy, x (T, C), w (C, K), bias (C) and state_in (K−1, C) optional as inputs; gradients
 // dx (T, C), dw (C, K), dbias (C), dstate_in (K−1, C) and the incoming dstate_out (K−1, C) all optional.
 inline void check_conv1d_causal_backward(const char* op, const core::TensorView& dx, const core::TensorView& dw,

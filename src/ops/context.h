@@ -23,8 +23,11 @@ class Arena;  // ops/memory.h: the context's scratch memory
 // How CPU matrix products of many rows are computed. kExact (default): tiled SIMD dots whose result for a row does
 // not depend on how many rows are multiplied together, so batched = one at a time and prefill = decode bit for
 // bit. kBlas: from 16 rows on, OpenBLAS sgemm (~1.5× faster on training and prefill shapes here); a row's result
-// then depends on the batch in the last bits. Training and distillation choose kBlas.
-enum class Gemm { kExact, kBlas };
+// then depends on the batch in the last bits. Training and distillation choose kBlas. kReduced: on a CUDA context,
+// products of more than 8 rows run on tensor cores with fp32 accumulation: bf16 weights against x rounded to bf16,
+// every other weight type in TF32 (x and w rounded to 10-bit mantissas); about 2^-8 relative instead of fp32's
+// error (ops/cuda/linear.cpp). On the CPU it is kBlas.
+enum class Gemm { kExact, kBlas, kReduced };
 
 class Context {
  public:

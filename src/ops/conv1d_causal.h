@@ -13,7 +13,8 @@ enum class ConvActivation { kIdentity, kSilu };
 
 // y (T, C) = act(bias + Σ_k w[:, k] ⊙ x[t-(K-1)+k]) for x (T, C), w (C, K), bias (C) (data may be null).
 // state (K-1, C): the K-1 input rows before x (oldest first; zeros for a fresh sequence); on return it holds
-// the last K-1 rows of [state; x]. Rows of x/y may be strided.
+// the last K-1 rows of [state; x]. Rows of x/y may be strided. A batch of B sequences at once: state (B, K-1, C)
+// and x, y (B·T, C), sequence b in rows [b·T, (b+1)·T).
 inline void conv1d_causal_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
                                   const core::TensorView& w, const core::TensorView& bias,
                                   const core::TensorView& state, ConvActivation act);

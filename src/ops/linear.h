@@ -32,28 +32,29 @@ void linear_backward(const core::TensorView& dx, const core::TensorView& dw, con
 
 // Backends: the CPU kernels (ops/cpu), the CUDA kernels (ops/cuda), and the dispatch of the ops above to them.
 namespace cpu {
-// blas: Gemm::kBlas (ops/context.h).
+// gemm (forward) and blas (backward: Gemm::kBlas or kReduced): ops/context.h.
 void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
-                    const core::TensorView& w, const core::TensorView& bias, bool blas = false);
+                    const core::TensorView& w, const core::TensorView& bias, Gemm gemm = Gemm::kExact);
 void linear_backward(core::ThreadPool& pool, const core::TensorView& dx, const core::TensorView& dw,
                      const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
                      const core::TensorView& w, bool blas = false);
 }  // namespace cpu
 // ops/cuda/linear.cpp (-DLLAMBA_CUDA=ON): forward only, f32/f16/bf16/q8_0/q4_0/q4_1 weights, fp32 arithmetic
-// (cuBLAS without TF32, or a dequantizing kernel for a few rows); `blas`, the CPU's choice, is ignored.
+// (cuBLAS without TF32, or a dequantizing kernel for a few rows); with Gemm::kReduced, more than 8 rows on tensor
+// cores (bf16 or TF32 inputs, fp32 sums).
 namespace cuda {
 void linear_forward(Backend& be, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
-                    const core::TensorView& bias, bool blas = false);
+                    const core::TensorView& bias, Gemm gemm = Gemm::kExact);
 }  // namespace cuda
 
 inline void linear_forward(Context& ctx, const core::TensorView& y, const core::TensorView& x,
                            const core::TensorView& w, const core::TensorView& bias) {
-  return LLAMBA_DISPATCH_CUDA(ctx, linear_forward, y, x, w, bias, ctx.gemm() == Gemm::kBlas);
+  return LLAMBA_DISPATCH_CUDA(ctx, linear_forward, y, x, w, bias, ctx.gemm());
 }
 inline void linear_backward(Context& ctx, const core::TensorView& dx, const core::TensorView& dw,
                             const core::TensorView& dbias, const core::TensorView& dy, const core::TensorView& x,
                             const core::TensorView& w) {
-  return LLAMBA_DISPATCH(ctx, linear_backward, dx, dw, dbias, dy, x, w, ctx.gemm() == Gemm::kBlas);
+  return LLAMBA_DISPATCH(ctx, linear_backward, dx, dw, dbias, dy, x, w, ctx.gemm() != Gemm::kExact);
 }
 
 }  // namespace llamba::ops

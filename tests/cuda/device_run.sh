@@ -52,5 +52,7 @@ if [ "${TIMING:-0}" = 1 ]; then
   "$dir/test_cuda_ops" --gtest_also_run_disabled_tests --gtest_filter='*Timing*' 2>&1 | grep '^|' | tee "$out/timing.md"
   [ -x "$dir/test_cuda_models" ] && "$dir/test_cuda_models" --gtest_also_run_disabled_tests --gtest_filter='*Timing*' \
     2>&1 | grep '^|' | tee -a "$out/timing.md"
+  [ -x "$dir/test_cuda_models_timing" ] && "$dir/test_cuda_models_timing" --gtest_also_run_disabled_tests \
+    2>&1 | tee "$out/timing_bf16.log" | grep '^|' | tee -a "$out/timing.md"
 fi
 exit "$rc"

@@ -5,7 +5,7 @@
 set -eu
 jobs=${JOBS:-2}
 cmake -S . -B build-cuda -DLLAMBA_CUDA=ON -DLLAMBA_BUILD_BENCH=OFF -DCMAKE_BUILD_TYPE=Release >/dev/null
-bins="test_cuda_ops test_cuda_forward_ops test_cuda_models"
+bins="test_cuda_ops test_cuda_forward_ops test_cuda_models test_cuda_models_timing"
 cmake --build build-cuda -j"$jobs" --target $bins
 b=build-cuda/bundle
 rm -rf "$b" && mkdir -p "$b/lib" "$b/compat" build-cuda/carry

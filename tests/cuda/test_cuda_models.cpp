@@ -94,6 +94,36 @@ TEST(LlambaCudaVsCpu, GreedyDecode) {
   std::printf("greedy: %d of %d tokens equal, worst logits error %.2g\n", same, steps, worst);
 }
 
+// Three sequences decoded together on the GPU from pooled states (one pool per layer, updated in place by the
+// batched conv and recurrence) track the CPU's separate states: a 21-token prompt each, then 6 steps.
+TEST(LlambaCudaVsCpu, PooledBatchDecode) {
+  auto be = backend_or_skip();
+  if (!be) GTEST_SKIP() << "no CUDA device";
+  ops::Context gpu(be), cpu(2);
+  const auto gguf = io::GgufFile::open(test::convert_reference_checkpoint("llamba", "g_lt_h"));
+  models::llamba::LlambaModel on_cpu(gguf), on_gpu(gguf);
+  on_gpu.place_weights(gpu);
+  const int64_t V = on_cpu.info().n_vocab, B = 3;
+  models::FreshStates sc(on_cpu, B), sg(on_gpu, B, gpu);
+  double worst = 0;
+  for (int step = -1; step < 6; ++step) {
+    const int64_t T = step < 0 ? 21 : 1;
+    std::vector<int32_t> ids(B * T);
+    for (size_t i = 0; i < ids.size(); ++i) ids[i] = (int32_t)((i * 13 + 5 * (step + 2)) % V);
+    core::Tensor lc = core::Tensor::zeros(core::DType::kF32, {B, V});
+    core::Tensor lg = ops::zeros(gpu, core::DType::kF32, {B, V});
+    on_cpu.forward(cpu, ids, B, sc.ptrs, lc, {});
+    on_gpu.forward(gpu, ids, B, sg.ptrs, lg, {});
+    const core::Tensor hg = ops::to_host(gpu, lg);
+    for (int64_t b = 0; b < B; ++b) {
+      const double err = test::rel_max_error(hg.f32() + b * V, lc.f32() + b * V, V);
+      worst = std::max(worst, err);
+      ASSERT_LE(err, kTol) << "step " << step << " row " << b;
+    }
+  }
+  std::printf("pooled batch of %lld: worst logits error %.2g\n", (long long)B, worst);
+}
+
 // Timing (not a test: --gtest_also_run_disabled_tests --gtest_filter=*Timing*): a random Llamba of the
 // Llamba-1B shape (d_model 2048, 16 layers, ffn 8192, 32 heads, d_state 64, vocabulary 128256) in f32, batch 1:
 // prefill of 512 tokens and 64 decode steps on the GPU, with the weight bytes read per token against the HBM

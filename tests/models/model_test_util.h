@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <span>
@@ -70,6 +71,32 @@ inline void expect_batch_equals_singles(const models::Model& model, ops::Context
     std::vector<float> single(T * V);
     model.forward(ctx, std::span(both).subspan(r * T, T), 1, one.ptrs, core::view_f32(single, {1, T, V}), o);
     EXPECT_LE(rel_max_error(batched.data() + r * T * V, single.data(), T * V), tol) << "row " << r;
+  }
+  // Pooled states (new_states: each layer's tensors of both rows in one pool, which the batched ops update in
+  // place) give the bits of separate states: the prompt, then three decode steps of one token per row.
+  models::FreshStates pooled(model, 2, ctx), apart(model, 2);
+  for (int step = -1; step < 3; ++step) {
+    std::vector<int32_t> in = both;
+    if (step >= 0) in = {ids[step], ids[step + 1]};
+    const int64_t n = (int64_t)in.size() / 2;
+    std::vector<float> lp(2 * n * V), la(2 * n * V);
+    model.forward(ctx, in, 2, pooled.ptrs, core::view_f32(lp, {2, n, V}), o);
+    model.forward(ctx, in, 2, apart.ptrs, core::view_f32(la, {2, n, V}), o);
+    EXPECT_EQ(std::memcmp(lp.data(), la.data(), lp.size() * sizeof(float)), 0) << "pooled states, step " << step;
+  }
+  for (int r = 0; r < 2; ++r) {
+    const auto& a = dynamic_cast<const models::RecurrentState&>(*pooled.ptrs[r]);
+    const auto& b = dynamic_cast<const models::RecurrentState&>(*apart.ptrs[r]);
+    for (size_t l = 0; l < a.layers.size(); ++l) {
+      for (auto m : {&models::RecurrentState::Layer::conv, &models::RecurrentState::Layer::ssm,
+                     &models::RecurrentState::Layer::ssm_im}) {
+        const core::Tensor &ta = a.layers[l].*m, &tb = b.layers[l].*m;
+        ASSERT_EQ(ta.empty(), tb.empty());
+        if (!ta.empty()) {
+          EXPECT_EQ(std::memcmp(ta.view().data, tb.view().data, ta.view().nbytes()), 0) << "row " << r << " layer " << l;
+        }
+      }
+    }
   }
 }
 

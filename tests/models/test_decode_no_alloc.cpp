@@ -66,11 +66,12 @@ int64_t allocations(Fn&& fn) {
 }
 
 // Prefill 5 tokens for `batch` rows, two warm-up decode steps, then counts the allocations of 4 more.
-void expect_decode_allocates_nothing(const std::string& path, int64_t batch, int threads) {
+// `pooled`: the states of new_states (one pool per layer, updated in place).
+void expect_decode_allocates_nothing(const std::string& path, int64_t batch, int threads, bool pooled) {
   const auto file = io::GgufFile::open(path);
   const auto model = models::load_model(file);
   ops::Context ctx(threads);
-  models::FreshStates states(*model, batch);
+  models::FreshStates states = pooled ? models::FreshStates(*model, batch, ctx) : models::FreshStates(*model, batch);
   const int64_t V = model->info().n_vocab;
   std::vector<float> logits(batch * V);
   std::vector<int32_t> prompt(5 * batch), tok(batch);
@@ -85,7 +86,7 @@ void expect_decode_allocates_nothing(const std::string& path, int64_t batch, int
   const int64_t n = allocations([&] {
     for (int s = 2; s < 6; ++s) step(s);
   });
-  EXPECT_EQ(n, 0) << path << ": batch " << batch << ", " << threads << " threads";
+  EXPECT_EQ(n, 0) << path << ": batch " << batch << ", " << threads << " threads" << (pooled ? ", pooled" : "");
 }
 
 TEST(DecodeNoAlloc, Llamba) {
@@ -93,7 +94,8 @@ TEST(DecodeNoAlloc, Llamba) {
   s.n_heads = 4, s.n_groups = 2;
   const std::string path = test::write_tiny_llamba(s, 3, "noalloc_llamba");
   for (int threads : {1, 2})
-    for (int64_t batch : {1, 3}) expect_decode_allocates_nothing(path, batch, threads);
+    for (int64_t batch : {1, 3})
+      for (bool pooled : {false, true}) expect_decode_allocates_nothing(path, batch, threads, pooled);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // conv1d_causal: cpu vs reference, both activations; state carried across calls equals one long call,
-// including chunks shorter than the window. Backward: ref vs complex step (incl. state gradients), chunked
+// including chunks shorter than the window; a batch of sequences with (B, K-1, C) states equals each alone. Backward: ref vs complex step (incl. state gradients), chunked
 // backward through dstate_out equals one long backward, cpu vs ref, accumulation.
 #include "ops/conv1d_causal.h"
 
@@ -39,6 +39,37 @@ TEST(Conv1dCausal, MatchesReferenceAndCarriesState) {
     EXPECT_EQ(std::memcmp(y2.f32(), y.f32(), y.view().nbytes()), 0);
     EXPECT_EQ(std::memcmp(st0.f32(), st.f32(), st.view().nbytes()), 0);
   }
+}
+
+// B sequences in one call (states (B, K-1, C), rows b·T ...) give each sequence's result alone, bit for bit: the
+// same operations per (t, c). Strided rows; T = 1 is a decode step of B sequences; the reference likewise.
+TEST(Conv1dCausal, BatchedStatesEqualEachSequenceAlone) {
+  const int64_t B = 3, C = 13, K = 4;
+  ops::Context ctx(2);
+  for (const int64_t T : {int64_t(1), int64_t(5)}) {
+    core::Rng rng(9 + T);
+    core::Tensor xb = test::rand_tensor(rng, {B * T, C + 3}), w = test::rand_tensor(rng, {C, K}, 0.5),
+                 b = test::rand_tensor(rng, {C});
+    const core::TensorView x = xb.view().slice(1, 0, C);
+    core::Tensor st = test::rand_tensor(rng, {B, K - 1, C}), st_alone = core::Tensor::copy_of(st);
+    core::Tensor sr = core::Tensor::zeros(core::DType::kF64, {B, K - 1, C});
+    for (int64_t i = 0; i < st.numel(); ++i) sr.f64()[i] = st.f32()[i];
+    core::Tensor y = core::Tensor::zeros(core::DType::kF32, {B * T, C}), y1 = core::Tensor::zeros(core::DType::kF32, {B * T, C});
+    ops::conv1d_causal_forward(ctx, y, x, w, b, st, ConvActivation::kSilu);
+    for (int64_t s = 0; s < B; ++s)
+      ops::conv1d_causal_forward(ctx, y1.view().slice(0, s * T, (s + 1) * T), x.slice(0, s * T, (s + 1) * T), w, b,
+                                 st_alone.view().select(0, s), ConvActivation::kSilu);
+    EXPECT_EQ(std::memcmp(y.f32(), y1.f32(), y.view().nbytes()), 0) << "T=" << T;
+    EXPECT_EQ(std::memcmp(st.f32(), st_alone.f32(), st.view().nbytes()), 0) << "T=" << T;
+    core::Tensor yr = core::Tensor::zeros(core::DType::kF64, {B * T, C});
+    ops::ref::conv1d_causal_forward(yr, x, w, b, sr, ConvActivation::kSilu);
+    test::expect_close(y.f32(), yr.f64(), y.numel(), K, 2.0, "batched conv vs ref");
+    test::expect_close(st.f32(), sr.f64(), st.numel(), 1, 1.0, "batched conv state vs ref");
+  }
+  core::Tensor x = core::Tensor::zeros(core::DType::kF32, {7, C}), y = core::Tensor::zeros(core::DType::kF32, {7, C});
+  core::Tensor st = core::Tensor::zeros(core::DType::kF32, {2, K - 1, C});
+  core::Tensor w = core::Tensor::zeros(core::DType::kF32, {C, K});
+  EXPECT_THROW(ops::conv1d_causal_forward(ctx, y, x, w, {}, st, ConvActivation::kSilu), Error);  // 7 rows, 2 sequences
 }
 
 TEST(Conv1dCausalBackward, RefMatchesComplexStep) {

@@ -2,7 +2,9 @@
 // checkpoint writes), then --resume, until the run finishes; the result equals an uninterrupted run bit for bit,
 // every checkpoint seen between kills is complete, and no resume goes back more than one checkpoint interval. A
 // full disk (RLIMIT_FSIZE: writes fail with EFBIG, as on a full file system, without needing a mount) gives a
-// clear error and leaves the previous checkpoint byte for byte intact.
+// clear error and leaves the previous checkpoint byte for byte intact; so does a read-only output folder (the run
+// drops to the user nobody when the test runs as root, which ignores permissions).
+#include <grp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -28,8 +30,10 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-// Starts `llamba args...` with its output in `log`; `fsize_limit` > 0 caps the bytes any file it writes may reach.
-pid_t spawn_llamba(const std::vector<std::string>& args, const std::string& log, rlim_t fsize_limit = 0) {
+// Starts `llamba args...` with its output in `log`; `fsize_limit` > 0 caps the bytes any file it writes may reach;
+// `unprivileged` runs it as the user nobody when the test runs as root (so that permissions apply to it).
+pid_t spawn_llamba(const std::vector<std::string>& args, const std::string& log, rlim_t fsize_limit = 0,
+                   bool unprivileged = false) {
   const std::string bin = test::llamba_bin();
   std::fflush(stdout);  // or the child would write the parent's buffered output a second time
   const pid_t pid = fork();
@@ -40,6 +44,10 @@ pid_t spawn_llamba(const std::vector<std::string>& args, const std::string& log,
     signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG instead of killing the process
     const rlimit r{fsize_limit, fsize_limit};
     setrlimit(RLIMIT_FSIZE, &r);
+  }
+  if (unprivileged && geteuid() == 0) {
+    constexpr uid_t kNobody = 65534;
+    if (setgroups(0, nullptr) != 0 || setgid(kNobody) != 0 || setuid(kNobody) != 0) _exit(126);
   }
   std::vector<char*> argv{const_cast<char*>(bin.c_str())};
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -162,7 +170,21 @@ TEST(KillResume, TrainKilledAnywhereResumesToTheUninterruptedWeights) {
   EXPECT_EQ(read_file(killed + "/checkpoint.gguf"), before) << "a failed write damaged the previous checkpoint";
   for (const auto& e : fs::directory_iterator(killed))
     EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << "left behind: " << e.path();
-  fs::remove_all(straight), fs::remove_all(killed), fs::remove(cfg);
+
+  // A read-only output folder: the same, with the error naming the file it could not create.
+  fs::permissions(killed, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                              fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+  const std::string ro_log = test::temp_path("kill_resume_readonly.log").string();
+  fs::remove(ro_log);
+  EXPECT_NE(wait_exit(spawn_llamba(more, ro_log, 0, true)), 0);
+  const std::string ro_msg = read_file(ro_log);
+  ASSERT_NE(ro_msg.find("llamba: error"), std::string::npos) << ro_msg;
+  std::printf("read-only folder: %s\n", ro_msg.substr(ro_msg.rfind("llamba: error")).c_str());
+  EXPECT_NE(ro_msg.find(killed + "/"), std::string::npos) << ro_msg;
+  EXPECT_NE(ro_msg.find("Permission denied"), std::string::npos) << ro_msg;
+  EXPECT_EQ(read_file(killed + "/checkpoint.gguf"), before) << "a failed write damaged the previous checkpoint";
+  fs::permissions(killed, fs::perms::owner_all, fs::perm_options::add);
+  fs::remove_all(straight), fs::remove_all(killed), fs::remove(cfg), fs::remove(ro_log);
 }
 
 TEST(KillResume, DistillKilledAnywhereResumesToTheUninterruptedStudent) {

@@ -93,6 +93,11 @@ class RecurrentLanguageModel : public Model {
   std::unique_ptr<SequenceState> new_state(ops::Context& ctx) const override {
     return c_.state_shape().new_state(ctx);
   }
+  std::vector<std::unique_ptr<SequenceState>> new_states(ops::Context& ctx, int64_t n) const override {
+    std::vector<std::unique_ptr<SequenceState>> out;
+    for (auto& s : c_.state_shape().new_states(ctx, n)) out.push_back(std::move(s));
+    return out;
+  }
   void place_weights(ops::Context& ctx) override {
     if (ctx.device() == weights_device()) return;
     LLAMBA_ENSURE(weights_device() == core::Device::kCpu, "[{} place_weights] the weights are already on {}",

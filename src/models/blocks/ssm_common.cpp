@@ -65,8 +65,11 @@ void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorVi
   set_inputs(args, in);
   args.y = y;
   args.chunk = chunk;
-  if (batch == 1) {  // the row's own state, updated in place (the op allows state_in = state_out)
-    args.state_in = args.state_out = states[0]->layers[l].ssm.view().reshape({1, H, P, N});
+  // The rows' own states, updated in place (the op allows state_in = state_out): one row, or a pool.
+  const core::TensorView pooled = batch == 1 ? states[0]->layers[l].ssm.view().reshape({1, H, P, N})
+                                             : pooled_rows(states, l, &RecurrentState::Layer::ssm);
+  if (pooled.data) {
+    args.state_in = args.state_out = pooled;
     ops::gated_recurrence_forward(ctx, args, recurrence_mode(form));
     return;
   }
@@ -77,6 +80,42 @@ void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorVi
   args.state_in = args.state_out = s;
   ops::gated_recurrence_forward(ctx, args, recurrence_mode(form));
   for (int64_t b = 0; b < batch; ++b) ops::copy(ctx, states[b]->layers[l].ssm, s.select(0, b));
+}
+
+core::TensorView pooled_rows(std::span<RecurrentState* const> states, int64_t l,
+                             core::Tensor RecurrentState::Layer::* member) {
+  const core::Tensor& first = states[0]->layers[l].*member;
+  if (!first.buffer() || !first.view().is_contiguous()) return {};
+  const int64_t bytes = first.view().nbytes();
+  for (size_t b = 1; b < states.size(); ++b) {
+    const core::Tensor& t = states[b]->layers[l].*member;
+    if (t.buffer() != first.buffer() || t.view().shape != first.view().shape ||
+        t.view().data != static_cast<uint8_t*>(first.view().data) + b * bytes)
+      return {};
+  }
+  const core::Shape& one = first.view().shape;
+  std::array<int64_t, core::kMaxDims> dims{(int64_t)states.size()};  // no heap: decode steps allocate nothing
+  LLAMBA_CHECK(one.rank() < core::kMaxDims, "[pooled_rows] state tensor {} has no room for a batch dimension",
+               one.str());
+  for (int i = 0; i < one.rank(); ++i) dims[i + 1] = one[i];
+  core::TensorView v = core::TensorView::contiguous(first.view().data, first.view().dtype,
+                                                    core::Shape::from(std::span(dims.data(), one.rank() + 1)));
+  v.device = first.view().device;
+  return v;
+}
+
+void conv_forward_rows(ops::Context& ctx, const core::TensorView& y, const core::TensorView& x,
+                       const core::TensorView& w, const core::TensorView& bias, std::span<RecurrentState* const> states,
+                       int64_t l, ops::ConvActivation act) {
+  const int64_t batch = (int64_t)states.size(), T = x.size(0) / batch;
+  const core::TensorView pooled = batch == 1 ? core::TensorView{} : pooled_rows(states, l, &RecurrentState::Layer::conv);
+  if (pooled.data) {
+    ops::conv1d_causal_forward(ctx, y, x, w, bias, pooled, act);
+    return;
+  }
+  for (int64_t b = 0; b < batch; ++b)
+    ops::conv1d_causal_forward(ctx, y.slice(0, b * T, (b + 1) * T), x.slice(0, b * T, (b + 1) * T), w, bias,
+                               states[b]->layers[l].conv, act);
 }
 
 void ssm_scan_backward(ops::Context& ctx, const SsmScan& in, const core::TensorView& dy, int64_t chunk,
@@ -130,6 +169,28 @@ std::unique_ptr<RecurrentState> zero_state(const RecurrentStateShape& sh, Zeros&
 
 std::unique_ptr<RecurrentState> RecurrentStateShape::new_state(ops::Context& ctx) const {
   return zero_state(*this, [&](const core::Shape& s) { return ops::zeros(ctx, core::DType::kF32, s); });
+}
+
+std::vector<std::unique_ptr<RecurrentState>> RecurrentStateShape::new_states(ops::Context& ctx, int64_t n) const {
+  std::vector<std::unique_ptr<RecurrentState>> out;
+  for (int64_t b = 0; b < n; ++b) {
+    out.push_back(std::make_unique<RecurrentState>());
+    out.back()->layers.resize(n_layers);
+  }
+  // One (n, ...) pool per layer and tensor; state b holds slice b of each.
+  const auto pool = [&](int64_t l, const core::Shape& s, core::Tensor RecurrentState::Layer::* member) {
+    std::vector<int64_t> dims{n};
+    for (int64_t d : s.vec()) dims.push_back(d);
+    const core::Tensor p = ops::zeros(ctx, core::DType::kF32, core::Shape::from(dims));
+    for (int64_t b = 0; b < n; ++b) out[b]->layers[l].*member = core::Tensor(p.buffer(), p.view().select(0, b));
+  };
+  const core::Shape ssm{n_heads, head_dim, d_state};
+  for (int64_t l = 0; l < n_layers && n > 0; ++l) {
+    if (conv_channels > 0) pool(l, {conv_rows, conv_channels}, &RecurrentState::Layer::conv);
+    pool(l, ssm, &RecurrentState::Layer::ssm);
+    if (complex) pool(l, ssm, &RecurrentState::Layer::ssm_im);
+  }
+  return out;
 }
 
 std::unique_ptr<RecurrentState> RecurrentStateShape::new_state() const {

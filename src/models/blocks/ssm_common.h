@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/model.h"
+#include "ops/conv1d_causal.h"
 #include "ops/gated_recurrence.h"
 
 namespace llamba::models {
@@ -42,6 +43,17 @@ struct SsmScan {
   core::TensorView q, k, v, log_decay;
 };
 
+// The batch's tensors `member` of layer l as one (B, ...) view when they are consecutive slices of one pool in
+// batch order (RecurrentStateShape::new_states), so that a batched op can update them in place; else an empty view.
+core::TensorView pooled_rows(std::span<RecurrentState* const> states, int64_t l,
+                             core::Tensor RecurrentState::Layer::* member);
+
+// y (B·T, C) = the causal conv of x (B·T, C) continuing from each row's conv window of layer l, which it then
+// updates: one batched call over pooled states, else one call per row.
+void conv_forward_rows(ops::Context& ctx, const core::TensorView& y, const core::TensorView& x,
+                       const core::TensorView& w, const core::TensorView& bias, std::span<RecurrentState* const> states,
+                       int64_t l, ops::ConvActivation act);
+
 // y (B, T, H, P) = the recurrence continuing from each row's SSM state of layer l, which it then updates.
 void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorView& y,
                       std::span<RecurrentState* const> states, int64_t l, MixerForm form, int64_t chunk);
@@ -65,6 +77,8 @@ struct RecurrentStateShape {
   bool complex = false;
   std::unique_ptr<RecurrentState> new_state() const;  // zeros
   std::unique_ptr<RecurrentState> new_state(ops::Context& ctx) const;  // zeros on ctx's device
+  // n zero states on ctx's device whose tensors of each layer are consecutive slices of one pool (pooled_rows).
+  std::vector<std::unique_ptr<RecurrentState>> new_states(ops::Context& ctx, int64_t n) const;
   int64_t bytes() const;
 };
 

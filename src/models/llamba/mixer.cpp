@@ -28,10 +28,7 @@ void LlambaModel::mixer_forward(ops::Context& ctx, int64_t l, const TensorView& 
   const TensorView proj = temps(&kept.proj, {M, R});  // (B·T, [x|B|C|z|a])
   ops::linear_forward(ctx, proj, u, lw.in_proj);
   const TensorView xbc = temps(&kept.xbc, {M, Cc});  // (B·T, Cc) after the conv
-  for (int64_t b = 0; b < batch; ++b) {
-    ops::conv1d_causal_forward(ctx, xbc.slice(0, b * T, (b + 1) * T), proj.slice(0, b * T, (b + 1) * T).slice(1, 0, Cc),
-                               lw.conv_w, lw.conv_b, states[b]->layers[l].conv, c_.conv_activation);
-  }
+  conv_forward_rows(ctx, xbc, proj.slice(1, 0, Cc), lw.conv_w, lw.conv_b, states, l, c_.conv_activation);
   // The recurrence reads x, B, C where the conv wrote them; training keeps its own copies for the backward.
   TensorView x = column_heads(xbc, 0, batch, H, P);
   TensorView k = column_heads(xbc, di, batch, G, N);

@@ -46,11 +46,8 @@ void Mamba2Model::mixer_forward(ops::Context& ctx, int64_t l, const TensorView& 
 
   // Causal conv + SiLU over xBC, per batch row from its carried window.
   Tensor xbc = Tensor::zeros(DType::kF32, {M, Cc});  // (B·T, Cc)
-  for (int64_t b = 0; b < batch; ++b) {
-    ops::conv1d_causal_forward(ctx, xbc.view().slice(0, b * T, (b + 1) * T),
-                               pv.slice(0, b * T, (b + 1) * T).slice(1, o_xbc, o_xbc + Cc), lw.conv_w, lw.conv_b,
-                               states[b]->layers[l].conv, ops::ConvActivation::kSilu);
-  }
+  conv_forward_rows(ctx, xbc, pv.slice(1, o_xbc, o_xbc + Cc), lw.conv_w, lw.conv_b, states, l,
+                    ops::ConvActivation::kSilu);
   Tensor x = Tensor::zeros(DType::kF32, {batch, T, H, P});
   Tensor k = Tensor::zeros(DType::kF32, {batch, T, G, N});  // B
   Tensor q = Tensor::zeros(DType::kF32, {batch, T, G, N});  // C

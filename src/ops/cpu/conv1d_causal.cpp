@@ -13,12 +13,11 @@ namespace llamba::ops::cpu {
 void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
                            const core::TensorView& w, const core::TensorView& bias, const core::TensorView& state,
                            ConvActivation act) {
-  check_conv1d_causal("conv1d_causal_forward", y, x, w, bias, state);
+  const int64_t B = check_conv1d_causal_forward("conv1d_causal_forward", y, x, w, bias, state);
   LLAMBA_ENSURE(y.data != x.data, "[conv1d_causal_forward] y must not alias x");
-  const int64_t T = x.size(0), C = x.size(1), K = w.size(1);
+  const int64_t T = x.size(0) / B, C = x.size(1), K = w.size(1);
   const float* wp = w.f32();
   const float* bp = bias.data ? bias.f32() : nullptr;
-  float* st = state.f32();
   pool.parallel_for(C, [&](int64_t c0, int64_t c1) {
     const int64_t nc = c1 - c0;
     thread_local std::vector<float> acc_buf, last_buf;  // reused: a decode step allocates nothing
@@ -26,27 +25,32 @@ void conv1d_causal_forward(core::ThreadPool& pool, const core::TensorView& y, co
     if ((int64_t)last_buf.size() < (K - 1) * nc) last_buf.resize((K - 1) * nc);
     float* acc = acc_buf.data();
     float* last = last_buf.data();
-    // Input row r of the extended sequence [state; x]: r < K-1 reads the state.
-    auto in = [&](int64_t r) -> const float* {
-      return r < K - 1 ? st + r * C + c0 : x.f32() + (r - (K - 1)) * x.strides[0] + c0;
-    };
-    for (int64_t t = 0; t < T; ++t) {
-      for (int64_t c = 0; c < nc; ++c) acc[c] = bp ? bp[c0 + c] : 0.0f;
-      for (int64_t k = 0; k < K; ++k) {
-        const float* xr = in(t + k);
-        for (int64_t c = 0; c < nc; ++c) acc[c] += wp[(c0 + c) * K + k] * xr[c];
+    for (int64_t b = 0; b < B; ++b) {  // sequence b: rows [b·T, (b+1)·T) and its own state
+      float* st = state.f32() + b * (K - 1) * C;
+      const float* xb = x.f32() + b * T * x.strides[0];
+      float* yb = y.f32() + b * T * y.strides[0];
+      // Input row r of the extended sequence [state; x]: r < K-1 reads the state.
+      auto in = [&](int64_t r) -> const float* {
+        return r < K - 1 ? st + r * C + c0 : xb + (r - (K - 1)) * x.strides[0] + c0;
+      };
+      for (int64_t t = 0; t < T; ++t) {
+        for (int64_t c = 0; c < nc; ++c) acc[c] = bp ? bp[c0 + c] : 0.0f;
+        for (int64_t k = 0; k < K; ++k) {
+          const float* xr = in(t + k);
+          for (int64_t c = 0; c < nc; ++c) acc[c] += wp[(c0 + c) * K + k] * xr[c];
+        }
+        float* yr = yb + t * y.strides[0] + c0;
+        for (int64_t c = 0; c < nc; ++c)
+          yr[c] = act == ConvActivation::kSilu ? acc[c] / (1.0f + std::exp(-acc[c])) : acc[c];
       }
-      float* yr = y.f32() + t * y.strides[0] + c0;
-      for (int64_t c = 0; c < nc; ++c)
-        yr[c] = act == ConvActivation::kSilu ? acc[c] / (1.0f + std::exp(-acc[c])) : acc[c];
+      // New state: the last K-1 rows of [state; x], gathered before the state rows are overwritten.
+      for (int64_t r = 0; r < K - 1; ++r) {
+        const float* src = in(T + r);
+        for (int64_t c = 0; c < nc; ++c) last[r * nc + c] = src[c];
+      }
+      for (int64_t r = 0; r < K - 1; ++r)
+        for (int64_t c = 0; c < nc; ++c) st[r * C + c0 + c] = last[r * nc + c];
     }
-    // New state: the last K-1 rows of [state; x], gathered before the state rows are overwritten.
-    for (int64_t r = 0; r < K - 1; ++r) {
-      const float* src = in(T + r);
-      for (int64_t c = 0; c < nc; ++c) last[r * nc + c] = src[c];
-    }
-    for (int64_t r = 0; r < K - 1; ++r)
-      for (int64_t c = 0; c < nc; ++c) st[r * C + c0 + c] = last[r * nc + c];
   });
 }
 

@@ -113,8 +113,9 @@ void blas_forward(core::ThreadPool& pool, const core::TensorView& y, const core:
 }  // namespace
 
 void linear_forward(core::ThreadPool& pool, const core::TensorView& y, const core::TensorView& x,
-                    const core::TensorView& w, const core::TensorView& bias, bool blas) {
+                    const core::TensorView& w, const core::TensorView& bias, Gemm gemm) {
   check_linear_shapes("linear_forward", y, x, w, bias);
+  const bool blas = gemm != Gemm::kExact;
   LLAMBA_ENSURE(x.dtype == DType::kF32 && y.dtype == DType::kF32, "[linear_forward] x, y must be f32");
   const int64_t M = x.size(0), K = x.size(1), N = w.size(0);
   const float* b = bias.data ? bias.f32() : nullptr;

@@ -10,15 +10,15 @@ namespace llamba::ops::cuda {
 void conv1d_causal_forward(Backend& be, const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
                            const core::TensorView& bias, const core::TensorView& state, ConvActivation act) {
   constexpr const char* op = "conv1d_causal_forward";
-  check_conv1d_causal(op, y, x, w, bias, state);
+  const int64_t B = check_conv1d_causal_forward(op, y, x, w, bias, state);
   LLAMBA_ENSURE(y.data != x.data, "[{}] y must not alias x", op);
   require_device(op, {&y, &x, &w, &bias, &state});
   require_f32(op, {&y, &x, &w, &bias, &state});
   be.make_current();
   launched(op, kernels::conv1d_causal_forward(be.stream(), static_cast<float*>(y.data), y.strides[0], f32_or_null(x),
                                               x.strides[0], f32_or_null(w), f32_or_null(bias),
-                                              static_cast<float*>(state.data), x.size(0), x.size(1), w.size(1),
-                                              act == ConvActivation::kSilu));
+                                              static_cast<float*>(state.data), B, x.size(0) / B, x.size(1),
+                                              w.size(1), act == ConvActivation::kSilu));
 }
 
 }  // namespace llamba::ops::cuda

@@ -42,12 +42,17 @@ constexpr int64_t kMaxFusedRows = 8;
 cudaError_t linear_fused_rows(cudaStream_t s, float* y, int64_t ldy, const float* x, int64_t ldx, const void* w,
                               core::DType dt, const float* bias, int64_t M, int64_t N, int64_t K);
 
+// dst (M, K) bf16, contiguous = x (M, K) rounded to nearest even bf16.
+cudaError_t f32_to_bf16(cudaStream_t s, void* dst, const float* x, int64_t ldx, int64_t M, int64_t K);
+
 // y (M, N) += bias (N), or y = bias (zeros when bias is null) with `assign`.
 cudaError_t add_bias(cudaStream_t s, float* y, int64_t ldy, const float* bias, int64_t M, int64_t N, bool assign);
 
-// y (T, C) = act(bias + Σ_k w[:, k] ⊙ [state; x][t + k]); then state (K-1, C) = the last K-1 rows of [state; x].
+// Per sequence b < B (rows [b·T, (b+1)·T) of x and y, state b of (B, K-1, C)): y (T, C) = act(bias +
+// Σ_k w[:, k] ⊙ [state; x][t + k]); then state (K-1, C) = the last K-1 rows of [state; x].
 cudaError_t conv1d_causal_forward(cudaStream_t s, float* y, int64_t ldy, const float* x, int64_t ldx, const float* w,
-                                  const float* bias, float* state, int64_t T, int64_t C, int64_t K, bool silu);
+                                  const float* bias, float* state, int64_t B, int64_t T, int64_t C, int64_t K,
+                                  bool silu);
 
 // T steps of the gated recurrence with real gates (T = 1: a decode step), per (b, h) with group
 // grp = h / (H / G): a = exp(min(log_decay, 0)) (scalar, or one per key channel n), state[p, n] = a·state[p, n] +

@@ -3,7 +3,8 @@
 //   column n reads weight row n once, decoding it in registers, and keeps one fp32 sum per input row: each lane
 //   sums its share of k in order (eight consecutive elements per step where K allows, else one), then the 32
 //   lane sums meet in a butterfly.
-// - dequantize_rows: weight rows decoded to f32 for cuBLAS; add_bias: y += bias (or y = bias).
+// - dequantize_rows: weight rows decoded to f32 for cuBLAS; add_bias: y += bias (or y = bias);
+// - f32_to_bf16: x rounded to bf16 for the tensor-core product of Gemm::kReduced.
 #include "ops/cuda/common.cuh"
 #include "ops/cuda/dequant.cuh"
 #include "ops/cuda/kernels.h"
@@ -90,6 +91,14 @@ __global__ void dequantize_rows_kernel(float* dst, const uint8_t* src, int64_t r
   }
 }
 
+__global__ void f32_to_bf16_kernel(__nv_bfloat16* dst, const float* x, int64_t ldx, int64_t M, int64_t K) {
+  const int64_t n = M * K;
+  for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < n; idx += (int64_t)gridDim.x * blockDim.x) {
+    const int64_t m = idx / K, k = idx - m * K;
+    dst[idx] = __float2bfloat16_rn(x[m * ldx + k]);
+  }
+}
+
 __global__ void add_bias_kernel(float* y, int64_t ldy, const float* bias, int64_t M, int64_t N, bool assign) {
   const int64_t n_all = M * N;
   for (int64_t idx = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; idx < n_all;
@@ -135,6 +144,13 @@ cudaError_t dequantize_rows(cudaStream_t s, float* dst, const void* src, core::D
         dst, static_cast<const uint8_t*>(src), row_bytes(dt, K), rows, K);
   });
   return known ? cudaGetLastError() : cudaErrorInvalidValue;
+}
+
+cudaError_t f32_to_bf16(cudaStream_t s, void* dst, const float* x, int64_t ldx, int64_t M, int64_t K) {
+  if (M * K == 0) return cudaSuccess;
+  constexpr int kThreads = 256;
+  f32_to_bf16_kernel<<<blocks_for(M * K, kThreads), kThreads, 0, s>>>(static_cast<__nv_bfloat16*>(dst), x, ldx, M, K);
+  return cudaGetLastError();
 }
 
 cudaError_t add_bias(cudaStream_t s, float* y, int64_t ldy, const float* bias, int64_t M, int64_t N, bool assign) {

@@ -11,8 +11,15 @@ namespace llamba::ops::ref {
 
 void conv1d_causal_forward(const core::TensorView& y, const core::TensorView& x, const core::TensorView& w,
                            const core::TensorView& bias, const core::TensorView& state, ConvActivation act) {
-  check_conv1d_causal("ref::conv1d_causal_forward", y, x, w, bias, state);
+  const int64_t B = check_conv1d_causal_forward("ref::conv1d_causal_forward", y, x, w, bias, state);
   LLAMBA_ENSURE(y.data != x.data, "[ref::conv1d_causal_forward] y must not alias x");
+  if (state.rank() == 3) {  // each sequence alone
+    const int64_t T = x.size(0) / B;
+    for (int64_t b = 0; b < B; ++b)
+      conv1d_causal_forward(y.slice(0, b * T, (b + 1) * T), x.slice(0, b * T, (b + 1) * T), w, bias, state.select(0, b),
+                            act);
+    return;
+  }
   const int64_t T = x.size(0), C = x.size(1), K = w.size(1);
   const std::vector<double> xd = gather(x), wd = gather(w), bd = gather(bias);
   std::vector<double> sd = gather(state), yd(T * C);
