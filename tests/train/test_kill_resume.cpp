@@ -176,8 +176,15 @@ TEST(KillResume, TrainKilledAnywhereResumesToTheUninterruptedWeights) {
                               fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
   const std::string ro_log = test::temp_path("kill_resume_readonly.log").string();
   fs::remove(ro_log);
-  EXPECT_NE(wait_exit(spawn_llamba(more, ro_log, 0, true)), 0);
+  const int ro_code = wait_exit(spawn_llamba(more, ro_log, 0, true));
   const std::string ro_msg = read_file(ro_log);
+  if (ro_code == 126 || ro_code == 127) {  // nobody may not reach the binary where the checkout lives (a 0700 home)
+    std::printf("read-only folder: not tested here (the user nobody cannot run %s)\n", test::llamba_bin().c_str());
+    fs::permissions(killed, fs::perms::owner_all, fs::perm_options::add);
+    fs::remove_all(straight), fs::remove_all(killed), fs::remove(cfg), fs::remove(ro_log);
+    return;
+  }
+  EXPECT_NE(ro_code, 0);
   ASSERT_NE(ro_msg.find("llamba: error"), std::string::npos) << ro_msg;
   std::printf("read-only folder: %s\n", ro_msg.substr(ro_msg.rfind("llamba: error")).c_str());
   EXPECT_NE(ro_msg.find(killed + "/"), std::string::npos) << ro_msg;
