@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -53,15 +54,32 @@ TEST_P(LlambaCuda, EveryTapMatchesTheReference) {
 
 INSTANTIATE_TEST_SUITE_P(Checkpoints, LlambaCuda, ::testing::Values("g_eq_h", "g_lt_h", "p_odd", "short_t"));
 
+// The g_lt_h reference checkpoint as a model on the CPU and a copy with its weights on the GPU.
+class LlambaCudaVsCpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto be = backend_or_skip();
+    if (!be) GTEST_SKIP() << "no CUDA device";
+    gpu_ = std::make_unique<ops::Context>(be);
+    gguf_ = std::make_unique<io::GgufFile>(
+        io::GgufFile::open(test::convert_reference_checkpoint("llamba", "g_lt_h")));
+    on_cpu_ = std::make_unique<models::llamba::LlambaModel>(*gguf_);
+    on_gpu_ = std::make_unique<models::llamba::LlambaModel>(*gguf_);
+    on_gpu_->place_weights(*gpu_);
+  }
+  ops::Context cpu_{2};
+  std::unique_ptr<ops::Context> gpu_;
+  std::unique_ptr<io::GgufFile> gguf_;
+  std::unique_ptr<models::llamba::LlambaModel> on_cpu_, on_gpu_;
+};
+
 // Greedy decoding of 24 tokens on the GPU and on the CPU from the same prompt, with the logits compared at every
 // step: the tokens are equal wherever the CPU's top-2 margin exceeds the logits' difference.
-TEST(LlambaCudaVsCpu, GreedyDecode) {
-  auto be = backend_or_skip();
-  if (!be) GTEST_SKIP() << "no CUDA device";
-  ops::Context gpu(be), cpu(2);
-  const auto gguf = io::GgufFile::open(test::convert_reference_checkpoint("llamba", "g_lt_h"));
-  models::llamba::LlambaModel on_cpu(gguf), on_gpu(gguf);
-  on_gpu.place_weights(gpu);
+TEST_F(LlambaCudaVsCpu, GreedyDecode) {
+  ops::Context& gpu = *gpu_;
+  ops::Context& cpu = cpu_;
+  models::llamba::LlambaModel& on_cpu = *on_cpu_;
+  models::llamba::LlambaModel& on_gpu = *on_gpu_;
   const int64_t V = on_cpu.info().n_vocab;
   auto s_cpu = on_cpu.new_state(cpu), s_gpu = on_gpu.new_state(gpu);
   models::SequenceState* pc[] = {s_cpu.get()};
@@ -96,13 +114,11 @@ TEST(LlambaCudaVsCpu, GreedyDecode) {
 
 // Three sequences decoded together on the GPU from pooled states (one pool per layer, updated in place by the
 // batched conv and recurrence) track the CPU's separate states: a 21-token prompt each, then 6 steps.
-TEST(LlambaCudaVsCpu, PooledBatchDecode) {
-  auto be = backend_or_skip();
-  if (!be) GTEST_SKIP() << "no CUDA device";
-  ops::Context gpu(be), cpu(2);
-  const auto gguf = io::GgufFile::open(test::convert_reference_checkpoint("llamba", "g_lt_h"));
-  models::llamba::LlambaModel on_cpu(gguf), on_gpu(gguf);
-  on_gpu.place_weights(gpu);
+TEST_F(LlambaCudaVsCpu, PooledBatchDecode) {
+  ops::Context& gpu = *gpu_;
+  ops::Context& cpu = cpu_;
+  models::llamba::LlambaModel& on_cpu = *on_cpu_;
+  models::llamba::LlambaModel& on_gpu = *on_gpu_;
   const int64_t V = on_cpu.info().n_vocab, B = 3;
   models::FreshStates sc(on_cpu, B), sg(on_gpu, B, gpu);
   double worst = 0;

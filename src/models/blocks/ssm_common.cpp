@@ -82,6 +82,19 @@ void ssm_scan_forward(ops::Context& ctx, const SsmScan& in, const core::TensorVi
   for (int64_t b = 0; b < batch; ++b) ops::copy(ctx, states[b]->layers[l].ssm, s.select(0, b));
 }
 
+namespace {
+
+// (n, s...): a state tensor's shape with a batch dimension in front. No heap: decode steps allocate nothing.
+core::Shape with_batch(int64_t n, const core::Shape& s) {
+  LLAMBA_CHECK(s.rank() < core::kMaxDims, "[pooled states] state tensor {} has no room for a batch dimension",
+               s.str());
+  std::array<int64_t, core::kMaxDims> dims{n};
+  for (int i = 0; i < s.rank(); ++i) dims[i + 1] = s[i];
+  return core::Shape::from(std::span(dims.data(), s.rank() + 1));
+}
+
+}  // namespace
+
 core::TensorView pooled_rows(std::span<RecurrentState* const> states, int64_t l,
                              core::Tensor RecurrentState::Layer::* member) {
   const core::Tensor& first = states[0]->layers[l].*member;
@@ -93,13 +106,8 @@ core::TensorView pooled_rows(std::span<RecurrentState* const> states, int64_t l,
         t.view().data != static_cast<uint8_t*>(first.view().data) + b * bytes)
       return {};
   }
-  const core::Shape& one = first.view().shape;
-  std::array<int64_t, core::kMaxDims> dims{(int64_t)states.size()};  // no heap: decode steps allocate nothing
-  LLAMBA_CHECK(one.rank() < core::kMaxDims, "[pooled_rows] state tensor {} has no room for a batch dimension",
-               one.str());
-  for (int i = 0; i < one.rank(); ++i) dims[i + 1] = one[i];
   core::TensorView v = core::TensorView::contiguous(first.view().data, first.view().dtype,
-                                                    core::Shape::from(std::span(dims.data(), one.rank() + 1)));
+                                                    with_batch((int64_t)states.size(), first.view().shape));
   v.device = first.view().device;
   return v;
 }
@@ -179,9 +187,7 @@ std::vector<std::unique_ptr<RecurrentState>> RecurrentStateShape::new_states(ops
   }
   // One (n, ...) pool per layer and tensor; state b holds slice b of each.
   const auto pool = [&](int64_t l, const core::Shape& s, core::Tensor RecurrentState::Layer::* member) {
-    std::vector<int64_t> dims{n};
-    for (int64_t d : s.vec()) dims.push_back(d);
-    const core::Tensor p = ops::zeros(ctx, core::DType::kF32, core::Shape::from(dims));
+    const core::Tensor p = ops::zeros(ctx, core::DType::kF32, with_batch(n, s));
     for (int64_t b = 0; b < n; ++b) out[b]->layers[l].*member = core::Tensor(p.buffer(), p.view().select(0, b));
   };
   const core::Shape ssm{n_heads, head_dim, d_state};
